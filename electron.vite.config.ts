@@ -1,0 +1,26 @@
+// Builds the three bundles: main (Electron entry, CLI, job runner), preload (CJS for the sandbox), renderer.
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+
+export default defineConfig({
+  main: {
+    build: {
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src/main/index.ts'),
+          cli: resolve(__dirname, 'src/main/cli.ts'),
+          'job-runner': resolve(__dirname, 'src/main/jobs/runner-entry.ts'),
+        },
+      },
+    },
+  },
+  preload: { build: { rollupOptions: { output: { format: 'cjs' } } } },
+  renderer: {
+    root: resolve(__dirname, 'src/renderer'),
+    base: './',
+    resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
+    build: { minify: true },
+    plugins: [svelte({ configFile: resolve(__dirname, 'svelte.config.js') })],
+  },
+});

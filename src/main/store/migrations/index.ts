@@ -1,0 +1,11 @@
+// Ordered list of migrations; merged ones are never edited. Migration N sets PRAGMA user_version = N.
+import type { Database } from 'better-sqlite3';
+import { up as initial } from './0001-initial';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: (db: Database) => void;
+}
+
+export const migrations: Migration[] = [{ version: 1, name: '0001-initial', up: initial }];
