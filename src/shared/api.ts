@@ -77,7 +77,7 @@ export type Api = {
   'datasets.get': { req: { id: number }; res: Dataset };
   /** Re-walks a dataset's folder: new files are added, known ones left alone. */
   'datasets.rescan': { req: { id: number }; res: Job };
-  /** A page of a dataset's images, ordered by relative path. */
+  /** A page of a dataset's images in import order (an import walks paths sorted). */
   'images.list': {
     req: { datasetId: number; status?: ImageStatus; cursor?: number; limit?: number };
     res: Page<ImageSummary>;

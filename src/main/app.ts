@@ -1,0 +1,91 @@
+// Composes the main side: data dir, store, job host, service, events and assets — shared by Electron, HTTP, CLI.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppInfo, EventName, Events } from '../shared/api';
+import type { Envelope } from '../shared/errors';
+import { createAssetResolver, type ResolvedAsset } from './assets';
+import { JobHost, type ForkRunner } from './jobs/host';
+import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
+import { createService } from './service';
+import { openStore } from './store/index';
+
+export { resolveDataDir };
+export type { ForkRunner, RunnerProcess } from './jobs/host';
+
+export interface StartOptions {
+  dataDir: string;
+  /** Database file; defaults to <dataDir>/faceinsight.db. */
+  dbPath?: string;
+  mode: 'electron' | 'browser';
+  pickFolder?: (title?: string) => Promise<string | null>;
+  forkRunner?: ForkRunner;
+  runnerEntry?: string;
+}
+
+export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
+
+export interface AppHost {
+  readonly info: AppInfo;
+  call(method: string, req: unknown): Promise<Envelope<unknown>>;
+  on(fn: EventListener): () => void;
+  resolveAsset(kind: string, id: number): Promise<ResolvedAsset>;
+  /** The job process's pid (tests kill it to prove resumption). */
+  readonly jobs: JobHost;
+  close(): Promise<void>;
+}
+
+export function appVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export async function startApp(opts: StartOptions): Promise<AppHost> {
+  const paths = dataPaths(opts.dataDir, opts.dbPath);
+  const store = openStore(paths.dbPath);
+  const listeners = new Set<EventListener>();
+  const emit: EventListener = (event, payload) => {
+    for (const fn of listeners) fn(event, payload);
+  };
+  const jobs = new JobHost({
+    store,
+    dbPath: paths.dbPath,
+    dataDir: paths.dataDir,
+    entry: opts.runnerEntry,
+    fork: opts.forkRunner,
+    onProgress: (p) => {
+      emit('jobs.progressed', { jobId: p.jobId, state: p.state, done: p.done, total: p.total, failed: p.failed });
+      if (p.datasetId !== null) emit('datasets.updated', { datasetId: p.datasetId });
+    },
+  });
+  const samples = join(resourcesDir(), 'samples');
+  const info: AppInfo = {
+    version: appVersion(),
+    mode: opts.mode,
+    dataDir: paths.dataDir,
+    dbPath: paths.dbPath,
+    samplesDir: existsSync(samples) ? samples : null,
+    canPickFolder: opts.pickFolder !== undefined,
+  };
+  const service = createService({ store, info, wakeJobs: () => jobs.wake(), pickFolder: opts.pickFolder });
+  // Resume whatever a previous session left unfinished.
+  if (store.jobs.nextRunnable()) jobs.wake();
+  return {
+    info,
+    jobs,
+    call: service.call,
+    on(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    resolveAsset: createAssetResolver(store, paths.thumbsDir),
+    async close() {
+      await jobs.stop();
+      listeners.clear();
+      store.close();
+    },
+  };
+}

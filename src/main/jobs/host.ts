@@ -1,0 +1,137 @@
+// Starts and supervises the job process from the UI-serving process; relays its progress as events.
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { projectRoot } from '../paths';
+import type { Store } from '../store/index';
+import type { ProgressReport } from './runner';
+import { isRunnerMessage, type HostMessage } from './protocol';
+
+export interface RunnerProcess {
+  readonly pid: number | undefined;
+  send(msg: HostMessage): void;
+  onMessage(fn: (msg: unknown) => void): void;
+  onExit(fn: (code: number | null) => void): void;
+  kill(signal?: NodeJS.Signals): void;
+}
+export type ForkRunner = (entry: string, args: string[], env: NodeJS.ProcessEnv) => RunnerProcess;
+
+/** child_process.fork for Node, CLI and browser mode (Electron passes a utilityProcess adapter). */
+export const nodeForkRunner: ForkRunner = (entry, args, env) => {
+  const execArgv: string[] = [];
+  if (entry.endsWith('.ts')) {
+    // Tests and `tsx` runs: the child needs the TypeScript loader too.
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    execArgv.push('--import', pathToFileURL(tsx).href);
+  }
+  const child = fork(entry, args, { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    send: (m) => {
+      if (child.connected) child.send(m);
+    },
+    onMessage: (fn) => void child.on('message', fn),
+    onExit: (fn) => void child.on('exit', (code) => fn(code)),
+    kill: (signal) => void child.kill(signal),
+  };
+};
+
+/** The runner's entry: the built one next to out/main, else the TypeScript source (tests). */
+export function defaultRunnerEntry(): string {
+  const root = projectRoot();
+  const built = join(root, 'out', 'main', 'job-runner.js');
+  if (import.meta.url.endsWith('.ts') || !existsSync(built)) return join(root, 'src', 'main', 'jobs', 'runner-entry.ts');
+  return built;
+}
+
+export interface JobHostOptions {
+  store: Store;
+  dbPath: string;
+  dataDir: string;
+  entry?: string;
+  fork?: ForkRunner;
+  onProgress(p: ProgressReport): void;
+  /** Restart a runner that died unexpectedly (default true). */
+  restart?: boolean;
+}
+
+export class JobHost {
+  #opts: JobHostOptions;
+  #child: RunnerProcess | null = null;
+  #stopping = false;
+  #restarts = 0;
+  #listeners = new Set<(p: ProgressReport) => void>();
+
+  constructor(opts: JobHostOptions) {
+    this.#opts = opts;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the runner if it is not running, and tells it to look for work. */
+  wake(): void {
+    if (this.#stopping) return;
+    if (!this.#child) this.#spawn();
+    this.#child?.send({ type: 'wake' });
+  }
+
+  onProgress(fn: (p: ProgressReport) => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  #spawn(): void {
+    const { entry = defaultRunnerEntry(), fork: forkRunner = nodeForkRunner } = this.#opts;
+    const child = forkRunner(entry, ['--db', this.#opts.dbPath, '--data-dir', this.#opts.dataDir], process.env);
+    this.#child = child;
+    child.onMessage((m) => {
+      if (!isRunnerMessage(m)) return;
+      if (m.type === 'progress') {
+        this.#opts.onProgress(m.progress);
+        for (const fn of this.#listeners) fn(m.progress);
+      }
+    });
+    child.onExit((code) => {
+      const pid = child.pid;
+      if (this.#child === child) this.#child = null;
+      // Its claimed item goes back to the pool now rather than when the lease runs out.
+      if (pid !== undefined) {
+        try {
+          this.#opts.store.write(() => this.#opts.store.jobs.releaseWorker(`runner-${pid}`));
+        } catch (err) {
+          console.error('job host: could not release the dead runner’s items:', err);
+        }
+      }
+      if (this.#stopping || code === 0 || this.#opts.restart === false) return;
+      this.#restarts++;
+      const delay = Math.min(30_000, 250 * 2 ** Math.min(this.#restarts, 7));
+      console.error(`job runner exited with code ${code}; restarting in ${delay} ms`);
+      setTimeout(() => this.wake(), delay).unref();
+    });
+  }
+
+  /** Asks the runner to stop after its current item; kills it if it does not exit in time. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (!child) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve();
+      }, timeoutMs);
+      child.onExit(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.send({ type: 'shutdown' });
+    });
+    this.#child = null;
+  }
+}

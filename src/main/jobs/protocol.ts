@@ -1,0 +1,12 @@
+// Messages between the UI-serving process (host) and the job process (runner).
+import type { ProgressReport } from './runner';
+
+export type HostMessage = { type: 'wake' } | { type: 'shutdown' };
+export type RunnerMessage =
+  | { type: 'ready'; worker: string }
+  | { type: 'progress'; progress: ProgressReport }
+  | { type: 'idle' };
+
+export function isRunnerMessage(m: unknown): m is RunnerMessage {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,67 @@
+// Entry of the job process (child_process.fork or Electron's utilityProcess.fork): owns its DB connection.
+import { parseArgs } from 'node:util';
+import { openStore } from '../store/index';
+import { dataPaths } from '../paths';
+import { handlers } from './handlers';
+import { drainJobs } from './runner';
+import type { HostMessage, RunnerMessage } from './protocol';
+
+interface ParentPort {
+  postMessage(m: unknown): void;
+  on(ev: 'message', fn: (e: { data: unknown }) => void): void;
+}
+
+// Under Electron's utilityProcess the channel is process.parentPort; under child_process.fork, process.send.
+const parentPort = (process as NodeJS.Process & { parentPort?: ParentPort }).parentPort;
+function send(m: RunnerMessage): void {
+  if (parentPort) parentPort.postMessage(m);
+  else process.send?.(m);
+}
+function onMessage(fn: (m: HostMessage) => void): void {
+  if (parentPort) parentPort.on('message', (e) => fn(e.data as HostMessage));
+  else process.on('message', (m) => fn(m as HostMessage));
+}
+
+const { values } = parseArgs({
+  options: { db: { type: 'string' }, 'data-dir': { type: 'string' } },
+  strict: true,
+});
+if (!values.db || !values['data-dir']) {
+  console.error('job-runner: --db and --data-dir are required');
+  process.exit(2);
+}
+const paths = dataPaths(values['data-dir'], values.db);
+const store = openStore(paths.dbPath);
+const worker = `runner-${process.pid}`;
+const abort = new AbortController();
+let wake: (() => void) | null = null;
+let pending = true;
+
+onMessage((m) => {
+  if (m.type === 'wake') {
+    pending = true;
+    wake?.();
+  } else if (m.type === 'shutdown') {
+    abort.abort();
+    wake?.();
+  }
+});
+// The host going away must not leave an orphan runner.
+process.on('disconnect', () => {
+  abort.abort();
+  wake?.();
+});
+
+send({ type: 'ready', worker });
+const ctx = { store, paths, worker, signal: abort.signal };
+while (!abort.signal.aborted) {
+  pending = false;
+  await drainJobs(handlers, ctx, { onProgress: (progress) => send({ type: 'progress', progress }) });
+  if (abort.signal.aborted) break;
+  send({ type: 'idle' });
+  // Sleep until woken; poll now and then for jobs queued by another process (the CLI on the same file).
+  if (!pending) await new Promise<void>((r) => ((wake = r), setTimeout(r, 2000).unref()));
+  wake = null;
+}
+store.close();
+process.exit(0);

@@ -1,0 +1,34 @@
+// What a job kind implements: plan its items once, then process them one by one (each commit exactly once).
+import type { JobKind } from '../../shared/api';
+import type { DataPaths } from '../paths';
+import type { ClaimedItem, JobRecord, Store } from '../store/index';
+
+export interface JobContext {
+  store: Store;
+  paths: DataPaths;
+  /** Identifies this runner in item claims (`runner-<pid>`). */
+  worker: string;
+  signal: AbortSignal;
+}
+
+export interface Plan {
+  keys: string[];
+  /** Initial summary counters (e.g. files skipped while walking). */
+  summary?: Record<string, number>;
+}
+
+export interface ItemOutcome {
+  /** Summary counter to bump, e.g. `added`, `unchanged`, `errors`. */
+  counter: string;
+  /** Item-level failure reason (recorded on the item; the job goes on). */
+  error?: string;
+  /** Database writes of this item, run in the same transaction that marks the item done or failed. */
+  commit?: () => void;
+}
+
+export interface JobKindHandler {
+  plan(job: JobRecord, ctx: JobContext): Promise<Plan>;
+  process(job: JobRecord, item: ClaimedItem, ctx: JobContext): Promise<ItemOutcome>;
+}
+
+export type JobHandlers = Partial<Record<JobKind, JobKindHandler>>;

@@ -1,0 +1,133 @@
+// Jobs and their work items: state lives here, never only in memory; items are claimed under a lease.
+import type { Database } from 'better-sqlite3';
+import type { Job, JobKind, JobState } from '../../../shared/api';
+
+interface JobRow extends Omit<Job, 'summary'> {
+  summary: string;
+  params: string;
+  cancelRequested: number;
+  planned: number;
+}
+
+export interface JobRecord extends Job {
+  params: Record<string, unknown>;
+  cancelRequested: boolean;
+  /** True once the job's items have all been enumerated (planning is idempotent otherwise). */
+  planned: boolean;
+}
+
+export interface ClaimedItem {
+  id: number;
+  jobId: number;
+  key: string;
+  attempts: number;
+}
+
+const columns = `id, kind, dataset_id AS datasetId, state, done, total, failed, error, summary, params,
+  cancel_requested AS cancelRequested, planned, created_at AS createdAt, updated_at AS updatedAt`;
+
+function toRecord(r: JobRow): JobRecord {
+  return {
+    ...r,
+    summary: JSON.parse(r.summary) as Record<string, number>,
+    params: JSON.parse(r.params) as Record<string, unknown>,
+    cancelRequested: r.cancelRequested === 1,
+    planned: r.planned === 1,
+  };
+}
+
+export function toJob(r: JobRecord): Job {
+  const { params: _p, cancelRequested: _c, planned: _pl, ...job } = r;
+  return job;
+}
+
+export function createJobsRepository(db: Database) {
+  const insert = db.prepare(`INSERT INTO jobs (kind, dataset_id, params, state, created_at, updated_at)
+    VALUES (@kind, @datasetId, @params, 'queued', @at, @at)`);
+  const byId = db.prepare(`SELECT ${columns} FROM jobs WHERE id = ?`);
+  const list = db.prepare(`SELECT ${columns} FROM jobs
+    WHERE (@datasetId IS NULL OR dataset_id = @datasetId) ORDER BY id DESC LIMIT @limit`);
+  const runnable = db.prepare(`SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1`);
+  const setState = db.prepare(`UPDATE jobs SET state = @state, error = @error, updated_at = @at WHERE id = @id`);
+  const requestCancel = db.prepare(`UPDATE jobs SET cancel_requested = 1, updated_at = @at WHERE id = @id`);
+  const setPlanned = db.prepare(`UPDATE jobs SET planned = 1, total = @total, updated_at = @at WHERE id = @id`);
+  const setSummary = db.prepare(`UPDATE jobs SET summary = @summary, updated_at = @at WHERE id = @id`);
+  const bump = db.prepare(`UPDATE jobs SET done = done + 1, failed = failed + @failed,
+      summary = json_set(summary, '$.' || @counter, coalesce(json_extract(summary, '$.' || @counter), 0) + 1),
+      updated_at = @at WHERE id = @id`);
+  const addItem = db.prepare(`INSERT INTO job_items (job_id, key, state) VALUES (?, ?, 'pending')
+    ON CONFLICT (job_id, key) DO NOTHING`);
+  // A pending item, or one whose lease ran out (its runner died mid-item): claimed again.
+  const claim = db.prepare(`UPDATE job_items SET state = 'claimed', worker = @worker, lease_until = @until,
+      attempts = attempts + 1
+    WHERE id = (SELECT id FROM job_items WHERE job_id = @jobId
+      AND (state = 'pending' OR (state = 'claimed' AND lease_until < @now)) ORDER BY id LIMIT 1)
+    RETURNING id, job_id AS jobId, key, attempts`);
+  const release = db.prepare(`UPDATE job_items SET state = 'pending', worker = NULL, lease_until = NULL
+    WHERE state = 'claimed' AND worker = ?`);
+  const complete = db.prepare(`UPDATE job_items SET state = @state, error = @error, lease_until = NULL
+    WHERE id = @id AND worker = @worker`);
+  const remaining = db
+    .prepare(`SELECT count(*) FROM job_items WHERE job_id = ? AND state IN ('pending', 'claimed')`)
+    .pluck();
+  const failedItems = db.prepare(`SELECT key, error FROM job_items WHERE job_id = ? AND state = 'failed'
+    ORDER BY id LIMIT ?`);
+
+  return {
+    create(kind: JobKind, datasetId: number | null, params: Record<string, unknown>): number {
+      const at = Date.now();
+      return Number(insert.run({ kind, datasetId, params: JSON.stringify(params), at }).lastInsertRowid);
+    },
+    get(id: number): JobRecord | undefined {
+      const row = byId.get(id) as JobRow | undefined;
+      return row && toRecord(row);
+    },
+    list(q: { datasetId?: number; limit?: number }): JobRecord[] {
+      return (list.all({ datasetId: q.datasetId ?? null, limit: q.limit ?? 50 }) as JobRow[]).map(toRecord);
+    },
+    /** The oldest job still to run (queued, or running when its runner died). */
+    nextRunnable(): JobRecord | undefined {
+      const row = runnable.get() as JobRow | undefined;
+      return row && toRecord(row);
+    },
+    setState(id: number, state: JobState, error: string | null = null): void {
+      setState.run({ id, state, error, at: Date.now() });
+    },
+    requestCancel(id: number): void {
+      requestCancel.run({ id, at: Date.now() });
+    },
+    /** Adds work items (idempotent per key); call setPlanned once all are in. */
+    addItems(jobId: number, keys: Iterable<string>): void {
+      for (const key of keys) addItem.run(jobId, key);
+    },
+    setPlanned(id: number, total: number): void {
+      setPlanned.run({ id, total, at: Date.now() });
+    },
+    setSummary(id: number, summary: Record<string, number>): void {
+      setSummary.run({ id, summary: JSON.stringify(summary), at: Date.now() });
+    },
+    /** Counts one finished item (done, failed, and a named summary counter such as `added`). */
+    countItem(id: number, failed: boolean, counter: string): void {
+      bump.run({ id, failed: failed ? 1 : 0, counter, at: Date.now() });
+    },
+    claim(jobId: number, worker: string, leaseMs: number): ClaimedItem | undefined {
+      const now = Date.now();
+      return claim.get({ jobId, worker, now, until: now + leaseMs }) as ClaimedItem | undefined;
+    },
+    /** Returns a dead runner's claimed items to the pool at once (no need to wait for the lease). */
+    releaseWorker(worker: string): number {
+      return release.run(worker).changes;
+    },
+    /** Marks an item done/failed; false when the claim was lost (another runner took it over). */
+    complete(itemId: number, worker: string, state: 'done' | 'failed', error: string | null = null): boolean {
+      return complete.run({ id: itemId, worker, state, error }).changes === 1;
+    },
+    remaining(jobId: number): number {
+      return remaining.get(jobId) as number;
+    },
+    failedItems(jobId: number, limit = 100): { key: string; error: string | null }[] {
+      return failedItems.all(jobId, limit) as { key: string; error: string | null }[];
+    },
+  };
+}
+export type JobsRepository = ReturnType<typeof createJobsRepository>;

@@ -1,0 +1,38 @@
+// Thumbnails: cached under the app data dir by content hash, never written into a dataset folder.
+import sharp from 'sharp';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export const THUMB_SIZE = 256;
+
+export function thumbPath(thumbsDir: string, sha256: string): string {
+  return join(thumbsDir, sha256.slice(0, 2), `${sha256}.jpg`);
+}
+
+/** Writes atomically (temp + rename) so a killed process never leaves half a thumbnail. */
+export async function writeThumb(thumbsDir: string, sha256: string, jpeg: Buffer): Promise<string> {
+  const file = thumbPath(thumbsDir, sha256);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, jpeg);
+  await rename(tmp, file);
+  return file;
+}
+
+/** Decodes fully (so truncated files fail here), applies EXIF orientation, returns size and a JPEG thumb. */
+export async function decodeWithThumb(
+  bytes: Buffer,
+): Promise<{ width: number; height: number; thumb: Buffer }> {
+  // failOn 'warning' turns libvips' "premature end of JPEG" into an error instead of a grey half image.
+  const { data, info } = await sharp(bytes, { failOn: 'warning', animated: false })
+    .rotate()
+    .resize(THUMB_SIZE, THUMB_SIZE, { fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#202020' })
+    .jpeg({ quality: 82, mozjpeg: false })
+    .toBuffer({ resolveWithObject: true });
+  const meta = await sharp(bytes, { animated: false }).metadata();
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const width = (rotated ? meta.height : meta.width) ?? info.width;
+  const height = (rotated ? meta.width : meta.height) ?? info.height;
+  return { width, height, thumb: data };
+}

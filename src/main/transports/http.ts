@@ -1,0 +1,213 @@
+// Browser mode: serves the built renderer, one JSON endpoint per method, SSE for events, asset routes.
+import { createReadStream, existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { extname, join, normalize, relative, sep, isAbsolute } from 'node:path';
+import { AppError } from '../../shared/errors';
+import type { AppHost } from '../app';
+
+export const CSP = [
+  "default-src 'self'",
+  "img-src 'self' data: blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "script-src 'self'",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+const MAX_BODY = 1 << 20;
+
+export interface HttpOptions {
+  host?: string;
+  port?: number;
+  /** Folder with the built renderer (index.html). */
+  staticDir: string;
+  token?: string;
+}
+
+export interface HttpServer {
+  server: Server;
+  url: string;
+  token: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function sameToken(a: string | null, b: string): boolean {
+  if (!a) return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function fail(res: ServerResponse, status: number, err: AppError): void {
+  sendJson(res, status, { ok: false, error: err.toJSON() });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new AppError('invalid_request', 'request body too large (max 1 MiB)');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise<HttpServer> {
+  const token = opts.token ?? randomBytes(24).toString('hex');
+  const bind = opts.host ?? '127.0.0.1';
+  const loopbackOnly = bind === '127.0.0.1' || bind === 'localhost' || bind === '::1';
+  const sse = new Set<ServerResponse>();
+  let port = 0;
+
+  const offEvents = host.on((event, payload) => {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const res of sse) res.write(frame);
+  });
+  const heartbeat = setInterval(() => {
+    for (const res of sse) res.write(': keep-alive\n\n');
+  }, 15_000);
+  heartbeat.unref();
+
+  async function serveStatic(res: ServerResponse, pathname: string): Promise<void> {
+    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname.slice(1));
+    const file = normalize(join(opts.staticDir, rel));
+    const inside = relative(opts.staticDir, file);
+    if (inside.startsWith('..' + sep) || inside === '..' || isAbsolute(inside)) {
+      return fail(res, 403, new AppError('invalid_request', 'path outside the app'));
+    }
+    const st = await stat(file).catch(() => null);
+    if (!st?.isFile()) return fail(res, 404, new AppError('not_found', `not found: ${pathname}`));
+    const type = STATIC_TYPES[extname(file)] ?? 'application/octet-stream';
+    const headers: Record<string, string> = {
+      'content-type': type,
+      'content-length': String(st.size),
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-cache',
+    };
+    if (type.startsWith('text/html')) {
+      headers['content-security-policy'] = CSP;
+      headers['x-frame-options'] = 'DENY';
+      headers['referrer-policy'] = 'no-referrer';
+    }
+    res.writeHead(200, headers);
+    createReadStream(file).pipe(res);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    // DNS-rebinding guard: a loopback server answers only to loopback host names.
+    const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
+    if (loopbackOnly && !['127.0.0.1', 'localhost', '[::1]'].includes(hostHeader)) {
+      return fail(res, 403, new AppError('invalid_request', 'unexpected Host header'));
+    }
+    const path = url.pathname;
+    const isProtected = path.startsWith('/api/') || path === '/events' || path.startsWith('/assets/');
+    if (!isProtected) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return fail(res, 405, new AppError('invalid_request', 'method not allowed'));
+      }
+      return serveStatic(res, path);
+    }
+    const given = url.searchParams.get('token') ?? (req.headers['x-faceinsight-token'] as string | undefined) ?? null;
+    if (!sameToken(given, token)) {
+      return fail(res, 403, new AppError('invalid_request', 'missing or wrong token', { hint: 'Open the URL printed by `faceinsight serve`.' }));
+    }
+    if (path.startsWith('/api/')) {
+      if (req.method !== 'POST') return fail(res, 405, new AppError('invalid_request', 'use POST'));
+      const method = decodeURIComponent(path.slice('/api/'.length));
+      let body: unknown;
+      try {
+        const text = await readBody(req);
+        body = text.trim() === '' ? {} : JSON.parse(text);
+      } catch (err) {
+        const e = err instanceof AppError ? err : new AppError('invalid_request', `request body is not JSON: ${(err as Error).message}`);
+        return fail(res, 400, e);
+      }
+      return sendJson(res, 200, await host.call(method, body));
+    }
+    if (path === '/events') {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      res.write(': connected\n\n');
+      sse.add(res);
+      req.on('close', () => sse.delete(res));
+      return;
+    }
+    const m = /^\/assets\/([a-z]+)\/(\d+)$/.exec(path);
+    if (!m) return fail(res, 404, new AppError('not_found', `no such asset route: ${path}`));
+    try {
+      const asset = await host.resolveAsset(m[1] as string, Number(m[2]));
+      const st = await stat(asset.path);
+      res.writeHead(200, {
+        'content-type': asset.contentType,
+        'content-length': String(st.size),
+        'cache-control': 'private, max-age=3600',
+        'x-content-type-options': 'nosniff',
+      });
+      createReadStream(asset.path).pipe(res);
+    } catch (err) {
+      const e = AppError.from(err);
+      fail(res, e.code === 'not_found' ? 404 : e.code === 'invalid_request' ? 403 : 500, e);
+    }
+  }
+
+  if (!existsSync(join(opts.staticDir, 'index.html'))) {
+    throw new AppError('io_error', `the renderer is not built (${opts.staticDir}/index.html missing)`, {
+      hint: 'Run `npm run build`.',
+    });
+  }
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      console.error('http:', err);
+      if (!res.headersSent) fail(res, 500, AppError.from(err));
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, bind, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const shownHost = bind.includes(':') ? `[${bind}]` : bind === '0.0.0.0' ? '127.0.0.1' : bind;
+  return {
+    server,
+    token,
+    port,
+    url: `http://${shownHost}:${port}/?token=${token}`,
+    async close() {
+      offEvents();
+      clearInterval(heartbeat);
+      for (const res of sse) res.end();
+      sse.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
