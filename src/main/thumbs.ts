@@ -4,6 +4,8 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export const THUMB_SIZE = 256;
+/** sharp's default limitInputPixels (0x3FFF²), stated here so the error can name it. */
+export const MAX_PIXELS = 0x3fff * 0x3fff;
 
 export function thumbPath(thumbsDir: string, sha256: string): string {
   return join(thumbsDir, sha256.slice(0, 2), `${sha256}.jpg`);
@@ -23,6 +25,13 @@ export async function writeThumb(thumbsDir: string, sha256: string, jpeg: Buffer
 export async function decodeWithThumb(
   bytes: Buffer,
 ): Promise<{ width: number; height: number; thumb: Buffer }> {
+  // Header first: a file claiming a huge canvas is refused by name before any pixel is decoded.
+  const meta = await sharp(bytes, { animated: false }).metadata();
+  if ((meta.width ?? 0) * (meta.height ?? 0) > MAX_PIXELS) {
+    throw new Error(
+      `image is ${meta.width}×${meta.height} pixels, over the decoder's pixel limit of ${MAX_PIXELS} (${Math.round(MAX_PIXELS / 1e6)} MP)`,
+    );
+  }
   // failOn 'warning' turns libvips' "premature end of JPEG" into an error instead of a grey half image.
   const { data, info } = await sharp(bytes, { failOn: 'warning', animated: false })
     .rotate()
@@ -30,7 +39,6 @@ export async function decodeWithThumb(
     .flatten({ background: '#202020' })
     .jpeg({ quality: 82, mozjpeg: false })
     .toBuffer({ resolveWithObject: true });
-  const meta = await sharp(bytes, { animated: false }).metadata();
   const rotated = (meta.orientation ?? 1) >= 5;
   const width = (rotated ? meta.height : meta.width) ?? info.width;
   const height = (rotated ? meta.width : meta.height) ?? info.height;

@@ -13,10 +13,15 @@ function datasetRoot(job: { datasetId: number | null }, ctx: Parameters<JobKindH
   return ds;
 }
 
-/** libvips messages are long and multi-line; keep the first line, which names the problem. */
+/** libvips messages are multi-line ("Input buffer has corrupt header:\n  pngload: …"): join them. */
 function reason(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  return msg.split('\n')[0]?.trim() || 'cannot decode image';
+  const text = msg
+    .split('\n')
+    .map((l) => l.trim().replace(/:$/, ''))
+    .filter(Boolean)
+    .join(': ');
+  return text.slice(0, 500) || 'cannot decode image';
 }
 
 export const importKind: JobKindHandler = {
