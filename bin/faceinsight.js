@@ -5,7 +5,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const cli = fileURLToPath(new URL('../out/main/cli.js', import.meta.url));
 if (!existsSync(cli)) {
-  console.error('faceinsight: out/main/cli.js is missing; run `npm run build` (npm ci does it in `prepare`).');
+  console.error(
+    'faceinsight: out/main/cli.js is missing; run `npm run build` (npm ci does it in `prepare`).',
+  );
   process.exit(2);
 }
 await import(pathToFileURL(cli).href);

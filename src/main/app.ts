@@ -57,7 +57,13 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     entry: opts.runnerEntry,
     fork: opts.forkRunner,
     onProgress: (p) => {
-      emit('jobs.progressed', { jobId: p.jobId, state: p.state, done: p.done, total: p.total, failed: p.failed });
+      emit('jobs.progressed', {
+        jobId: p.jobId,
+        state: p.state,
+        done: p.done,
+        total: p.total,
+        failed: p.failed,
+      });
       if (p.datasetId !== null) emit('datasets.updated', { datasetId: p.datasetId });
     },
   });

@@ -58,7 +58,9 @@ export interface ResolvedAsset {
 export function createAssetResolver(store: Store, thumbsDir: string) {
   return async function resolveAsset(kind: AssetKind | string, id: number): Promise<ResolvedAsset> {
     if (!Number.isSafeInteger(id) || id <= 0) {
-      throw new AppError('invalid_request', `asset id must be a positive integer`, { where: { field: 'id' } });
+      throw new AppError('invalid_request', `asset id must be a positive integer`, {
+        where: { field: 'id' },
+      });
     }
     const image = store.images.locate(id);
     if (!image) throw new AppError('not_found', `image ${id} not found`);

@@ -49,7 +49,8 @@ async function open(values: { 'data-dir'?: string; db?: string }): Promise<AppHo
 async function serve(args: string[]): Promise<number> {
   const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' } });
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: not a port: ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port: not a port: ${values.port}`);
   const host = await open(values);
   const http = await startHttpServer(host, {
     host: values.host ?? '127.0.0.1',
@@ -57,7 +58,9 @@ async function serve(args: string[]): Promise<number> {
     staticDir: join(projectRoot(), 'out', 'renderer'),
   });
   if (values.host && !['127.0.0.1', 'localhost', '::1'].includes(values.host)) {
-    console.error(`warning: listening on ${values.host}; anyone who can reach it and has the token can use the app`);
+    console.error(
+      `warning: listening on ${values.host}; anyone who can reach it and has the token can use the app`,
+    );
   }
   console.error(`FaceInsight Studio ${host.info.version} (browser mode), data: ${host.info.dataDir}`);
   console.log(http.url);
@@ -101,10 +104,18 @@ async function importCmd(args: string[]): Promise<number> {
       last = line;
     });
     if (process.stderr.isTTY) process.stderr.write('\n');
-    const summary = { datasetId: dataset.id, jobId: final.id, state: final.state, ...final.summary, error: final.error };
+    const summary = {
+      datasetId: dataset.id,
+      jobId: final.id,
+      state: final.state,
+      ...final.summary,
+      error: final.error,
+    };
     if (values.json) console.log(JSON.stringify(summary));
     else {
-      const counts = Object.entries(final.summary).map(([k, v]) => `${k} ${v}`).join(', ');
+      const counts = Object.entries(final.summary)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
       console.log(`dataset ${dataset.id} (${dataset.root}): import ${final.state}; ${counts || 'no files'}`);
       if (final.error) console.log(`error: ${final.error}`);
     }

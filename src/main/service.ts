@@ -50,11 +50,16 @@ export function createService(deps: ServiceDeps) {
         real = await realpath(root);
         if (!(await stat(real)).isDirectory()) throw new Error('not a folder');
       } catch (err) {
-        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message;
-        throw new AppError('io_error', `cannot open ${root}: ${why}`, { where: { field: 'root', file: root } });
+        const why =
+          (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : (err as Error).message;
+        throw new AppError('io_error', `cannot open ${root}: ${why}`, {
+          where: { field: 'root', file: root },
+        });
       }
       const id = store.write(
-        () => store.datasets.findByRoot(real)?.id ?? store.datasets.insert({ name: name ?? basename(real), root: real, format: 'folder' }),
+        () =>
+          store.datasets.findByRoot(real)?.id ??
+          store.datasets.insert({ name: name ?? basename(real), root: real, format: 'folder' }),
       );
       const job = startImport(id);
       return { dataset: getDataset(id), job };

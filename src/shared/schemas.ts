@@ -38,12 +38,15 @@ export function parseRequest<M extends Method>(method: M, input: unknown): Req<M
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : undefined;
-  const message = issue ? `${method}: ${field ? `${field}: ` : ''}${issue.message}` : `${method}: invalid request`;
+  const message = issue
+    ? `${method}: ${field ? `${field}: ` : ''}${issue.message}`
+    : `${method}: invalid request`;
   throw new AppError('invalid_request', message, field ? { where: { field } } : {});
 }
 
 /** Looks a method name up, rejecting unknown ones with `invalid_request`. */
 export function requireMethod(name: unknown): Method {
-  if (!isMethod(name)) throw new AppError('invalid_request', `unknown method: ${String(name)}`, { where: { field: 'method' } });
+  if (!isMethod(name))
+    throw new AppError('invalid_request', `unknown method: ${String(name)}`, { where: { field: 'method' } });
   return name;
 }

@@ -19,7 +19,8 @@ export async function waitForJob(host: Pick<AppHost, 'call'>, id: number, timeou
   for (;;) {
     const job = await call<Job>(host, 'jobs.get', { id });
     if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') return job;
-    if (Date.now() > end) throw new Error(`job ${id} still ${job.state} after ${timeoutMs} ms (${job.done}/${job.total})`);
+    if (Date.now() > end)
+      throw new Error(`job ${id} still ${job.state} after ${timeoutMs} ms (${job.done}/${job.total})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -44,7 +44,8 @@ export const nodeForkRunner: ForkRunner = (entry, args, env) => {
 export function defaultRunnerEntry(): string {
   const root = projectRoot();
   const built = join(root, 'out', 'main', 'job-runner.js');
-  if (import.meta.url.endsWith('.ts') || !existsSync(built)) return join(root, 'src', 'main', 'jobs', 'runner-entry.ts');
+  if (import.meta.url.endsWith('.ts') || !existsSync(built))
+    return join(root, 'src', 'main', 'jobs', 'runner-entry.ts');
   return built;
 }
 
@@ -88,7 +89,11 @@ export class JobHost {
 
   #spawn(): void {
     const { entry = defaultRunnerEntry(), fork: forkRunner = nodeForkRunner } = this.#opts;
-    const child = forkRunner(entry, ['--db', this.#opts.dbPath, '--data-dir', this.#opts.dataDir], process.env);
+    const child = forkRunner(
+      entry,
+      ['--db', this.#opts.dbPath, '--data-dir', this.#opts.dataDir],
+      process.env,
+    );
     this.#child = child;
     child.onMessage((m) => {
       if (!isRunnerMessage(m)) return;

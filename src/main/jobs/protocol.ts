@@ -3,9 +3,7 @@ import type { ProgressReport } from './runner';
 
 export type HostMessage = { type: 'wake' } | { type: 'shutdown' };
 export type RunnerMessage =
-  | { type: 'ready'; worker: string }
-  | { type: 'progress'; progress: ProgressReport }
-  | { type: 'idle' };
+  { type: 'ready'; worker: string } | { type: 'progress'; progress: ProgressReport } | { type: 'idle' };
 
 export function isRunnerMessage(m: unknown): m is RunnerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';

@@ -35,7 +35,7 @@ const store = openStore(paths.dbPath);
 const worker = `runner-${process.pid}`;
 const abort = new AbortController();
 let wake: (() => void) | null = null;
-let pending = true;
+let pending: boolean; // set by a wake message that arrives while jobs are draining
 
 onMessage((m) => {
   if (m.type === 'wake') {

@@ -81,7 +81,6 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
   const bind = opts.host ?? '127.0.0.1';
   const loopbackOnly = bind === '127.0.0.1' || bind === 'localhost' || bind === '::1';
   const sse = new Set<ServerResponse>();
-  let port = 0;
 
   const offEvents = host.on((event, payload) => {
     const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
@@ -132,9 +131,16 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
       }
       return serveStatic(res, path);
     }
-    const given = url.searchParams.get('token') ?? (req.headers['x-faceinsight-token'] as string | undefined) ?? null;
+    const given =
+      url.searchParams.get('token') ?? (req.headers['x-faceinsight-token'] as string | undefined) ?? null;
     if (!sameToken(given, token)) {
-      return fail(res, 403, new AppError('invalid_request', 'missing or wrong token', { hint: 'Open the URL printed by `faceinsight serve`.' }));
+      return fail(
+        res,
+        403,
+        new AppError('invalid_request', 'missing or wrong token', {
+          hint: 'Open the URL printed by `faceinsight serve`.',
+        }),
+      );
     }
     if (path.startsWith('/api/')) {
       if (req.method !== 'POST') return fail(res, 405, new AppError('invalid_request', 'use POST'));
@@ -144,7 +150,10 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
         const text = await readBody(req);
         body = text.trim() === '' ? {} : JSON.parse(text);
       } catch (err) {
-        const e = err instanceof AppError ? err : new AppError('invalid_request', `request body is not JSON: ${(err as Error).message}`);
+        const e =
+          err instanceof AppError
+            ? err
+            : new AppError('invalid_request', `request body is not JSON: ${(err as Error).message}`);
         return fail(res, 400, e);
       }
       return sendJson(res, 200, await host.call(method, body));
@@ -194,7 +203,7 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
     server.once('error', reject);
     server.listen(opts.port ?? 0, bind, () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  const port = (server.address() as AddressInfo).port;
   const shownHost = bind.includes(':') ? `[${bind}]` : bind === '0.0.0.0' ? '127.0.0.1' : bind;
   return {
     server,

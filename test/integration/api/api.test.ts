@@ -67,11 +67,19 @@ describe.each(transports)('API over %s', (_name, get) => {
   });
 
   it('rejects an invalid request with invalid_request naming the field', async () => {
-    expect(await err('datasets.get', { id: 'seven' })).toMatchObject({ code: 'invalid_request', where: { field: 'id' } });
-    expect(await err('images.list', { datasetId: 1, limit: 5000 })).toMatchObject({ where: { field: 'limit' } });
+    expect(await err('datasets.get', { id: 'seven' })).toMatchObject({
+      code: 'invalid_request',
+      where: { field: 'id' },
+    });
+    expect(await err('images.list', { datasetId: 1, limit: 5000 })).toMatchObject({
+      where: { field: 'limit' },
+    });
     expect(await err('datasets.create', { root: '' })).toMatchObject({ where: { field: 'root' } });
     expect(await err('datasets.list', { surprise: true })).toMatchObject({ code: 'invalid_request' });
-    expect(await err('nope.nothing', {})).toMatchObject({ code: 'invalid_request', where: { field: 'method' } });
+    expect(await err('nope.nothing', {})).toMatchObject({
+      code: 'invalid_request',
+      where: { field: 'method' },
+    });
   });
 
   it('reports a missing folder and an unknown id clearly', async () => {
@@ -93,7 +101,11 @@ describe.each(transports)('API over %s', (_name, get) => {
     expect(first.total).toBe(6);
     expect(first.items).toHaveLength(4);
     expect(first.nextCursor).not.toBeNull();
-    const rest = await ok<Page<ImageSummary>>('images.list', { datasetId: dataset.id, limit: 4, cursor: first.nextCursor });
+    const rest = await ok<Page<ImageSummary>>('images.list', {
+      datasetId: dataset.id,
+      limit: 4,
+      cursor: first.nextCursor,
+    });
     expect(rest.items.map((i) => i.relPath)).toEqual(['sample5.jpg', 'sample6.jpg']);
     expect(rest.nextCursor).toBeNull();
     const list = await ok<{ items: Dataset[] }>('datasets.list');
@@ -107,7 +119,10 @@ describe('HTTP transport', () => {
   it('refuses requests without the per-run token', async () => {
     const res = await fetch(`${base()}/api/app.info`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(403);
-    const wrong = await fetch(`${base()}/api/app.info?token=${'0'.repeat(48)}`, { method: 'POST', body: '{}' });
+    const wrong = await fetch(`${base()}/api/app.info?token=${'0'.repeat(48)}`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(wrong.status).toBe(403);
     expect((await fetch(`${base()}/events`)).status).toBe(403);
     expect((await fetch(`${base()}/assets/thumb/1`)).status).toBe(403);
@@ -116,7 +131,16 @@ describe('HTTP transport', () => {
   it('refuses a foreign Host header (DNS rebinding)', async () => {
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ port: http.port, host: '127.0.0.1', path: `/api/app.info?token=${http.token}`, method: 'POST', headers: { host: 'evil.example:80' } }, (res) => resolve(res.statusCode ?? 0));
+      const req = request(
+        {
+          port: http.port,
+          host: '127.0.0.1',
+          path: `/api/app.info?token=${http.token}`,
+          method: 'POST',
+          headers: { host: 'evil.example:80' },
+        },
+        (res) => resolve(res.statusCode ?? 0),
+      );
       req.on('error', reject);
       req.end('{}');
     });
@@ -124,7 +148,10 @@ describe('HTTP transport', () => {
   });
 
   it('answers malformed JSON with a 400 envelope', async () => {
-    const res = await fetch(`${base()}/api/datasets.list?token=${http.token}`, { method: 'POST', body: '{oops' });
+    const res = await fetch(`${base()}/api/datasets.list?token=${http.token}`, {
+      method: 'POST',
+      body: '{oops',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: AppErrorData }).error.code).toBe('invalid_request');
   });

@@ -39,7 +39,12 @@ function hugePngHeader(): Buffer {
   ihdr.writeUInt32BE(20000, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(64))), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    sig,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(64))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 async function images(host: AppHost, datasetId: number): Promise<ImageSummary[]> {
@@ -56,11 +61,15 @@ describe('folder import', () => {
     writeFileSync(join(folder, 'zero.jpg'), Buffer.alloc(0));
     writeFileSync(join(folder, 'nested', 'truncated.jpg'), jpeg.subarray(0, Math.floor(jpeg.length * 0.6)));
     writeFileSync(join(folder, 'text.jpg'), 'this is not an image\n');
-    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#f00' } }).png().toFile(join(folder, 'one.png'));
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#f00' } })
+      .png()
+      .toFile(join(folder, 'one.png'));
     writeFileSync(join(folder, 'huge.png'), hugePngHeader());
     writeFileSync(join(folder, 'notes.txt'), 'not an image either');
 
-    const { dataset, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', { root: folder });
+    const { dataset, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      root: folder,
+    });
     const done = await waitForJob(host, job.id);
     expect(done.state).toBe('done');
     expect(done.total).toBe(11);
@@ -80,9 +89,18 @@ describe('folder import', () => {
     expect(byPath.get('sample1.jpg')).toMatchObject({ width: 1920, height: 1280 });
     expect(byPath.get('one.png')).toMatchObject({ status: 'ok', width: 1, height: 1 });
     expect(byPath.get('zero.jpg')).toMatchObject({ status: 'error', error: expect.stringMatching(/empty/) });
-    expect(byPath.get('text.jpg')).toMatchObject({ status: 'error', error: expect.stringMatching(/unsupported image format/i) });
-    expect(byPath.get('nested/truncated.jpg')).toMatchObject({ status: 'error', error: expect.stringMatching(/premature end|truncated|corrupt/i) });
-    expect(byPath.get('huge.png')).toMatchObject({ status: 'error', error: expect.stringMatching(/pixel limit/i) });
+    expect(byPath.get('text.jpg')).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/unsupported image format/i),
+    });
+    expect(byPath.get('nested/truncated.jpg')).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/premature end|truncated|corrupt/i),
+    });
+    expect(byPath.get('huge.png')).toMatchObject({
+      status: 'error',
+      error: expect.stringMatching(/pixel limit/i),
+    });
     expect(byPath.has('notes.txt')).toBe(false);
 
     const ds = await call<Dataset>(host, 'datasets.get', { id: dataset.id });
@@ -111,7 +129,9 @@ describe('folder import', () => {
         .jpeg({ quality: 90 })
         .toFile(join(folder, `img-${String(i).padStart(3, '0')}.jpg`));
     }
-    const { dataset, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', { root: folder });
+    const { dataset, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      root: folder,
+    });
     // Wait until the runner is part-way through, then kill it without warning.
     for (;;) {
       const j = await call<Job>(host, 'jobs.get', { id: job.id });
@@ -130,10 +150,14 @@ describe('folder import', () => {
     expect(host.jobs.pid).not.toBe(pid);
 
     const db = new Database(host.info.dbPath, { readonly: true });
-    const rows = db.prepare(`SELECT rel_path, count(*) AS n FROM images WHERE dataset_id = ? GROUP BY rel_path`).all(dataset.id) as { n: number }[];
+    const rows = db
+      .prepare(`SELECT rel_path, count(*) AS n FROM images WHERE dataset_id = ? GROUP BY rel_path`)
+      .all(dataset.id) as { n: number }[];
     expect(rows).toHaveLength(200);
     expect(rows.every((r) => r.n === 1)).toBe(true);
-    expect(db.prepare(`SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'done'`).pluck().get(job.id)).toBe(200);
+    expect(
+      db.prepare(`SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'done'`).pluck().get(job.id),
+    ).toBe(200);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
     expect(finished.summary.added).toBe(200);

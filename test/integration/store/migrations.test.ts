@@ -37,7 +37,8 @@ describe('migrations', () => {
 
   it('keeps the public table and column names of DESIGN.md §3, all STRICT', () => {
     const db = openDatabase(tempDb());
-    const cols = (t: string) => (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t) as string[]);
+    const cols = (t: string) =>
+      db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t) as string[];
     const expected: Record<string, string[]> = {
       datasets: ['id', 'name', 'root', 'format', 'created_at'],
       images: ['id', 'dataset_id', 'rel_path', 'sha256', 'width', 'height', 'split', 'status', 'error'],

@@ -30,20 +30,33 @@ describe('guardPath', () => {
     expect(await guardPath(root, 'inside-link.jpg')).toBe(join(root, 'sub', 'a.jpg'));
   });
 
-  it.each(['../secret.txt', 'sub/../../secret.txt', '..', 'sub\\..\\..\\secret.txt'])('rejects traversal %s', async (p) => {
-    await expect(guardPath(root, p)).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/\.\./) });
-  });
+  it.each(['../secret.txt', 'sub/../../secret.txt', '..', 'sub\\..\\..\\secret.txt'])(
+    'rejects traversal %s',
+    async (p) => {
+      await expect(guardPath(root, p)).rejects.toMatchObject({
+        code: 'invalid_request',
+        message: expect.stringMatching(/\.\./),
+      });
+    },
+  );
 
   it.each(['/tmp/secret.txt', '/etc/passwd', 'C:\\Windows\\win.ini', '\\\\server\\share'])(
     'rejects absolute path %s',
     async (p) => {
-      await expect(guardPath(root, p)).rejects.toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/absolute/) });
+      await expect(guardPath(root, p)).rejects.toMatchObject({
+        code: 'invalid_request',
+        message: expect.stringMatching(/absolute/),
+      });
     },
   );
 
   it('rejects symlinks that escape the root', async () => {
-    await expect(guardPath(root, 'escape.jpg')).rejects.toMatchObject({ message: expect.stringMatching(/outside/) });
-    await expect(guardPath(root, 'up/secret.txt')).rejects.toMatchObject({ message: expect.stringMatching(/outside/) });
+    await expect(guardPath(root, 'escape.jpg')).rejects.toMatchObject({
+      message: expect.stringMatching(/outside/),
+    });
+    await expect(guardPath(root, 'up/secret.txt')).rejects.toMatchObject({
+      message: expect.stringMatching(/outside/),
+    });
   });
 
   it('reports a missing file as not_found and refuses NUL bytes', async () => {

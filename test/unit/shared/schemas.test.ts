@@ -22,7 +22,9 @@ describe('request schemas', () => {
 
   it('accept valid requests', () => {
     expect(parseRequest('datasets.create', { root: '/data/celeba' })).toEqual({ root: '/data/celeba' });
-    expect(parseRequest('images.list', { datasetId: 3, status: 'error', cursor: 0, limit: 1000 })).toMatchObject({ limit: 1000 });
+    expect(
+      parseRequest('images.list', { datasetId: 3, status: 'error', cursor: 0, limit: 1000 }),
+    ).toMatchObject({ limit: 1000 });
     expect(parseRequest('app.info', undefined)).toEqual({});
     expect(parseRequest('jobs.list', {})).toEqual({});
   });

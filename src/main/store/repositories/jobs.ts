@@ -47,10 +47,16 @@ export function createJobsRepository(db: Database) {
   const byId = db.prepare(`SELECT ${columns} FROM jobs WHERE id = ?`);
   const list = db.prepare(`SELECT ${columns} FROM jobs
     WHERE (@datasetId IS NULL OR dataset_id = @datasetId) ORDER BY id DESC LIMIT @limit`);
-  const runnable = db.prepare(`SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1`);
-  const setState = db.prepare(`UPDATE jobs SET state = @state, error = @error, updated_at = @at WHERE id = @id`);
+  const runnable = db.prepare(
+    `SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1`,
+  );
+  const setState = db.prepare(
+    `UPDATE jobs SET state = @state, error = @error, updated_at = @at WHERE id = @id`,
+  );
   const requestCancel = db.prepare(`UPDATE jobs SET cancel_requested = 1, updated_at = @at WHERE id = @id`);
-  const setPlanned = db.prepare(`UPDATE jobs SET planned = 1, total = @total, updated_at = @at WHERE id = @id`);
+  const setPlanned = db.prepare(
+    `UPDATE jobs SET planned = 1, total = @total, updated_at = @at WHERE id = @id`,
+  );
   const setSummary = db.prepare(`UPDATE jobs SET summary = @summary, updated_at = @at WHERE id = @id`);
   const bump = db.prepare(`UPDATE jobs SET done = done + 1, failed = failed + @failed,
       summary = json_set(summary, '$.' || @counter, coalesce(json_extract(summary, '$.' || @counter), 0) + 1),
