@@ -3,16 +3,25 @@ import { openDatabase, write, type Db, type OpenOptions } from './db';
 import { createDatasetsRepository } from './repositories/datasets';
 import { createImagesRepository } from './repositories/images';
 import { createJobsRepository } from './repositories/jobs';
+import { createFacesRepository } from './repositories/faces';
+import { createLabelsRepository } from './repositories/labels';
+import { createRulesRepository } from './repositories/rules';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
 export type { JobRecord, ClaimedItem } from './repositories/jobs';
 export { toJob } from './repositories/jobs';
+export type { Box, FaceRow, PredictionInput, PredictionRecord, MaskRecord } from './repositories/faces';
+export type { StoredLabel, LabelEvent } from './repositories/labels';
+export type { RuleRow, ViolationInput, ViolationRow, ViolationQuery } from './repositories/rules';
 
 export interface Store {
   readonly file: string;
   readonly datasets: ReturnType<typeof createDatasetsRepository>;
   readonly images: ReturnType<typeof createImagesRepository>;
   readonly jobs: ReturnType<typeof createJobsRepository>;
+  readonly faces: ReturnType<typeof createFacesRepository>;
+  readonly labels: ReturnType<typeof createLabelsRepository>;
+  readonly rules: ReturnType<typeof createRulesRepository>;
   /** Runs fn in one BEGIN IMMEDIATE transaction. */
   write<T>(fn: () => T): T;
   /** Current schema version (PRAGMA user_version). */
@@ -28,6 +37,9 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     datasets: createDatasetsRepository(db),
     images: createImagesRepository(db),
     jobs: createJobsRepository(db),
+    faces: createFacesRepository(db),
+    labels: createLabelsRepository(db),
+    rules: createRulesRepository(db),
     write: (fn) => write(db, fn),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     integrityCheck: () => db.pragma('integrity_check', { simple: true }) as string,

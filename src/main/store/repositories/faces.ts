@@ -1,0 +1,166 @@
+// Faces and everything the pipeline stores per face: predictions, masks, embeddings (model outputs only).
+import type { Database } from 'better-sqlite3';
+
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface FaceRow extends Box {
+  id: number;
+  imageId: number;
+  idx: number;
+  detScore: number | null;
+  source: 'detected' | 'imported';
+}
+
+export interface PredictionInput {
+  modelId: string;
+  modelVersion: string;
+  task: string;
+  source: 'model' | 'derived' | 'learned' | 'import';
+  value: unknown;
+}
+
+export interface PredictionRecord extends PredictionInput {
+  id: number;
+  faceId: number;
+  createdAt: number;
+}
+
+export interface MaskRecord {
+  faceId: number;
+  source: 'derived' | 'model' | 'import' | 'human';
+  version: number;
+  png: Buffer;
+  box: Box;
+  createdAt: number;
+}
+
+const faceCols = `id, image_id AS imageId, idx, x, y, w, h, det_score AS detScore, source`;
+
+export function createFacesRepository(db: Database) {
+  const insertFace = db.prepare(`INSERT INTO faces (image_id, idx, x, y, w, h, det_score, landmarks, source)
+    VALUES (@imageId, @idx, @x, @y, @w, @h, @detScore, @landmarks, @source) RETURNING id`);
+  const updateFace = db.prepare(`UPDATE faces SET x = @x, y = @y, w = @w, h = @h, det_score = @detScore,
+    landmarks = @landmarks WHERE id = @id`);
+  const byImage = db.prepare(`SELECT ${faceCols} FROM faces WHERE image_id = ? ORDER BY idx`);
+  const byId = db.prepare(`SELECT ${faceCols} FROM faces WHERE id = ?`);
+  const landmarks = db.prepare(`SELECT landmarks FROM faces WHERE id = ?`).pluck();
+  const deleteFace = db.prepare(`DELETE FROM faces WHERE id = ?`);
+  const maxIdx = db.prepare(`SELECT coalesce(max(idx), -1) FROM faces WHERE image_id = ?`).pluck();
+  // A face someone worked on (labels, human masks, reviews) is never deleted by re-analysis.
+  const touched = db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM labels WHERE face_id = @id) OR EXISTS (SELECT 1 FROM masks
+         WHERE face_id = @id AND source IN ('human', 'import')) OR EXISTS (SELECT 1 FROM reviews
+         WHERE face_id = @id AND status != 'unreviewed')`,
+    )
+    .pluck();
+  const insertPrediction = db.prepare(`INSERT INTO predictions
+      (face_id, model_id, model_version, task, source, value, created_at)
+    VALUES (@faceId, @modelId, @modelVersion, @task, @source, @value, @at)`);
+  const deleteModelPredictions = db.prepare(
+    `DELETE FROM predictions WHERE face_id = ? AND source IN ('model', 'derived')`,
+  );
+  const predictions = db.prepare(`SELECT id, face_id AS faceId, model_id AS modelId,
+      model_version AS modelVersion, task, source, value, created_at AS createdAt
+    FROM predictions WHERE face_id = ? ORDER BY task, id`);
+  const deleteMasks = db.prepare(`DELETE FROM masks WHERE face_id = ? AND source IN ('derived', 'model')`);
+  const insertMask = db.prepare(`INSERT INTO masks (face_id, source, version, png, box, created_at)
+    VALUES (@faceId, @source, @version, @png, @box, @at)`);
+  const masks = db.prepare(`SELECT face_id AS faceId, source, version, png, box, created_at AS createdAt
+    FROM masks WHERE face_id = ? ORDER BY version DESC`);
+  const upsertEmbedding = db.prepare(`INSERT INTO embeddings (face_id, model_id, vector) VALUES (?, ?, ?)
+    ON CONFLICT (face_id, model_id) DO UPDATE SET vector = excluded.vector`);
+  const embeddings = db.prepare(`SELECT model_id AS modelId, vector FROM embeddings WHERE face_id = ?`);
+
+  return {
+    insert(f: Omit<FaceRow, 'id'> & { landmarks: Float32Array | null }): number {
+      const lm = f.landmarks
+        ? Buffer.from(f.landmarks.buffer, f.landmarks.byteOffset, f.landmarks.byteLength)
+        : null;
+      return (insertFace.get({ ...f, landmarks: lm }) as { id: number }).id;
+    },
+    updateGeometry(id: number, box: Box, detScore: number | null, lm: Float32Array | null): void {
+      const landmarksBlob = lm ? Buffer.from(lm.buffer, lm.byteOffset, lm.byteLength) : null;
+      updateFace.run({ id, ...box, detScore, landmarks: landmarksBlob });
+    },
+    byImage(imageId: number): FaceRow[] {
+      return byImage.all(imageId) as FaceRow[];
+    },
+    get(id: number): FaceRow | undefined {
+      return byId.get(id) as FaceRow | undefined;
+    },
+    landmarks(id: number): Float32Array | null {
+      const blob = landmarks.get(id) as Buffer | null | undefined;
+      if (!blob) return null;
+      const copy = new Uint8Array(blob);
+      return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
+    },
+    nextIdx(imageId: number): number {
+      return (maxIdx.get(imageId) as number) + 1;
+    },
+    isTouched(id: number): boolean {
+      return touched.get({ id }) === 1;
+    },
+    delete(id: number): void {
+      deleteFace.run(id);
+    },
+    /** Replaces a face's model / derived outputs; human and imported data stay. */
+    replaceModelOutputs(
+      faceId: number,
+      out: {
+        predictions: PredictionInput[];
+        mask: { source: 'derived' | 'model'; png: Buffer; box: Box } | null;
+        embeddings: { modelId: string; vector: Float32Array }[];
+      },
+      at = Date.now(),
+    ): void {
+      deleteModelPredictions.run(faceId);
+      for (const p of out.predictions)
+        insertPrediction.run({ ...p, faceId, value: JSON.stringify(p.value), at });
+      deleteMasks.run(faceId);
+      if (out.mask) {
+        insertMask.run({
+          faceId,
+          source: out.mask.source,
+          version: 1,
+          png: out.mask.png,
+          box: JSON.stringify(out.mask.box),
+          at,
+        });
+      }
+      for (const e of out.embeddings) {
+        upsertEmbedding.run(
+          faceId,
+          e.modelId,
+          Buffer.from(e.vector.buffer, e.vector.byteOffset, e.vector.byteLength),
+        );
+      }
+    },
+    predictions(faceId: number): PredictionRecord[] {
+      return (predictions.all(faceId) as (Omit<PredictionRecord, 'value'> & { value: string })[]).map(
+        (r) => ({
+          ...r,
+          value: JSON.parse(r.value) as unknown,
+        }),
+      );
+    },
+    masks(faceId: number): MaskRecord[] {
+      return (masks.all(faceId) as (Omit<MaskRecord, 'box'> & { box: string })[]).map((m) => ({
+        ...m,
+        box: JSON.parse(m.box) as Box,
+      }));
+    },
+    embeddings(faceId: number): { modelId: string; vector: Float32Array }[] {
+      return (embeddings.all(faceId) as { modelId: string; vector: Buffer }[]).map((e) => {
+        const copy = new Uint8Array(e.vector);
+        return { modelId: e.modelId, vector: new Float32Array(copy.buffer, 0, copy.byteLength / 4) };
+      });
+    },
+  };
+}
+export type FacesRepository = ReturnType<typeof createFacesRepository>;
