@@ -1,7 +1,17 @@
 // Age, gender and race vocabularies of FairFace and UTKFace, and the (documented, lossy) mappings between them.
 
 /** FairFace age buckets; the canonical spelling of the last one is `70+` (FairFace's CSVs write `more than 70`). */
-export const AGE_BUCKETS = ['0-2', '3-9', '10-19', '20-29', '30-39', '40-49', '50-59', '60-69', '70+'] as const;
+export const AGE_BUCKETS = [
+  '0-2',
+  '3-9',
+  '10-19',
+  '20-29',
+  '30-39',
+  '40-49',
+  '50-59',
+  '60-69',
+  '70+',
+] as const;
 export type AgeBucket = (typeof AGE_BUCKETS)[number];
 
 /** Inclusive year range of each bucket; `70+` is open-ended. */

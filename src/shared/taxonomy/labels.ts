@@ -61,10 +61,14 @@ export function checkLabelValue(key: LabelKey, value: unknown): string | null {
     case 'gender':
       return typeof value === 'string' && isGender(value) ? null : 'expected Male or Female';
     case 'age_bucket':
-      return typeof value === 'string' && isAgeBucket(value) ? null : `expected one of ${AGE_BUCKETS.join(', ')}`;
+      return typeof value === 'string' && isAgeBucket(value)
+        ? null
+        : `expected one of ${AGE_BUCKETS.join(', ')}`;
     case 'race':
       return typeof value === 'string' && isRace(value) ? null : `expected one of ${RACES.join(', ')}`;
     case 'expression':
-      return typeof value === 'string' && isExpression(value) ? null : `expected one of ${EXPRESSIONS.join(', ')}`;
+      return typeof value === 'string' && isExpression(value)
+        ? null
+        : `expected one of ${EXPRESSIONS.join(', ')}`;
   }
 }
