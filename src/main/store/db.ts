@@ -19,7 +19,9 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   let db: Db;
   try {
-    db = new Database(file, { readonly: opts.readonly ?? false });
+    // Under Electron, npm start / the packaged app point this at a better-sqlite3 built for Electron's ABI.
+    const nativeBinding = process.env.FACEINSIGHT_SQLITE_BINDING;
+    db = new Database(file, { readonly: opts.readonly ?? false, ...(nativeBinding ? { nativeBinding } : {}) });
   } catch (err) {
     throw new AppError('io_error', `cannot open database ${file}: ${(err as Error).message}`, {
       where: { file },

@@ -6,6 +6,7 @@ import { createJobsRepository } from './repositories/jobs';
 import { createFacesRepository } from './repositories/faces';
 import { createLabelsRepository } from './repositories/labels';
 import { createRulesRepository } from './repositories/rules';
+import { createAnnotationsRepository } from './repositories/annotations';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
 export type { JobRecord, ClaimedItem } from './repositories/jobs';
@@ -13,6 +14,8 @@ export { toJob } from './repositories/jobs';
 export type { Box, FaceRow, PredictionInput, PredictionRecord, MaskRecord } from './repositories/faces';
 export type { StoredLabel, LabelEvent } from './repositories/labels';
 export type { RuleRow, ViolationInput, ViolationRow, ViolationQuery } from './repositories/rules';
+export type { IndexedImage, ExportRow } from './repositories/annotations';
+export { IMPORT_MODEL_ID } from './repositories/annotations';
 
 export interface Store {
   readonly file: string;
@@ -22,6 +25,7 @@ export interface Store {
   readonly faces: ReturnType<typeof createFacesRepository>;
   readonly labels: ReturnType<typeof createLabelsRepository>;
   readonly rules: ReturnType<typeof createRulesRepository>;
+  readonly annotations: ReturnType<typeof createAnnotationsRepository>;
   /** Runs fn in one BEGIN IMMEDIATE transaction. */
   write<T>(fn: () => T): T;
   /** Current schema version (PRAGMA user_version). */
@@ -40,6 +44,7 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     faces: createFacesRepository(db),
     labels: createLabelsRepository(db),
     rules: createRulesRepository(db),
+    annotations: createAnnotationsRepository(db),
     write: (fn) => write(db, fn),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     integrityCheck: () => db.pragma('integrity_check', { simple: true }) as string,

@@ -1,6 +1,7 @@
 // Ordered list of migrations; merged ones are never edited. Migration N sets PRAGMA user_version = N.
 import type { Database } from 'better-sqlite3';
 import { up as initial } from './0001-initial';
+import { up as maskAreas } from './0002-mask-areas';
 
 export interface Migration {
   version: number;
@@ -8,4 +9,7 @@ export interface Migration {
   up: (db: Database) => void;
 }
 
-export const migrations: Migration[] = [{ version: 1, name: '0001-initial', up: initial }];
+export const migrations: Migration[] = [
+  { version: 1, name: '0001-initial', up: initial },
+  { version: 2, name: '0002-mask-areas', up: maskAreas },
+];

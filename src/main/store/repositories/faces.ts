@@ -30,14 +30,25 @@ export interface PredictionRecord extends PredictionInput {
   createdAt: number;
 }
 
+export interface MaskAreasRecord {
+  /** Classes the mask's source can express (others are unknown, not absent). */
+  classes: string[];
+  /** Share of the face region per class. */
+  fraction: Record<string, number>;
+}
+
 export interface MaskRecord {
   faceId: number;
   source: 'derived' | 'model' | 'import' | 'human';
   version: number;
   png: Buffer;
   box: Box;
+  areas: MaskAreasRecord | null;
   createdAt: number;
 }
+
+/** Which mask rules and the review screen read first: a person's edit, then an import, a model, a derivation. */
+export const MASK_PRECEDENCE = ['human', 'import', 'model', 'derived'] as const;
 
 const faceCols = `id, image_id AS imageId, idx, x, y, w, h, det_score AS detScore, source`;
 
@@ -69,10 +80,16 @@ export function createFacesRepository(db: Database) {
       model_version AS modelVersion, task, source, value, created_at AS createdAt
     FROM predictions WHERE face_id = ? ORDER BY task, id`);
   const deleteMasks = db.prepare(`DELETE FROM masks WHERE face_id = ? AND source IN ('derived', 'model')`);
-  const insertMask = db.prepare(`INSERT INTO masks (face_id, source, version, png, box, created_at)
-    VALUES (@faceId, @source, @version, @png, @box, @at)`);
-  const masks = db.prepare(`SELECT face_id AS faceId, source, version, png, box, created_at AS createdAt
+  const insertMask = db.prepare(`INSERT INTO masks (face_id, source, version, png, box, areas, created_at)
+    VALUES (@faceId, @source, @version, @png, @box, @areas, @at)`);
+  const maxMaskVersion = db
+    .prepare(`SELECT coalesce(max(version), 0) FROM masks WHERE face_id = ? AND source = ?`)
+    .pluck();
+  const masks = db.prepare(`SELECT face_id AS faceId, source, version, png, box, areas, created_at AS createdAt
     FROM masks WHERE face_id = ? ORDER BY version DESC`);
+  const bestAreas = db.prepare(`SELECT source, areas FROM masks WHERE face_id = ? AND areas IS NOT NULL
+    ORDER BY CASE source WHEN 'human' THEN 0 WHEN 'import' THEN 1 WHEN 'model' THEN 2 ELSE 3 END, version DESC
+    LIMIT 1`);
   const upsertEmbedding = db.prepare(`INSERT INTO embeddings (face_id, model_id, vector) VALUES (?, ?, ?)
     ON CONFLICT (face_id, model_id) DO UPDATE SET vector = excluded.vector`);
   const embeddings = db.prepare(`SELECT model_id AS modelId, vector FROM embeddings WHERE face_id = ?`);
@@ -114,7 +131,7 @@ export function createFacesRepository(db: Database) {
       faceId: number,
       out: {
         predictions: PredictionInput[];
-        mask: { source: 'derived' | 'model'; png: Buffer; box: Box } | null;
+        mask: { source: 'derived' | 'model'; png: Buffer; box: Box; areas: MaskAreasRecord | null } | null;
         embeddings: { modelId: string; vector: Float32Array }[];
       },
       at = Date.now(),
@@ -150,10 +167,24 @@ export function createFacesRepository(db: Database) {
       );
     },
     masks(faceId: number): MaskRecord[] {
-      return (masks.all(faceId) as (Omit<MaskRecord, 'box'> & { box: string })[]).map((m) => ({
-        ...m,
-        box: JSON.parse(m.box) as Box,
-      }));
+      return (masks.all(faceId) as (Omit<MaskRecord, 'box' | 'areas'> & { box: string; areas: string | null })[]).map(
+        (m) => ({
+          ...m,
+          box: JSON.parse(m.box) as Box,
+          areas: m.areas ? (JSON.parse(m.areas) as MaskAreasRecord) : null,
+        }),
+      );
+    },
+    /** A new version of a human or imported mask; earlier versions are kept. Returns the version. */
+    addMask(faceId: number, m: { source: 'human' | 'import'; png: Buffer; box: Box; areas: MaskAreasRecord | null }): number {
+      const version = (maxMaskVersion.get(faceId, m.source) as number) + 1;
+      insertMask.run({ faceId, source: m.source, version, png: m.png, box: JSON.stringify(m.box), areas: m.areas && JSON.stringify(m.areas), at: Date.now() });
+      return version;
+    },
+    /** Areas of the mask rules read (MASK_PRECEDENCE), or null when the face has none. */
+    bestAreas(faceId: number): (MaskAreasRecord & { source: MaskRecord['source'] }) | null {
+      const row = bestAreas.get(faceId) as { source: MaskRecord['source']; areas: string } | undefined;
+      return row ? { ...(JSON.parse(row.areas) as MaskAreasRecord), source: row.source } : null;
     },
     embeddings(faceId: number): { modelId: string; vector: Float32Array }[] {
       return (embeddings.all(faceId) as { modelId: string; vector: Buffer }[]).map((e) => {

@@ -1,0 +1,174 @@
+// Electron app lifecycle: one instance per data dir, the fi-asset scheme, the app host over IPC, the window, quit.
+import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveDataDir, startApp, type AppHost } from '../app';
+import { registerIpc, EVENT_CHANNEL, type IpcMainLike } from '../transports/ipc';
+import { isAppPage, rendererSource, type RendererSource } from '../security';
+import { flagValue } from './argv';
+import { handleAssetProtocol, registerAssetScheme } from './asset-protocol';
+import { pickFolder, showAbout, showError } from './dialogs';
+import { installMenu } from './menu';
+import { utilityForkRunner } from './utility-runner';
+import { createMainWindow, hardenSession } from './window';
+
+const PRODUCT_NAME = 'FaceInsight Studio';
+/** Set by `npm start` (a separate Electron-ABI build) or, packaged, found under resources/native. */
+const SQLITE_BINDING_ENV = 'FACEINSIGHT_SQLITE_BINDING';
+
+/**
+ * IPC is answered only for frames showing the app's own page: a frame that somehow navigated elsewhere gets a
+ * refusal in the usual envelope, never the API.
+ */
+function guardedIpc(renderer: RendererSource): IpcMainLike {
+  return {
+    handle(channel, fn) {
+      ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...args: unknown[]) => {
+        const url = event.senderFrame?.url ?? '';
+        if (!isAppPage(url, renderer)) {
+          return {
+            ok: false,
+            error: { code: 'invalid_request', message: 'IPC from a page that is not the app' },
+          };
+        }
+        return fn(event, ...args);
+      });
+    },
+    removeHandler: (channel) => ipcMain.removeHandler(channel),
+  };
+}
+
+/** Packaged builds ship better-sqlite3 compiled for Electron's ABI beside the app (electron-builder.yml). */
+function usePackagedSqliteBinding(): void {
+  if (!app.isPackaged || process.env[SQLITE_BINDING_ENV]) return;
+  const binding = join(process.resourcesPath, 'native', 'better_sqlite3.node');
+  if (existsSync(binding)) process.env[SQLITE_BINDING_ENV] = binding;
+}
+
+export function runElectronApp(): void {
+  const dataDir = resolveDataDir(flagValue(process.argv, '--data-dir'));
+  app.setName(PRODUCT_NAME);
+  // Chromium's profile lives inside our data dir: the single-instance lock is per userData, so two data dirs can
+  // run side by side (tests, a second library) while a second launch on the same data focuses the first window.
+  app.setPath('userData', join(dataDir, 'electron'));
+  registerAssetScheme();
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  usePackagedSqliteBinding();
+
+  const dev = !app.isPackaged;
+  const appPath = app.getAppPath();
+  const renderer = rendererSource({
+    devUrl: process.env.ELECTRON_RENDERER_URL,
+    packaged: app.isPackaged,
+    indexHtml: join(appPath, 'out', 'renderer', 'index.html'),
+  });
+  let host: AppHost | null = null;
+  let win: BrowserWindow | null = null;
+  const cleanups: (() => void)[] = [];
+
+  const openWindow = (): BrowserWindow => {
+    const icon = join(appPath, 'build', 'icon.png');
+    const created = createMainWindow({
+      renderer,
+      preload: join(appPath, 'out', 'preload', 'index.cjs'),
+      title: PRODUCT_NAME,
+      ...(dev && existsSync(icon) ? { icon } : {}),
+    });
+    created.on('closed', () => {
+      if (win === created) win = null;
+    });
+    win = created;
+    return created;
+  };
+
+  const focusWindow = (): void => {
+    if (!win) {
+      if (host) openWindow();
+      return;
+    }
+    if (win.isMinimized()) win.restore();
+    win.show();
+    win.focus();
+  };
+
+  const openFolder = async (): Promise<void> => {
+    if (!host) return;
+    const root = await pickFolder(win);
+    if (!root) return;
+    // The renderer learns of the new dataset from the job's `datasets.updated` / `jobs.progressed` events.
+    const res = await host.call('datasets.create', { root });
+    if (!res.ok) await showError(win, 'Could not open the folder', res.error.message);
+  };
+
+  app.on('second-instance', focusWindow);
+
+  app.on('window-all-closed', () => {
+    // macOS apps stay in the dock with no window; everywhere else closing the window ends the app.
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', focusWindow);
+
+  // Stop the job process and close the database before exiting; quit again once that is done.
+  let closing = false;
+  let closed = false;
+  app.on('before-quit', (event) => {
+    if (closed || !host) return;
+    event.preventDefault();
+    if (closing) return;
+    closing = true;
+    for (const cleanup of cleanups.splice(0)) cleanup();
+    host
+      .close()
+      .catch((err: unknown) => console.error('error while closing the app:', err))
+      .finally(() => {
+        closed = true;
+        app.quit();
+      });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+
+  app
+    .whenReady()
+    .then(async () => {
+      hardenSession(session.defaultSession, renderer);
+      const started = await startApp({
+        dataDir,
+        mode: 'electron',
+        pickFolder: (title) => pickFolder(win, title),
+        forkRunner: utilityForkRunner,
+        runnerEntry: join(appPath, 'out', 'main', 'job-runner.js'),
+      });
+      host = started;
+      cleanups.push(
+        handleAssetProtocol(session.defaultSession.protocol, (kind, id) => started.resolveAsset(kind, id)),
+      );
+      cleanups.push(
+        registerIpc(guardedIpc(renderer), started, (event, payload) => {
+          for (const w of BrowserWindow.getAllWindows()) {
+            if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, event, payload);
+          }
+        }),
+      );
+      installMenu({
+        dev,
+        actions: {
+          openFolder: () =>
+            void openFolder().catch((err: unknown) => console.error('Open Folder failed:', err)),
+          about: () => void showAbout(win, started.info.dataDir),
+        },
+      });
+      openWindow();
+    })
+    .catch(async (err: unknown) => {
+      console.error('FaceInsight Studio could not start:', err);
+      await showError(
+        null,
+        'FaceInsight Studio could not start',
+        err instanceof Error ? err.message : String(err),
+      );
+      app.exit(1);
+    });
+}

@@ -1,0 +1,135 @@
+// Bulk annotation import / export queries: imported faces, import labels, splits, export rows, job reports.
+import type { Database } from 'better-sqlite3';
+
+export interface IndexedImage {
+  id: number;
+  relPath: string;
+  width: number | null;
+  height: number | null;
+  status: 'ok' | 'error';
+}
+
+export interface ImportPrediction {
+  task: string;
+  value: unknown;
+}
+
+export interface ExportRow {
+  faceId: number;
+  imageId: number;
+  relPath: string;
+  split: string | null;
+  width: number | null;
+  height: number | null;
+  idx: number;
+  faceSource: 'detected' | 'imported';
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  /** JSON array of [key, source, value]. */
+  labels: string;
+  review: string | null;
+  /** JSON array of {task, modelId, modelVersion, source, value}. */
+  predictions: string;
+}
+
+/** model_id of the predictions rows an annotation import writes (source `import`). */
+export const IMPORT_MODEL_ID = 'annotations';
+
+export function createAnnotationsRepository(db: Database) {
+  const images = db.prepare(`SELECT id, rel_path AS relPath, width, height, status FROM images
+    WHERE dataset_id = ? ORDER BY id`);
+  const importedFaces = db
+    .prepare(`SELECT id FROM faces WHERE image_id = ? AND source = 'imported' ORDER BY idx`)
+    .pluck();
+  const nextIdx = db.prepare(`SELECT coalesce(max(idx), -1) + 1 FROM faces WHERE image_id = ?`).pluck();
+  const insertFace = db.prepare(`INSERT INTO faces (image_id, idx, x, y, w, h, det_score, landmarks, source)
+    VALUES (@imageId, @idx, @x, @y, @w, @h, NULL, NULL, 'imported') RETURNING id`);
+  const updateBox = db.prepare(`UPDATE faces SET x = @x, y = @y, w = @w, h = @h WHERE id = @id`);
+  // One statement per face for all its labels: the import is 200k faces x 40 attributes at CelebA scale.
+  const setLabels = db.prepare(`INSERT INTO labels (face_id, key, source, value, updated_at)
+    SELECT @faceId, j.key, 'import', j.value, @at FROM json_each(@labels) j WHERE true
+    ON CONFLICT (face_id, key, source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
+  const setSplit = db.prepare(`UPDATE images SET split = ? WHERE id = ?`);
+  const deleteImportPredictions = db.prepare(
+    `DELETE FROM predictions WHERE face_id = ? AND source = 'import' AND model_id = '${IMPORT_MODEL_ID}'`,
+  );
+  const insertPrediction = db.prepare(`INSERT INTO predictions
+      (face_id, model_id, model_version, task, source, value, created_at)
+    SELECT @faceId, '${IMPORT_MODEL_ID}', @version, j.key, 'import', json_quote(j.value), @at
+    FROM json_each(@preds) j`);
+  const exportRows = db.prepare(`SELECT f.id AS faceId, f.image_id AS imageId, i.rel_path AS relPath, i.split,
+      i.width, i.height, f.idx, f.source AS faceSource, f.x, f.y, f.w, f.h,
+      (SELECT json_group_array(json_array(l.key, l.source, l.value)) FROM labels l WHERE l.face_id = f.id)
+        AS labels,
+      (SELECT r.status FROM reviews r WHERE r.face_id = f.id) AS review,
+      (SELECT json_group_array(json_object('task', p.task, 'modelId', p.model_id,
+          'modelVersion', p.model_version, 'source', p.source, 'value', json(p.value)))
+        FROM predictions p WHERE p.face_id = f.id AND (p.source = 'import' OR @predictions = 1)) AS predictions
+    FROM faces f JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = @datasetId AND i.status = 'ok' AND (@reviewedOnly = 0 OR EXISTS
+      (SELECT 1 FROM reviews r WHERE r.face_id = f.id AND r.status = 'reviewed'))
+    ORDER BY f.id`);
+  const models = db.prepare(`SELECT DISTINCT p.model_id AS modelId, p.model_version AS modelVersion
+    FROM predictions p JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? AND p.source != 'import' ORDER BY p.model_id, p.model_version`);
+  const clearLabelViolations = db.prepare(`DELETE FROM violations WHERE face_id = ? AND subject = 'labels'`);
+  const insertViolation = db.prepare(`INSERT INTO violations (face_id, rule_id, subject, detail)
+    VALUES (@faceId, @ruleId, 'labels', @detail)`);
+  const setReport = db.prepare(`UPDATE jobs SET params = json_set(params, '$.report', json(@report)),
+    updated_at = @at WHERE id = @id`);
+  const report = db.prepare(`SELECT json_extract(params, '$.report') FROM jobs WHERE id = ?`).pluck();
+
+  return {
+    images(datasetId: number): IndexedImage[] {
+      return images.all(datasetId) as IndexedImage[];
+    },
+    /** Ids of an image's imported faces, in idx order (a re-import updates them in place). */
+    importedFaces(imageId: number): number[] {
+      return importedFaces.all(imageId) as number[];
+    },
+    insertFace(imageId: number, box: { x: number; y: number; w: number; h: number }): number {
+      const idx = nextIdx.get(imageId) as number;
+      return (insertFace.get({ imageId, idx, ...box }) as { id: number }).id;
+    },
+    updateBox(id: number, box: { x: number; y: number; w: number; h: number }): void {
+      updateBox.run({ id, ...box });
+    },
+    /** Upserts `import` labels (never `human` ones, never label_events). */
+    setImportLabels(faceId: number, labels: Record<string, string>, at: number): void {
+      setLabels.run({ faceId, labels: JSON.stringify(labels), at });
+    },
+    setSplit(imageId: number, split: string): void {
+      setSplit.run(split, imageId);
+    },
+    /** Replaces what an annotation import kept for a face (name, identity, landmarks) as `import` predictions. */
+    replaceImportPredictions(faceId: number, preds: Record<string, unknown>, version: string, at: number): void {
+      deleteImportPredictions.run(faceId);
+      insertPrediction.run({ faceId, preds: JSON.stringify(preds), version, at });
+    },
+    *exportRows(q: { datasetId: number; reviewedOnly: boolean; predictions: boolean }): Generator<ExportRow> {
+      yield* exportRows.iterate({
+        datasetId: q.datasetId,
+        reviewedOnly: q.reviewedOnly ? 1 : 0,
+        predictions: q.predictions ? 1 : 0,
+      }) as Iterable<ExportRow>;
+    },
+    models(datasetId: number): { modelId: string; modelVersion: string }[] {
+      return models.all(datasetId) as { modelId: string; modelVersion: string }[];
+    },
+    /** Replaces a face's label-subject violations; prediction and cross ones are the analysis pass's. */
+    replaceLabelViolations(faceId: number, rows: { ruleId: number; detail: unknown }[]): void {
+      clearLabelViolations.run(faceId);
+      for (const r of rows) insertViolation.run({ faceId, ruleId: r.ruleId, detail: JSON.stringify(r.detail) });
+    },
+    setJobReport(jobId: number, value: unknown): void {
+      setReport.run({ id: jobId, report: JSON.stringify(value), at: Date.now() });
+    },
+    jobReport(jobId: number): unknown {
+      const raw = report.get(jobId) as string | null | undefined;
+      return raw ? (JSON.parse(raw) as unknown) : null;
+    },
+  };
+}
+export type AnnotationsRepository = ReturnType<typeof createAnnotationsRepository>;
