@@ -21,7 +21,10 @@ export function openDatabase(file: string, opts: OpenOptions = {}): Db {
   try {
     // Under Electron, npm start / the packaged app point this at a better-sqlite3 built for Electron's ABI.
     const nativeBinding = process.env.FACEINSIGHT_SQLITE_BINDING;
-    db = new Database(file, { readonly: opts.readonly ?? false, ...(nativeBinding ? { nativeBinding } : {}) });
+    db = new Database(file, {
+      readonly: opts.readonly ?? false,
+      ...(nativeBinding ? { nativeBinding } : {}),
+    });
   } catch (err) {
     throw new AppError('io_error', `cannot open database ${file}: ${(err as Error).message}`, {
       where: { file },

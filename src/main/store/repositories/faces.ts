@@ -1,5 +1,16 @@
 // Faces and everything the pipeline stores per face: predictions, masks, embeddings (model outputs only).
 import type { Database } from 'better-sqlite3';
+import type { FaceSummary, ReviewStatus } from '../../../shared/api';
+
+export interface FaceQuery {
+  datasetId: number;
+  imageId?: number;
+  review?: ReviewStatus;
+  hasViolations?: boolean;
+  ruleKey?: string;
+  cursor?: number;
+  limit?: number;
+}
 
 export interface Box {
   x: number;
@@ -85,7 +96,8 @@ export function createFacesRepository(db: Database) {
   const maxMaskVersion = db
     .prepare(`SELECT coalesce(max(version), 0) FROM masks WHERE face_id = ? AND source = ?`)
     .pluck();
-  const masks = db.prepare(`SELECT face_id AS faceId, source, version, png, box, areas, created_at AS createdAt
+  const masks =
+    db.prepare(`SELECT face_id AS faceId, source, version, png, box, areas, created_at AS createdAt
     FROM masks WHERE face_id = ? ORDER BY version DESC`);
   const bestAreas = db.prepare(`SELECT source, areas FROM masks WHERE face_id = ? AND areas IS NOT NULL
     ORDER BY CASE source WHEN 'human' THEN 0 WHEN 'import' THEN 1 WHEN 'model' THEN 2 ELSE 3 END, version DESC
@@ -94,7 +106,88 @@ export function createFacesRepository(db: Database) {
     ON CONFLICT (face_id, model_id) DO UPDATE SET vector = excluded.vector`);
   const embeddings = db.prepare(`SELECT model_id AS modelId, vector FROM embeddings WHERE face_id = ?`);
 
+  const summaryCols = `f.id, f.image_id AS imageId, i.dataset_id AS datasetId, i.rel_path AS relPath, f.idx,
+    f.x, f.y, f.w, f.h, f.det_score AS detScore, f.source, coalesce(r.status, 'unreviewed') AS review,
+    (SELECT count(*) FROM violations v WHERE v.face_id = f.id) AS violations,
+    (SELECT count(*) FROM violations v JOIN rules ru ON ru.id = v.rule_id
+      WHERE v.face_id = f.id AND ru.severity = 'error') AS errors`;
+  const summaryFrom = `FROM faces f JOIN images i ON i.id = f.image_id LEFT JOIN reviews r ON r.face_id = f.id`;
+  const summaryWhere = `i.dataset_id = @datasetId AND (@imageId IS NULL OR f.image_id = @imageId)
+    AND (@review IS NULL OR coalesce(r.status, 'unreviewed') = @review)
+    AND (@hasViolations IS NULL OR EXISTS (SELECT 1 FROM violations v WHERE v.face_id = f.id) = @hasViolations)
+    AND (@ruleKey IS NULL OR EXISTS (SELECT 1 FROM violations v JOIN rules ru ON ru.id = v.rule_id
+      WHERE v.face_id = f.id AND ru.key = @ruleKey))`;
+  const summaryPage = db.prepare(`SELECT ${summaryCols} ${summaryFrom}
+    WHERE ${summaryWhere} AND f.id > @cursor ORDER BY f.id LIMIT @limit`);
+  const summaryCount = db.prepare(`SELECT count(*) ${summaryFrom} WHERE ${summaryWhere}`).pluck();
+  const summaryOne = db.prepare(`SELECT ${summaryCols}, i.width AS imageWidth, i.height AS imageHeight
+    ${summaryFrom} WHERE f.id = ?`);
+  const idsOfDataset = db
+    .prepare(
+      `SELECT f.id FROM faces f JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY f.id`,
+    )
+    .pluck();
+  const idsInRange = db
+    .prepare(
+      `SELECT f.id FROM faces f JOIN images i ON i.id = f.image_id
+      WHERE i.dataset_id = ? AND f.id BETWEEN ? AND ? ORDER BY f.id`,
+    )
+    .pluck();
+  const datasetPredictions = db.prepare(`SELECT p.face_id AS faceId, p.task, p.value FROM predictions p
+    JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY p.face_id`);
+  const setReview = db.prepare(`INSERT INTO reviews (face_id, status, at) VALUES (?, ?, ?)
+    ON CONFLICT (face_id) DO UPDATE SET status = excluded.status, at = excluded.at`);
+
+  type SummaryRow = Omit<FaceSummary, 'box'> & Box;
+  const toSummary = ({ x, y, w, h, ...rest }: SummaryRow): FaceSummary => ({ ...rest, box: { x, y, w, h } });
+
   return {
+    /** A page of face summaries; the filters are all optional. */
+    page(q: FaceQuery): { items: FaceSummary[]; total: number; nextCursor: number | null } {
+      const limit = q.limit ?? 200;
+      const params = {
+        datasetId: q.datasetId,
+        imageId: q.imageId ?? null,
+        review: q.review ?? null,
+        hasViolations: q.hasViolations === undefined ? null : q.hasViolations ? 1 : 0,
+        ruleKey: q.ruleKey ?? null,
+        cursor: q.cursor ?? 0,
+        limit,
+      };
+      const items = (summaryPage.all(params) as SummaryRow[]).map(toSummary);
+      const last = items.at(-1);
+      return {
+        items,
+        total: summaryCount.get(params) as number,
+        nextCursor: items.length === limit && last ? last.id : null,
+      };
+    },
+    summary(
+      id: number,
+    ): (FaceSummary & { imageWidth: number | null; imageHeight: number | null }) | undefined {
+      const row = summaryOne.get(id) as
+        (SummaryRow & { imageWidth: number | null; imageHeight: number | null }) | undefined;
+      return row && { ...toSummary(row), imageWidth: row.imageWidth, imageHeight: row.imageHeight };
+    },
+    /** Every prediction of a dataset, grouped by face id (ordered). */
+    *iteratePredictions(datasetId: number): Generator<{ faceId: number; task: string; value: unknown }> {
+      for (const r of datasetPredictions.iterate(datasetId) as Iterable<{
+        faceId: number;
+        task: string;
+        value: string;
+      }>) {
+        yield { faceId: r.faceId, task: r.task, value: JSON.parse(r.value) as unknown };
+      }
+    },
+    idsOfDataset(datasetId: number): number[] {
+      return idsOfDataset.all(datasetId) as number[];
+    },
+    idsInRange(datasetId: number, first: number, last: number): number[] {
+      return idsInRange.all(datasetId, first, last) as number[];
+    },
+    setReview(faceId: number, status: ReviewStatus, at = Date.now()): void {
+      setReview.run(faceId, status, at);
+    },
     insert(f: Omit<FaceRow, 'id'> & { landmarks: Float32Array | null }): number {
       const lm = f.landmarks
         ? Buffer.from(f.landmarks.buffer, f.landmarks.byteOffset, f.landmarks.byteLength)
@@ -147,6 +240,7 @@ export function createFacesRepository(db: Database) {
           version: 1,
           png: out.mask.png,
           box: JSON.stringify(out.mask.box),
+          areas: out.mask.areas && JSON.stringify(out.mask.areas),
           at,
         });
       }
@@ -167,18 +261,29 @@ export function createFacesRepository(db: Database) {
       );
     },
     masks(faceId: number): MaskRecord[] {
-      return (masks.all(faceId) as (Omit<MaskRecord, 'box' | 'areas'> & { box: string; areas: string | null })[]).map(
-        (m) => ({
-          ...m,
-          box: JSON.parse(m.box) as Box,
-          areas: m.areas ? (JSON.parse(m.areas) as MaskAreasRecord) : null,
-        }),
-      );
+      return (
+        masks.all(faceId) as (Omit<MaskRecord, 'box' | 'areas'> & { box: string; areas: string | null })[]
+      ).map((m) => ({
+        ...m,
+        box: JSON.parse(m.box) as Box,
+        areas: m.areas ? (JSON.parse(m.areas) as MaskAreasRecord) : null,
+      }));
     },
     /** A new version of a human or imported mask; earlier versions are kept. Returns the version. */
-    addMask(faceId: number, m: { source: 'human' | 'import'; png: Buffer; box: Box; areas: MaskAreasRecord | null }): number {
+    addMask(
+      faceId: number,
+      m: { source: 'human' | 'import'; png: Buffer; box: Box; areas: MaskAreasRecord | null },
+    ): number {
       const version = (maxMaskVersion.get(faceId, m.source) as number) + 1;
-      insertMask.run({ faceId, source: m.source, version, png: m.png, box: JSON.stringify(m.box), areas: m.areas && JSON.stringify(m.areas), at: Date.now() });
+      insertMask.run({
+        faceId,
+        source: m.source,
+        version,
+        png: m.png,
+        box: JSON.stringify(m.box),
+        areas: m.areas && JSON.stringify(m.areas),
+        at: Date.now(),
+      });
       return version;
     },
     /** Areas of the mask rules read (MASK_PRECEDENCE), or null when the face has none. */
