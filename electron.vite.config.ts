@@ -20,7 +20,7 @@ export default defineConfig({
     root: resolve(__dirname, 'src/renderer'),
     base: './',
     resolve: { alias: { '@shared': resolve(__dirname, 'src/shared') } },
-    build: { minify: true },
+    build: { minify: true, assetsDir: 'static' },
     plugins: [svelte({ configFile: resolve(__dirname, 'svelte.config.js') })],
   },
 });

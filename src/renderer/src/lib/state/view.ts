@@ -1,0 +1,24 @@
+// The gallery view as plain data, kept in the URL hash so a reload or a shared link shows the same thing.
+import type { GalleryFilter } from './gallery.svelte';
+
+export interface View {
+  datasetId: number | null;
+  filter: GalleryFilter;
+}
+
+export function parseView(hash: string): View {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const id = Number(params.get('dataset'));
+  return {
+    datasetId: Number.isInteger(id) && id > 0 ? id : null,
+    filter: params.get('status') === 'error' ? 'error' : 'all',
+  };
+}
+
+export function formatView(view: View): string {
+  const params = new URLSearchParams();
+  if (view.datasetId !== null) params.set('dataset', String(view.datasetId));
+  if (view.filter !== 'all') params.set('status', view.filter);
+  const text = params.toString();
+  return text ? `#${text}` : '';
+}
