@@ -1,0 +1,175 @@
+// Numeric image ops on plain typed arrays with TensorFlow's exact semantics, so model inputs equal what Human feeds.
+
+/** An interleaved RGB (or 1-channel) image; `data` is 8-bit for decoded photos, float for crops. */
+export interface Raster {
+  width: number;
+  height: number;
+  channels: number;
+  data: Uint8Array | Float32Array;
+}
+
+/** A float image as the models see it (NHWC without the batch). */
+export interface FloatRaster extends Raster {
+  data: Float32Array;
+}
+
+/**
+ * A rotation applied to the source before cropping, as `tf.image.rotateWithOffset(image, radians, 0, center)`
+ * computes it: output pixel (x, y) takes the nearest source pixel of (x, y) rotated about the centre, 0 outside.
+ */
+export interface Rotation {
+  radians: number;
+  /** Centre in pixels, computed as tfjs does: `width * (cx / width)`. */
+  centerX: number;
+  centerY: number;
+}
+
+/**
+ * `tf.image.cropAndResize(image, [[y1, x1, y2, x2]], [0], [outH, outW])`, bilinear, extrapolation 0.
+ * The box is in normalised coordinates and stored as float32 like the tfjs boxes tensor. With `rotation`, the
+ * image is read through `rotateWithOffset` pixel by pixel, so only the crop's neighbourhood is ever rotated
+ * (same values as rotating the whole image first, without its cost on large photos).
+ */
+export function cropAndResize(
+  image: Raster,
+  box: readonly [number, number, number, number],
+  outH: number,
+  outW: number,
+  rotation?: Rotation,
+): FloatRaster {
+  const { width: w, height: h, channels: c, data } = image;
+  const y1 = Math.fround(box[0]);
+  const x1 = Math.fround(box[1]);
+  const y2 = Math.fround(box[2]);
+  const x2 = Math.fround(box[3]);
+  const out = new Float32Array(outH * outW * c);
+  const hScale = outH > 1 ? ((y2 - y1) * (h - 1)) / (outH - 1) : 0;
+  const wScale = outW > 1 ? ((x2 - x1) * (w - 1)) / (outW - 1) : 0;
+  let cos = 1;
+  let sin = 0;
+  if (rotation) {
+    cos = Math.cos(rotation.radians);
+    sin = Math.sin(rotation.radians);
+  }
+  // Index of the source pixel (x, y) of the (possibly rotated) image, or -1 for the fill value 0.
+  const at = (x: number, y: number): number => {
+    if (!rotation) return (y * w + x) * c;
+    const dx = x - rotation.centerX;
+    const dy = y - rotation.centerY;
+    const rx = Math.round(dx * cos - dy * sin + rotation.centerX);
+    const ry = Math.round(dx * sin + dy * cos + rotation.centerY);
+    return rx >= 0 && rx < w && ry >= 0 && ry < h ? (ry * w + rx) * c : -1;
+  };
+  const value = (idx: number, ch: number): number => (idx < 0 ? 0 : data[idx + ch]!);
+  for (let y = 0; y < outH; y++) {
+    const yIn = outH > 1 ? y1 * (h - 1) + y * hScale : 0.5 * (y1 + y2) * (h - 1);
+    if (yIn < 0 || yIn > h - 1) continue; // the row stays at the extrapolation value 0
+    const top = Math.floor(yIn);
+    const bottom = Math.ceil(yIn);
+    const yLerp = yIn - top;
+    for (let x = 0; x < outW; x++) {
+      const xIn = outW > 1 ? x1 * (w - 1) + x * wScale : 0.5 * (x1 + x2) * (w - 1);
+      if (xIn < 0 || xIn > w - 1) continue;
+      const left = Math.floor(xIn);
+      const right = Math.ceil(xIn);
+      const xLerp = xIn - left;
+      const tl = at(left, top);
+      const tr = at(right, top);
+      const bl = at(left, bottom);
+      const br = at(right, bottom);
+      const o = (y * outW + x) * c;
+      for (let ch = 0; ch < c; ch++) {
+        const vtl = value(tl, ch);
+        const vtr = value(tr, ch);
+        const vbl = value(bl, ch);
+        const vbr = value(br, ch);
+        const t = vtl + (vtr - vtl) * xLerp;
+        const b = vbl + (vbr - vbl) * xLerp;
+        out[o + ch] = t + (b - t) * yLerp;
+      }
+    }
+  }
+  return { width: outW, height: outH, channels: c, data: out };
+}
+
+/** `tf.image.resizeBilinear(image, [outH, outW], alignCorners = false)` with half-pixel centres off (TF's default). */
+export function resizeBilinear(image: Raster, outH: number, outW: number): FloatRaster {
+  const { width: w, height: h, channels: c, data } = image;
+  const out = new Float32Array(outH * outW * c);
+  const rowRatio = h / outH;
+  const colRatio = w / outW;
+  const colFloor = new Int32Array(outW);
+  const colCeil = new Int32Array(outW);
+  const colFrac = new Float64Array(outW);
+  for (let x = 0; x < outW; x++) {
+    const src = colRatio * x;
+    colFloor[x] = Math.max(0, Math.floor(src));
+    colFrac[x] = src - colFloor[x]!;
+    colCeil[x] = Math.min(w - 1, Math.ceil(src));
+  }
+  let o = 0;
+  for (let y = 0; y < outH; y++) {
+    const src = rowRatio * y;
+    const top = Math.max(0, Math.floor(src));
+    const rowFrac = src - top;
+    const bottom = Math.min(h - 1, Math.ceil(src));
+    const topOff = top * w * c;
+    const botOff = bottom * w * c;
+    for (let x = 0; x < outW; x++) {
+      const l = colFloor[x]! * c;
+      const r = colCeil[x]! * c;
+      const f = colFrac[x]!;
+      for (let ch = 0; ch < c; ch++) {
+        const tl = data[topOff + l + ch]!;
+        const tr = data[topOff + r + ch]!;
+        const bl = data[botOff + l + ch]!;
+        const br = data[botOff + r + ch]!;
+        const t = tl + (tr - tl) * f;
+        const b = bl + (br - bl) * f;
+        out[o++] = t + (b - t) * rowFrac;
+      }
+    }
+  }
+  return { width: outW, height: outH, channels: c, data: out };
+}
+
+/** x -> x * a + b on every value, in float32 as tfjs' mul/div/sub would store it. */
+export function affine(image: FloatRaster, fn: (v: number) => number): FloatRaster {
+  const out = new Float32Array(image.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = fn(image.data[i]!);
+  return { ...image, data: out };
+}
+
+/** Grayscale as Human's emotion.ts: sum of RGB weighted 0.2989, 0.587, 0.114 (float32 constants), 1 channel. */
+export function grayscale(image: FloatRaster): FloatRaster {
+  const wr = Math.fround(0.2989);
+  const wg = Math.fround(0.587);
+  const wb = Math.fround(0.114);
+  const n = image.width * image.height;
+  const out = new Float32Array(n);
+  const d = image.data;
+  for (let i = 0; i < n; i++) {
+    out[i] = Math.fround(d[i * 3]! * wr) + Math.fround(d[i * 3 + 1]! * wg) + Math.fround(d[i * 3 + 2]! * wb);
+  }
+  return { width: image.width, height: image.height, channels: 1, data: out };
+}
+
+/** Variance of the 4-neighbour Laplacian of a grayscale float image (a standard sharpness measure). */
+export function laplacianVariance(gray: FloatRaster): number {
+  const { width: w, height: h, data } = gray;
+  let sum = 0;
+  let sq = 0;
+  let n = 0;
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const i = y * w + x;
+      const v = data[i - w]! + data[i + w]! + data[i - 1]! + data[i + 1]! - 4 * data[i]!;
+      sum += v;
+      sq += v * v;
+      n++;
+    }
+  }
+  if (n === 0) return 0;
+  const mean = sum / n;
+  return sq / n - mean * mean;
+}

@@ -1,0 +1,317 @@
+// Per-image face analysis: decode, detect, mesh, Human-identical head crops, models, derived parsing map and attributes.
+import { AppError } from '../../shared/errors';
+import { deriveAttributes } from './attributes';
+import { decodeImage, type DecodedImage } from './decode';
+import {
+  bestInside,
+  cropBoxOf,
+  DEFAULT_DETECT,
+  detectFaces,
+  detectInRegion,
+  type CropBox,
+  type DetectOptions,
+} from './detect';
+import { makeFaceCrop, meshToImage, type FaceCrop } from './face-crop';
+import { argmax, EXPRESSIONS, faceresAge, RACES, runHeads, runMesh } from './heads';
+import { affine, resizeBilinear } from './image-ops';
+import { DERIVED_CLASSES, derivedLabelMap, encodeLabelMap, maskRegion, type Matte } from './parsing';
+import type { AnalysisRuntime } from './runtime';
+
+export type { AnalysisRuntime } from './runtime';
+export { analysisRuntime } from './runtime';
+export { decodeImage } from './decode';
+
+export interface AnalyzeOptions {
+  /** Detector score threshold (Human's default 0.2). */
+  minConfidence?: number;
+  maxFaces?: number;
+  signal?: AbortSignal;
+}
+
+export interface FacePrediction {
+  modelId: string;
+  modelVersion: string;
+  task: string;
+  source: 'model' | 'derived';
+  /** DESIGN.md §3 shapes: gender {label, p}, age {years, p}, race / expression {label, probs}, attributes {value, p}. */
+  value: unknown;
+}
+
+export interface FaceBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface FaceResult {
+  /** Detected faces: the landmarks' bounding box; imported faces: their own box. Image pixels. */
+  box: FaceBox;
+  /** Detector score; 0 for an imported face no detection matched. */
+  detScore: number;
+  /** facemesh presence score (Human rejects detected faces below 0.2). */
+  meshScore: number;
+  /** 468 x (x, y, z) in image pixels. */
+  landmarks: Float32Array;
+  /** The square crop every model read (Human's 1.4x enlarged detector box) and the rotation applied, in radians. */
+  crop: FaceBox & { angle: number };
+  predictions: FacePrediction[];
+  mask: { png: Buffer; box: FaceBox; source: 'derived' | 'model'; classes: string[] };
+  embeddings: { modelId: string; vector: Float32Array }[];
+}
+
+export interface ImageAnalysis {
+  width: number;
+  height: number;
+  faces: FaceResult[];
+  /** Milliseconds per stage. */
+  timings: Record<string, number>;
+}
+
+export interface AnalyzerOptions {
+  /** Smallest face (pixels) the tile pyramid looks for on large images; 0 disables tiling. Default 40. */
+  minFaceSize?: number;
+  minConfidence?: number;
+  maxFaces?: number;
+}
+
+export interface Analyzer {
+  /** Detects and analyses every face of an image (a path or the file's bytes). */
+  analyze(input: Buffer | string, opts?: AnalyzeOptions): Promise<ImageAnalysis>;
+  /** Analyses given face boxes (imported faces) without the presence check: every box yields a face. */
+  analyzeFaces(input: Buffer | string, boxes: FaceBox[], opts?: AnalyzeOptions): Promise<ImageAnalysis>;
+}
+
+/** Human keeps a face when its rounded mesh score exceeds the detector threshold. */
+const passesPresence = (score: number, min: number) => Math.round(100 * score) / 100 > min;
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function probs(labels: readonly string[], v: Float32Array): Record<string, number> {
+  return Object.fromEntries(labels.map((l, i) => [l, round4(v[i]!)]));
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new AppError('cancelled', 'Analysis cancelled');
+}
+
+interface Candidate {
+  crop: FaceCrop;
+  detScore: number;
+  /** Imported box, kept as the face's box. */
+  given?: FaceBox;
+}
+
+export function createAnalyzer(runtime: AnalysisRuntime, options: AnalyzerOptions = {}): Analyzer {
+  const version = (id: string) => runtime.modelVersion(id);
+
+  function detectOptions(opts: AnalyzeOptions): DetectOptions {
+    return {
+      ...DEFAULT_DETECT,
+      minConfidence: opts.minConfidence ?? options.minConfidence ?? DEFAULT_DETECT.minConfidence,
+      maxFaces: opts.maxFaces ?? options.maxFaces ?? DEFAULT_DETECT.maxFaces,
+      minFaceSize: options.minFaceSize ?? DEFAULT_DETECT.minFaceSize,
+    };
+  }
+
+  async function selfieMatte(image: DecodedImage): Promise<Matte> {
+    const input = affine(resizeBilinear(image, 256, 256), (v) => Math.fround(v / 255));
+    const out = await runtime.run('selfie', { 'input_1:0': { data: input.data, dims: [1, 256, 256, 3] } });
+    const t = out['activation_10:0'];
+    if (!t || !(t.data instanceof Float32Array)) {
+      throw new AppError('model_error', 'Model "selfie" did not return "activation_10:0" as float32');
+    }
+    return { size: 256, data: t.data, imageWidth: image.width, imageHeight: image.height };
+  }
+
+  async function finish(
+    image: DecodedImage,
+    candidates: Candidate[],
+    requirePresence: boolean,
+    minConfidence: number,
+    timings: Record<string, number>,
+    signal?: AbortSignal,
+  ): Promise<FaceResult[]> {
+    let t = performance.now();
+    const meshes = await runMesh(
+      runtime,
+      candidates.map((c) => c.crop.tensor),
+    );
+    const kept = candidates
+      .map((c, k) => ({ ...c, mesh: meshes[k]! }))
+      .filter((c) => !requirePresence || passesPresence(c.mesh.presence, minConfidence));
+    timings.mesh = performance.now() - t;
+    checkAbort(signal);
+    if (kept.length === 0) return [];
+
+    t = performance.now();
+    const heads = await runHeads(
+      runtime,
+      kept.map((c) => c.crop.tensor),
+    );
+    timings.heads = performance.now() - t;
+    checkAbort(signal);
+
+    t = performance.now();
+    const matte = await selfieMatte(image);
+    timings.selfie = performance.now() - t;
+
+    t = performance.now();
+    const derivedVersion = `1+faceres@${version('faceres')}+emotion@${version('emotion')}+facemesh@${version('facemesh')}`;
+    const faces: FaceResult[] = [];
+    for (const [k, c] of kept.entries()) {
+      const h = heads[k]!;
+      const landmarks = meshToImage(c.mesh.raw, c.crop);
+      const male = h.pMale > 0.5;
+      const expression = argmax(h.expression);
+      const race = argmax(h.race);
+      const predictions: FacePrediction[] = [
+        {
+          modelId: 'faceres',
+          modelVersion: version('faceres'),
+          task: 'gender',
+          source: 'model',
+          value: { label: male ? 'Male' : 'Female', p: round4(male ? h.pMale : 1 - h.pMale) },
+        },
+        {
+          modelId: 'faceres',
+          modelVersion: version('faceres'),
+          task: 'age',
+          source: 'model',
+          value: { years: faceresAge(h.ageProbs), p: Array.from(h.ageProbs, round4) },
+        },
+        {
+          modelId: 'gear',
+          modelVersion: version('gear'),
+          task: 'race',
+          source: 'model',
+          value: { label: RACES[race], probs: probs(RACES, h.race) },
+        },
+        {
+          modelId: 'emotion',
+          modelVersion: version('emotion'),
+          task: 'expression',
+          source: 'model',
+          value: { label: EXPRESSIONS[expression], probs: probs(EXPRESSIONS, h.expression) },
+        },
+      ];
+      const attrs = deriveAttributes({
+        pMale: h.pMale,
+        ageProbs: h.ageProbs,
+        pHappy: h.expression[EXPRESSIONS.indexOf('happy')]!,
+        landmarks,
+        crop: c.crop.tensor,
+      });
+      for (const [task, value] of Object.entries(attrs)) {
+        predictions.push({
+          modelId: 'derived',
+          modelVersion: derivedVersion,
+          task,
+          source: 'derived',
+          value,
+        });
+      }
+      const region = maskRegion(landmarks, image.width, image.height);
+      const map = derivedLabelMap(landmarks, matte, region);
+      faces.push({
+        box: c.given ?? landmarkBox(landmarks, image.width, image.height),
+        detScore: round4(c.detScore),
+        meshScore: round4(c.mesh.presence),
+        landmarks,
+        crop: cropFaceBox(c.crop.box, c.crop.angle),
+        predictions,
+        mask: {
+          png: await encodeLabelMap(map),
+          box: region,
+          source: 'derived',
+          classes: [...DERIVED_CLASSES],
+        },
+        embeddings: [
+          { modelId: 'faceres', vector: h.descriptor },
+          { modelId: 'mobilefacenet', vector: h.identity },
+        ],
+      });
+    }
+    timings.parsing = performance.now() - t;
+    return faces;
+  }
+
+  return {
+    async analyze(input, opts = {}) {
+      const timings: Record<string, number> = {};
+      const start = performance.now();
+      const image = await decodeImage(input);
+      timings.decode = performance.now() - start;
+      checkAbort(opts.signal);
+      const det = detectOptions(opts);
+      let t = performance.now();
+      const detections = await detectFaces(runtime, image, det, opts.signal);
+      timings.detect = performance.now() - t;
+      t = performance.now();
+      const candidates = detections.map((d) => ({
+        crop: makeFaceCrop(image, cropBoxOf(d), d.keypoints),
+        detScore: d.score,
+      }));
+      timings.crop = performance.now() - t;
+      const faces = await finish(image, candidates, true, det.minConfidence, timings, opts.signal);
+      timings.total = performance.now() - start;
+      return { width: image.width, height: image.height, faces, timings };
+    },
+
+    async analyzeFaces(input, boxes, opts = {}) {
+      const timings: Record<string, number> = {};
+      const start = performance.now();
+      const image = await decodeImage(input);
+      timings.decode = performance.now() - start;
+      const det = detectOptions(opts);
+      const t = performance.now();
+      const candidates: Candidate[] = [];
+      // Human's whole-image detections first: a box that holds one is analysed exactly as that detection.
+      const whole = await detectFaces(runtime, image, { ...det, minFaceSize: 0 }, opts.signal);
+      for (const given of boxes) {
+        checkAbort(opts.signal);
+        if (!(given.w > 0 && given.h > 0)) {
+          throw new AppError('invalid_request', `Face box ${JSON.stringify(given)} has no area`, {
+            where: { field: 'boxes' },
+          });
+        }
+        // Look for the face inside its box first, so the crop (and the rotation) is made as for a detection;
+        // otherwise the box itself, squared, is the crop.
+        const d = bestInside(whole, given) ?? (await detectInRegion(runtime, image, given, det));
+        const crop = d
+          ? makeFaceCrop(image, cropBoxOf(d), d.keypoints)
+          : makeFaceCrop(
+              image,
+              cropBoxOf({ x1: given.x, y1: given.y, x2: given.x + given.w, y2: given.y + given.h }, 1),
+              null,
+            );
+        candidates.push({ crop, detScore: d?.score ?? 0, given });
+      }
+      timings.detect = performance.now() - t;
+      const faces = await finish(image, candidates, false, det.minConfidence, timings, opts.signal);
+      timings.total = performance.now() - start;
+      return { width: image.width, height: image.height, faces, timings };
+    },
+  };
+}
+
+function cropFaceBox(b: CropBox, angle: number): FaceBox & { angle: number } {
+  return { x: b.startX, y: b.startY, w: b.endX - b.startX, h: b.endY - b.startY, angle };
+}
+
+/** Bounding box of the landmarks' x / y, clamped to the image. */
+function landmarkBox(l: Float32Array, width: number, height: number): FaceBox {
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (let i = 0; i + 2 < l.length; i += 3) {
+    x0 = Math.min(x0, l[i]!);
+    x1 = Math.max(x1, l[i]!);
+    y0 = Math.min(y0, l[i + 1]!);
+    y1 = Math.max(y1, l[i + 1]!);
+  }
+  const x = Math.max(0, x0);
+  const y = Math.max(0, y0);
+  return { x, y, w: Math.min(width, x1) - x, h: Math.min(height, y1) - y };
+}
