@@ -8,6 +8,7 @@ import { JobHost, type ForkRunner } from './jobs/host';
 import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
 import { createService } from './service';
 import { openStore } from './store/index';
+import { seedRules } from './constraints/index';
 
 export { resolveDataDir };
 export type { ForkRunner, RunnerProcess } from './jobs/host';
@@ -46,6 +47,7 @@ export function appVersion(): string {
 export async function startApp(opts: StartOptions): Promise<AppHost> {
   const paths = dataPaths(opts.dataDir, opts.dbPath);
   const store = openStore(paths.dbPath);
+  seedRules(store, resourcesDir());
   const listeners = new Set<EventListener>();
   const emit: EventListener = (event, payload) => {
     for (const fn of listeners) fn(event, payload);

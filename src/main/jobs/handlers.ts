@@ -1,7 +1,15 @@
 // Every job kind the runner knows; later kinds (analyze, reevaluate-rules, export, train) register here.
 import type { JobHandlers } from './types';
 import { importKind } from './kinds/import';
+import { reevaluateRulesKind } from './kinds/reevaluate-rules';
+import { analyzeKind } from './kinds/analyze';
+import { annotationsKind } from './kinds/annotations';
+import { exportKind } from './kinds/export';
 
 export const handlers: JobHandlers = {
   import: importKind,
+  'reevaluate-rules': reevaluateRulesKind,
+  analyze: analyzeKind,
+  annotations: annotationsKind,
+  export: exportKind,
 };

@@ -7,10 +7,11 @@ import { homedir, hostname } from 'node:os';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { EXECUTION_PROVIDERS, type ExecutionProviderRequest } from '../../shared/api';
 import { buildOnnxModel } from './onnx-builder';
 
-export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
-export type ExecutionProviderRequest = (typeof EXECUTION_PROVIDERS)[number];
+// One list for the API, the CLI and the runtime (src/shared/api.ts).
+export { EXECUTION_PROVIDERS, type ExecutionProviderRequest };
 export type ExecutionProvider = Exclude<ExecutionProviderRequest, 'auto'>;
 
 /** Which provider runs, what was asked for, and why; `checkedAt` is ms UTC of the probe. */

@@ -2,6 +2,7 @@
 import type { Database } from 'better-sqlite3';
 import { up as initial } from './0001-initial';
 import { up as maskAreas } from './0002-mask-areas';
+import { up as analysisState } from './0003-analysis-state';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,5 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, name: '0001-initial', up: initial },
   { version: 2, name: '0002-mask-areas', up: maskAreas },
+  { version: 3, name: '0003-analysis-state', up: analysisState },
 ];

@@ -50,7 +50,33 @@ export function createImagesRepository(db: Database) {
     .pluck();
   const locate = db.prepare(`SELECT i.id, i.dataset_id AS datasetId, i.rel_path AS relPath, d.root, i.sha256,
     i.status FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`);
+  const stale = db
+    .prepare(
+      `SELECT id FROM images WHERE dataset_id = @datasetId AND status = 'ok'
+      AND (@force = 1 OR analysis_key IS NULL OR analysis_key != @key) ORDER BY id`,
+    )
+    .pluck();
+  const markAnalyzed = db.prepare(`UPDATE images SET analyzed_at = @at, analysis_key = @key WHERE id = @id`);
+  const analysisCounts = db.prepare(`SELECT count(*) AS images,
+      sum(analysis_key IS NOT NULL) AS analyzed,
+      (SELECT count(*) FROM faces f JOIN images j ON j.id = f.image_id WHERE j.dataset_id = @datasetId) AS faces
+    FROM images WHERE dataset_id = @datasetId AND status = 'ok'`);
   return {
+    /** Ok images whose analysis is missing or was made with other model versions (all with `force`). */
+    staleForAnalysis(datasetId: number, key: string, force = false): number[] {
+      return stale.all({ datasetId, key, force: force ? 1 : 0 }) as number[];
+    },
+    markAnalyzed(id: number, key: string, at = Date.now()): void {
+      markAnalyzed.run({ id, key, at });
+    },
+    analysisCounts(datasetId: number): { images: number; analyzed: number; faces: number } {
+      const r = analysisCounts.get({ datasetId }) as {
+        images: number;
+        analyzed: number | null;
+        faces: number;
+      };
+      return { images: r.images, analyzed: r.analyzed ?? 0, faces: r.faces };
+    },
     /** Inserts or refreshes by (dataset, rel_path); returns the id. */
     upsert(r: ImageRecord, at = Date.now()): number {
       return (upsert.get({ ...r, at }) as { id: number }).id;

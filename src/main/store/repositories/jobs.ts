@@ -61,6 +61,9 @@ export function createJobsRepository(db: Database) {
   const bump = db.prepare(`UPDATE jobs SET done = done + 1, failed = failed + @failed,
       summary = json_set(summary, '$.' || @counter, coalesce(json_extract(summary, '$.' || @counter), 0) + 1),
       updated_at = @at WHERE id = @id`);
+  const addSummary = db.prepare(`UPDATE jobs SET
+      summary = json_set(summary, '$.' || @counter, coalesce(json_extract(summary, '$.' || @counter), 0) + @n)
+    WHERE id = @id`);
   const addItem = db.prepare(`INSERT INTO job_items (job_id, key, state) VALUES (?, ?, 'pending')
     ON CONFLICT (job_id, key) DO NOTHING`);
   // A pending item, or one whose lease ran out (its runner died mid-item): claimed again.
@@ -115,6 +118,10 @@ export function createJobsRepository(db: Database) {
     /** Counts one finished item (done, failed, and a named summary counter such as `added`). */
     countItem(id: number, failed: boolean, counter: string): void {
       bump.run({ id, failed: failed ? 1 : 0, counter, at: Date.now() });
+    },
+    /** Adds n to a summary counter (e.g. faces found); call inside the item's commit. */
+    addToSummary(id: number, counter: string, n: number): void {
+      addSummary.run({ id, counter, n });
     },
     claim(jobId: number, worker: string, leaseMs: number): ClaimedItem | undefined {
       const now = Date.now();

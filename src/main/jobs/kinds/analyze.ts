@@ -1,0 +1,213 @@
+// The `analyze` job: one image per item through the face pipeline; faces, predictions, masks, embeddings, rules.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { AppError } from '../../../shared/errors';
+import { PARSING_CLASSES } from '../../../shared/taxonomy';
+import { analysisRuntime, createAnalyzer, type Analyzer, type FaceResult } from '../../analysis/index';
+import { guardPath } from '../../assets';
+import { ConstraintEngine } from '../../constraints/index';
+import { loadRegistry } from '../../models/registry';
+import { ModelRuntime } from '../../models/runtime';
+import { isExecutionProviderRequest, type ExecutionProviderRequest } from '../../models/ep';
+import { resourcesDir } from '../../paths';
+import type { Box, Store } from '../../store/index';
+import type { JobContext, JobKindHandler } from '../types';
+
+/** Bumped when the pipeline's own code changes what it stores (crops, formulas, mask rules). */
+export const PIPELINE_VERSION = '1';
+const PIPELINE_MODELS = ['blazeface', 'facemesh', 'emotion', 'gear', 'faceres', 'mobilefacenet', 'selfie'];
+
+export interface AnalyzeParams {
+  /** Re-analyse images already analysed with the current models. */
+  force?: boolean;
+  /** Only these images (the review screen's "re-run"). */
+  imageIds?: number[];
+  ep?: ExecutionProviderRequest;
+}
+
+interface Pipeline {
+  analyzer: Analyzer;
+  runtime: ModelRuntime;
+  /** sha256 of the pipeline version and every model id@version it runs. */
+  key: string;
+}
+
+const pipelines = new Map<string, Promise<Pipeline>>();
+const engines = new WeakMap<Store, ConstraintEngine>();
+
+/** One runtime (one ORT session per model) per job process and provider. */
+function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pipeline> {
+  const id = `${ctx.paths.dataDir}\u0000${ep}`;
+  let p = pipelines.get(id);
+  if (!p) {
+    p = (async () => {
+      const registry = await loadRegistry({
+        bundledDir: join(resourcesDir(), 'models'),
+        userDir: ctx.paths.userModelsDir,
+      });
+      const runtime = new ModelRuntime({ registry, dataDir: ctx.paths.dataDir, provider: ep });
+      const ar = analysisRuntime(runtime, registry);
+      const versions = PIPELINE_MODELS.map((m) => `${m}@${ar.modelVersion(m)}`);
+      const key = createHash('sha256')
+        .update([PIPELINE_VERSION, ...versions].join('\n'))
+        .digest('hex');
+      return { analyzer: createAnalyzer(ar), runtime, key };
+    })();
+    p.catch(() => pipelines.delete(id));
+    pipelines.set(id, p);
+  }
+  return p;
+}
+
+function engineFor(store: Store): ConstraintEngine {
+  let e = engines.get(store);
+  if (!e) engines.set(store, (e = new ConstraintEngine(store)));
+  return e;
+}
+
+function iou(a: Box, b: Box): number {
+  const x1 = Math.max(a.x, b.x);
+  const y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.w, b.x + b.w);
+  const y2 = Math.min(a.y + a.h, b.y + b.h);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const union = a.w * a.h + b.w * b.h - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Share of the mask's box per class the mask's source can express (what `area(class)` rules read). */
+export async function maskAreas(png: Buffer, classes: readonly string[]) {
+  const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const counts = new Float64Array(PARSING_CLASSES.length);
+  for (const v of data) if (v < counts.length) counts[v]!++;
+  const total = info.width * info.height;
+  const fraction: Record<string, number> = {};
+  for (const cls of classes) {
+    const idx = (PARSING_CLASSES as readonly string[]).indexOf(cls);
+    if (idx >= 0) fraction[cls] = Math.round((counts[idx]! / total) * 1e6) / 1e6;
+  }
+  return { classes: [...classes], fraction };
+}
+
+function paramsOf(raw: Record<string, unknown>): AnalyzeParams {
+  const ep = raw.ep;
+  return {
+    force: raw.force === true,
+    imageIds: Array.isArray(raw.imageIds)
+      ? raw.imageIds.filter((x): x is number => Number.isInteger(x))
+      : undefined,
+    ep: isExecutionProviderRequest(ep) ? ep : 'auto',
+  };
+}
+
+interface Prepared {
+  face: FaceResult;
+  areas: Awaited<ReturnType<typeof maskAreas>>;
+}
+
+export const analyzeKind: JobKindHandler = {
+  async plan(job, ctx) {
+    if (job.datasetId === null) throw new AppError('invalid_request', 'analyze needs a dataset');
+    const params = paramsOf(job.params);
+    const { key } = await pipelineFor(ctx, params.ep ?? 'auto');
+    const ids = params.imageIds ?? ctx.store.images.staleForAnalysis(job.datasetId, key, params.force);
+    return { keys: ids.map(String) };
+  },
+
+  async process(job, item, ctx) {
+    const imageId = Number(item.key);
+    const { store } = ctx;
+    const image = store.images.locate(imageId);
+    if (!image || image.status !== 'ok') return { counter: 'skipped' };
+    const params = paramsOf(job.params);
+    const pipeline = await pipelineFor(ctx, params.ep ?? 'auto');
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(await guardPath(image.root, image.relPath));
+    } catch (err) {
+      return { counter: 'errors', error: AppError.from(err).message };
+    }
+    const existing = store.faces.byImage(imageId);
+    const imported = existing.filter((f) => f.source === 'imported');
+    let detected: FaceResult[];
+    let fromImport: FaceResult[] = [];
+    try {
+      detected = (await pipeline.analyzer.analyze(bytes, { signal: ctx.signal })).faces;
+      if (imported.length > 0) {
+        const boxes = imported.map(({ x, y, w, h }) => ({ x, y, w, h }));
+        fromImport = (await pipeline.analyzer.analyzeFaces(bytes, boxes, { signal: ctx.signal })).faces;
+      }
+    } catch (err) {
+      const e = AppError.from(err);
+      if (e.code === 'cancelled') throw e;
+      return { counter: 'errors', error: `analysis failed: ${e.message}` };
+    }
+    // An imported face stands for the detection that overlaps it.
+    detected = detected.filter((d) => !imported.some((f) => iou(d.box, f) > 0.5));
+    const prep = async (face: FaceResult): Promise<Prepared> => ({
+      face,
+      areas: await maskAreas(face.mask.png, face.mask.classes),
+    });
+    const newDetected = await Promise.all(detected.map(prep));
+    const newImported = await Promise.all(fromImport.map(prep));
+    const engine = engineFor(store);
+
+    return {
+      counter: 'analyzed',
+      commit: () => {
+        const write = (faceId: number, p: Prepared) => {
+          store.faces.replaceModelOutputs(faceId, {
+            predictions: p.face.predictions,
+            mask: { source: p.face.mask.source, png: p.face.mask.png, box: p.face.mask.box, areas: p.areas },
+            embeddings: p.face.embeddings,
+          });
+          engine.refreshFace(faceId);
+        };
+        imported.forEach((f, i) => {
+          const p = newImported[i];
+          if (!p) return;
+          store.faces.updateGeometry(
+            f.id,
+            { x: f.x, y: f.y, w: f.w, h: f.h },
+            p.face.detScore,
+            p.face.landmarks,
+          );
+          write(f.id, p);
+        });
+        // Keep face ids (and so labels) stable across re-analysis: match old detections by IoU.
+        const old = existing.filter((f) => f.source === 'detected');
+        const used = new Set<number>();
+        for (const p of newDetected) {
+          let best: (typeof old)[number] | undefined;
+          let bestIou = 0.5;
+          for (const f of old) {
+            const v = iou(p.face.box, f);
+            if (!used.has(f.id) && v > bestIou) [best, bestIou] = [f, v];
+          }
+          let faceId: number;
+          if (best) {
+            used.add(best.id);
+            faceId = best.id;
+            store.faces.updateGeometry(faceId, p.face.box, p.face.detScore, p.face.landmarks);
+          } else {
+            faceId = store.faces.insert({
+              imageId,
+              idx: store.faces.nextIdx(imageId),
+              ...p.face.box,
+              detScore: p.face.detScore,
+              source: 'detected',
+              landmarks: p.face.landmarks,
+            });
+          }
+          write(faceId, p);
+        }
+        // A detection that disappeared goes, unless someone worked on it.
+        for (const f of old) if (!used.has(f.id) && !store.faces.isTouched(f.id)) store.faces.delete(f.id);
+        store.images.markAnalyzed(imageId, pipeline.key);
+        store.jobs.addToSummary(job.id, 'faces', newDetected.length + newImported.length);
+      },
+    };
+  },
+};
