@@ -5,6 +5,7 @@ import type { AppInfo, EventName, Events } from '../shared/api';
 import type { Envelope } from '../shared/errors';
 import { createAssetResolver, type ResolvedAsset } from './assets';
 import { JobHost, type ForkRunner } from './jobs/host';
+import { RateTracker } from './jobs/rate';
 import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
 import { createService } from './service';
 import { openStore } from './store/index';
@@ -52,6 +53,7 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
   const emit: EventListener = (event, payload) => {
     for (const fn of listeners) fn(event, payload);
   };
+  const rates = new RateTracker();
   const jobs = new JobHost({
     store,
     dbPath: paths.dbPath,
@@ -59,13 +61,10 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     entry: opts.runnerEntry,
     fork: opts.forkRunner,
     onProgress: (p) => {
-      emit('jobs.progressed', {
-        jobId: p.jobId,
-        state: p.state,
-        done: p.done,
-        total: p.total,
-        failed: p.failed,
-      });
+      const finished = !(p.state === 'queued' || p.state === 'running');
+      const { rate, etaSeconds } = rates.update(p.jobId, p.done, p.total, finished);
+      const { jobId, kind, state, done, total, failed } = p;
+      emit('jobs.progressed', { jobId, kind, state, done, total, failed, rate, etaSeconds });
       if (p.datasetId !== null) emit('datasets.updated', { datasetId: p.datasetId });
     },
   });

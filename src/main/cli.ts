@@ -1,11 +1,20 @@
 // The `faceinsight` command (Node entry): serve, import; exit 0 ok, 1 data problems, 2 usage / bad input.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppError, formatError } from '../shared/errors';
-import type { Job } from '../shared/api';
+import {
+  ANNOTATION_FORMATS,
+  EXPORT_FORMATS,
+  type AnnotationFormat,
+  type Job,
+  type JobReport,
+} from '../shared/api';
 import { appVersion, resolveDataDir, startApp, type AppHost } from './app';
 import { projectRoot } from './paths';
 import { startHttpServer } from './transports/http';
+import { CHECK_HELP, checkCmd } from './commands/check';
+import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
 
@@ -13,7 +22,16 @@ Usage:
   faceinsight serve  [--port N] [--host ADDR] [--db FILE] [--data-dir DIR]
       Browser mode: serves the app on http://127.0.0.1:PORT/?token=… (printed on its own line).
   faceinsight import <folder> [--db FILE] [--data-dir DIR] [--json]
-      Creates (or refreshes) the dataset rooted at <folder>: records every image, makes thumbnails.
+                     [--format celeba|fairface|utkface|rafdb|expw --annotations FILE|FOLDER [--max-errors N]]
+      Creates (or refreshes) the dataset rooted at <folder>: records every image, makes thumbnails; with
+      --format, then imports the dataset's labels (a folder: files found by their release names; a file: the
+      format's main label list). A file with any bad row is refused whole (exit 1), listing file:line:column.
+  faceinsight export --format celeba|fairface|utkface|rafdb|expw|json|coco --out DIR [--dataset ID|FOLDER]
+                     [--reviewed-only] [--include-predictions] [--overwrite] [--db FILE] [--json]
+      Writes the corrected labels (human > imported; predictions only with --include-predictions) in the
+      format's own files plus provenance.json; never replaces an existing file without --overwrite.
+${ANALYZE_HELP}
+${CHECK_HELP}
 
 Options for every command:
   --data-dir DIR   app data (thumbnails, models, settings); default $FACEINSIGHT_DATA_DIR or the OS app data dir
@@ -86,9 +104,15 @@ async function waitForJob(host: AppHost, jobId: number, onTick: (job: Job) => vo
 }
 
 async function importCmd(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean' },
+    format: { type: 'string' },
+    annotations: { type: 'string' },
+    'max-errors': { type: 'string' },
+  });
   const folder = positionals[0];
   if (!folder || positionals.length > 1) throw new UsageError('import: expected exactly one <folder>');
+  const annotations = checkAnnotationArgs(values);
   const host = await open(values);
   try {
     const env = await host.call('datasets.create', { root: resolve(folder) });
@@ -119,13 +143,143 @@ async function importCmd(args: string[]): Promise<number> {
       console.log(`dataset ${dataset.id} (${dataset.root}): import ${final.state}; ${counts || 'no files'}`);
       if (final.error) console.log(`error: ${final.error}`);
     }
-    return final.state === 'done' ? 0 : 1;
+    if (final.state !== 'done') return 1;
+    if (!annotations) return 0;
+    return await runReportedJob(
+      host,
+      'datasets.importAnnotations',
+      { datasetId: dataset.id, ...annotations },
+      values.json,
+    );
   } finally {
     await host.close();
   }
 }
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { serve, import: importCmd };
+/** `--format` / `--annotations` of `import`: null for a plain folder import; usage errors exit 2. */
+function checkAnnotationArgs(values: { format?: string; annotations?: string; 'max-errors'?: string }) {
+  const format = values.format;
+  if (format === undefined || format === 'folder') {
+    if (values.annotations) throw new UsageError('import: --annotations needs --format');
+    return null;
+  }
+  if (!(ANNOTATION_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(
+      `import: --format must be one of folder, ${ANNOTATION_FORMATS.join(', ')}; got "${format}"`,
+    );
+  if (!values.annotations && format !== 'utkface')
+    throw new UsageError(`import: --format ${format} needs --annotations`);
+  if (values.annotations && !existsSync(values.annotations))
+    throw new UsageError(`import: --annotations: no such file or folder: ${values.annotations}`);
+  const maxErrors = values['max-errors'] === undefined ? undefined : Number(values['max-errors']);
+  if (maxErrors !== undefined && (!Number.isInteger(maxErrors) || maxErrors < 1))
+    throw new UsageError(`import: --max-errors: not a positive integer: ${values['max-errors']}`);
+  return {
+    format: format as AnnotationFormat,
+    ...(values.annotations ? { annotations: resolve(values.annotations) } : {}),
+    ...(maxErrors ? { maxErrors } : {}),
+  };
+}
+
+/** Starts an annotations / export job, waits, prints its report (warnings, errors, files); 0 done, 1 refused. */
+async function runReportedJob(
+  host: AppHost,
+  method: string,
+  req: unknown,
+  json: boolean | undefined,
+): Promise<number> {
+  const env = await host.call(method, req);
+  if (!env.ok) {
+    console.error(`faceinsight: ${formatError(env.error)}`);
+    return env.error.code === 'invalid_request' || env.error.code === 'not_found' ? 2 : 1;
+  }
+  const final = await waitForJob(host, (env.value as Job).id, () => {});
+  const rep = await host.call('jobs.report', { id: final.id });
+  const report = rep.ok ? (rep.value as { report: JobReport | null }).report : null;
+  if (json)
+    console.log(
+      JSON.stringify({
+        jobId: final.id,
+        kind: final.kind,
+        state: final.state,
+        summary: final.summary,
+        report,
+      }),
+    );
+  else {
+    for (const w of report?.warnings ?? []) console.error(`warning: ${formatError(w)}`);
+    const more = (report?.warningCount ?? 0) - (report?.warnings.length ?? 0);
+    if (more > 0) console.error(`warning: … and ${more} more`);
+    if (final.state === 'done') {
+      const counts = Object.entries(final.summary)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      console.log(`${final.kind} done; ${counts}`);
+      for (const f of report?.files ?? []) console.log(`  ${f}`);
+    } else {
+      const errors = report?.errors.length
+        ? report.errors.map((e) => formatError(e))
+        : [final.error ?? final.state];
+      for (const e of errors) console.error(`error: ${e}`);
+    }
+  }
+  return final.state === 'done' ? 0 : 1;
+}
+
+async function exportCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+    dataset: { type: 'string' },
+    'reviewed-only': { type: 'boolean' },
+    'include-predictions': { type: 'boolean' },
+    overwrite: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`export: unexpected argument "${positionals[0]}"`);
+  const format = values.format;
+  if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!values.out) throw new UsageError('export: --out <folder> is required');
+  const host = await open(values);
+  try {
+    const list = await host.call('datasets.list', {});
+    const datasets = list.ok ? (list.value as { items: { id: number; root: string }[] }).items : [];
+    const pick = values.dataset;
+    const ds =
+      pick === undefined
+        ? datasets.length === 1
+          ? datasets[0]
+          : undefined
+        : datasets.find((d) => String(d.id) === pick || d.root === resolve(pick));
+    if (!ds) {
+      throw new UsageError(
+        pick === undefined
+          ? `export: the database has ${datasets.length} datasets; name one with --dataset <id or folder>`
+          : `export: no dataset ${pick}`,
+      );
+    }
+    const req = {
+      datasetId: ds.id,
+      format,
+      out: resolve(values.out),
+      reviewedOnly: values['reviewed-only'] ?? false,
+      includePredictions: values['include-predictions'] ?? false,
+      overwrite: values.overwrite ?? false,
+    };
+    return await runReportedJob(host, 'exports.start', req, values.json);
+  } finally {
+    await host.close();
+  }
+}
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  serve,
+  import: importCmd,
+  export: exportCmd,
+  check: checkCmd,
+  analyze: analyzeCmd,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -1,4 +1,5 @@
 // THE contract between renderer and main: every method's request/response and every event, transport-neutral.
+import type { AppErrorData } from './errors';
 
 export interface Page<T> {
   items: T[];
@@ -36,8 +37,157 @@ export interface ImageSummary {
   duplicates: number;
 }
 
-export type JobKind = 'import';
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobKind = 'import' | 'annotations' | 'export' | 'reevaluate-rules' | 'analyze';
+
+/** Dataset annotation formats the importer reads and the exporter writes back. */
+export const ANNOTATION_FORMATS = ['celeba', 'fairface', 'utkface', 'rafdb', 'expw'] as const;
+export type AnnotationFormat = (typeof ANNOTATION_FORMATS)[number];
+/** Export layouts: the dataset formats plus the app's JSON and a COCO-style JSON. */
+export const EXPORT_FORMATS = [...ANNOTATION_FORMATS, 'json', 'coco'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** What an annotations or export job found: refusing errors, skipped-row warnings (file, line), files written. */
+export interface JobReport {
+  errors: AppErrorData[];
+  warnings: AppErrorData[];
+  warningCount: number;
+  files: string[];
+  counts: Record<string, number>;
+}
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Where inference runs: `auto` picks a verified GPU provider, else CPU. */
+export const EXECUTION_PROVIDERS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
+export type ExecutionProviderRequest = (typeof EXECUTION_PROVIDERS)[number];
+
+export type ReviewStatus = 'unreviewed' | 'reviewed' | 'flagged' | 'skipped';
+export type FaceSource = 'detected' | 'imported';
+export type Severity = 'error' | 'warning';
+export type ViolationSubject = 'labels' | 'predictions' | 'cross';
+
+export interface FaceSummary {
+  id: number;
+  imageId: number;
+  datasetId: number;
+  relPath: string;
+  idx: number;
+  box: Box;
+  detScore: number | null;
+  source: FaceSource;
+  review: ReviewStatus;
+  /** Open violations of this face (all subjects), and how many of them are `error` rules. */
+  violations: number;
+  errors: number;
+}
+
+/** One label key of a face: the human value beside the imported one; effective = human, else import. */
+export interface LabelEntry {
+  key: string;
+  human: string | null;
+  imported: string | null;
+  effective: string | null;
+}
+
+export interface PredictionEntry {
+  modelId: string;
+  modelVersion: string;
+  task: string;
+  source: 'model' | 'derived' | 'learned' | 'import';
+  value: unknown;
+}
+
+export interface MaskEntry {
+  source: 'derived' | 'model' | 'import' | 'human';
+  version: number;
+  box: Box;
+  classes: string[] | null;
+  areas: Record<string, number> | null;
+}
+
+export interface FixChange {
+  key: string;
+  from: string | number;
+  to: string | number;
+}
+
+export interface ViolationEntry {
+  id: number;
+  faceId: number;
+  imageId: number;
+  relPath: string;
+  ruleKey: string;
+  severity: Severity;
+  subject: ViolationSubject;
+  explanation: string;
+  rationale: string | null;
+  values: { key: string; value: string | number; source: 'label' | 'prediction' | 'mask' }[];
+  /** Minimal sets of label changes that satisfy the rule, cheapest first. */
+  fixes: { changes: FixChange[]; cost: number }[];
+}
+
+export interface LabelEventEntry {
+  id: number;
+  key: string;
+  old: string | null;
+  new: string | null;
+  actor: string;
+  at: number;
+}
+
+export interface FaceDetail {
+  face: FaceSummary & { imageWidth: number | null; imageHeight: number | null };
+  /** 468 × (x, y, z) in image pixels, flattened; null when the face has none. */
+  landmarks: number[] | null;
+  labels: LabelEntry[];
+  predictions: PredictionEntry[];
+  masks: MaskEntry[];
+  embeddings: { modelId: string; dims: number }[];
+  violations: ViolationEntry[];
+  history: LabelEventEntry[];
+}
+
+export interface RuleEntry {
+  key: string;
+  severity: Severity;
+  text: string;
+  enabled: boolean;
+}
+
+export interface RulesState {
+  /** The rule file: one rule per line, disabled ones as `#off <rule>`. */
+  text: string;
+  /** sha256 of the enabled rules' text (recorded in export provenance). */
+  hash: string;
+  rules: RuleEntry[];
+}
+
+export interface RuleCount {
+  ruleKey: string;
+  severity: Severity;
+  subject: ViolationSubject;
+  violations: number;
+  faces: number;
+}
+
+export interface Cooccurrence {
+  keys: string[];
+  /** n_i: faces where attribute i is present (and j known, per pair: see `pairN`). */
+  n: number[];
+  /** Row-major k×k: m_ij = faces with both i and j present. */
+  m: number[];
+  /** Row-major k×k: p_ij = m_ij / n_ij, null where n_ij is 0. */
+  p: (number | null)[];
+  /** Row-major k×k: n_ij = faces with i present and j known. */
+  pairN: number[];
+  faces: number;
+}
+
+export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
 
 export interface Job {
   id: number;
@@ -86,10 +236,90 @@ export type Api = {
   'jobs.list': { req: { datasetId?: number; limit?: number }; res: { items: Job[] } };
   /** One job. */
   'jobs.get': { req: { id: number }; res: Job };
+  /** A job's failed items with their reasons (file paths for import and analyze jobs). */
+  'jobs.failures': {
+    req: { id: number; limit?: number };
+    res: { items: { key: string; label: string; error: string | null }[] };
+  };
+  /** Pauses a queued or running job after the items in flight; `jobs.resume` continues it. */
+  'jobs.pause': { req: { id: number }; res: Job };
+  /** Continues a paused job (or a failed one's remaining items). */
+  'jobs.resume': { req: { id: number }; res: Job };
   /** Asks a queued or running job to stop after the item in flight. */
   'jobs.cancel': { req: { id: number }; res: Job };
+  /** Queues analysis of a dataset's images not yet analysed with the current models (all with `force`). */
+  'datasets.analyze': {
+    req: { datasetId: number; force?: boolean; ep?: ExecutionProviderRequest; concurrency?: number };
+    res: Job;
+  };
+  /** Re-runs analysis of one image now (the review screen's "re-run"); human labels and masks stay. */
+  'images.analyze': { req: { imageId: number; ep?: ExecutionProviderRequest }; res: Job };
+  /** A page of a dataset's faces (optionally one image's), in id order, with review status and violation counts. */
+  'faces.list': {
+    req: {
+      datasetId: number;
+      imageId?: number;
+      review?: ReviewStatus;
+      hasViolations?: boolean;
+      ruleKey?: string;
+      cursor?: number;
+      limit?: number;
+    };
+    res: Page<FaceSummary>;
+  };
+  /** Everything about one face: box, landmarks, labels, predictions, masks, violations, recent history. */
+  'faces.get': { req: { id: number }; res: FaceDetail };
+  /** Sets (or with null clears, back to the imported value) a human label; returns the face, re-checked. */
+  'labels.set': { req: { faceId: number; key: string; value: string | number | null }; res: FaceDetail };
+  /** The rule set (the database is its source of truth). */
+  'rules.get': { req: Record<string, never>; res: RulesState };
+  /** Parses a rules file without saving: errors with line / column, and faces each rule would flag. */
+  'rules.check': {
+    req: { text: string; datasetId?: number };
+    res: { errors: AppErrorData[]; rules: (RuleEntry & { flagged: number | null })[] };
+  };
+  /** Replaces the rule set (refused whole on any parse error) and re-evaluates every dataset as jobs. */
+  'rules.set': { req: { text: string }; res: { rules: RulesState; jobs: Job[] } };
+  /** A page of a dataset's violations, filtered. */
+  'violations.list': {
+    req: {
+      datasetId: number;
+      ruleKey?: string;
+      severity?: Severity;
+      subject?: ViolationSubject;
+      cursor?: number;
+      limit?: number;
+    };
+    res: Page<ViolationEntry>;
+  };
+  /** Violations and faces per rule and subject. */
+  'violations.counts': { req: { datasetId: number }; res: { items: RuleCount[] } };
+  /** Co-occurrence of the CelebA attributes over labels or predictions (p_ij = m_ij / n_i). */
+  'stats.cooccurrence': {
+    req: { datasetId: number; source: 'labels' | 'predictions' };
+    res: Cooccurrence;
+  };
   /** Native folder picker (Electron); resolves `{ path: null }` when cancelled. */
   'system.pickFolder': { req: { title?: string }; res: { path: string | null } };
+  /** Queues an annotation import (validated whole first; refused files write nothing) into a dataset. */
+  'datasets.importAnnotations': {
+    req: { datasetId: number; format: AnnotationFormat; annotations?: string; maxErrors?: number };
+    res: Job;
+  };
+  /** Queues an export of a dataset's effective labels (human > import [> prediction]) into a folder. */
+  'exports.start': {
+    req: {
+      datasetId: number;
+      format: ExportFormat;
+      out: string;
+      reviewedOnly?: boolean;
+      includePredictions?: boolean;
+      overwrite?: boolean;
+    };
+    res: Job;
+  };
+  /** An annotations or export job's report (null while it runs or for other kinds). */
+  'jobs.report': { req: { id: number }; res: { report: JobReport | null } };
 };
 
 export type Method = keyof Api;
@@ -98,7 +328,18 @@ export type Res<M extends Method> = Api[M]['res'];
 
 export type Events = {
   /** A job's counters or state changed. */
-  'jobs.progressed': { jobId: number; state: JobState; done: number; total: number; failed: number };
+  'jobs.progressed': {
+    jobId: number;
+    kind: JobKind;
+    state: JobState;
+    done: number;
+    total: number;
+    failed: number;
+    /** Items per second over the last few seconds (null until measurable). */
+    rate: number | null;
+    /** Seconds left at that rate (null when unknown). */
+    etaSeconds: number | null;
+  };
   /** A dataset's images changed (import progress, rescan). */
   'datasets.updated': { datasetId: number };
 };
@@ -124,7 +365,24 @@ export const METHODS = [
   'jobs.list',
   'jobs.get',
   'jobs.cancel',
+  'jobs.pause',
+  'jobs.resume',
+  'jobs.failures',
   'system.pickFolder',
+  'datasets.analyze',
+  'images.analyze',
+  'faces.list',
+  'faces.get',
+  'labels.set',
+  'rules.get',
+  'rules.check',
+  'rules.set',
+  'violations.list',
+  'violations.counts',
+  'stats.cooccurrence',
+  'datasets.importAnnotations',
+  'exports.start',
+  'jobs.report',
 ] as const satisfies readonly Method[];
 
 export const EVENTS = ['jobs.progressed', 'datasets.updated'] as const satisfies readonly EventName[];

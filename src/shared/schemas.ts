@@ -1,10 +1,15 @@
 // Runtime validators for every request; main parses each request with these before any service code runs.
 import { z } from 'zod';
-import type { Method, Req } from './api';
+import { ANNOTATION_FORMATS, EXECUTION_PROVIDERS, EXPORT_FORMATS, type Method, type Req } from './api';
 import { AppError } from './errors';
 
 const id = z.int().positive();
 const empty = z.strictObject({});
+const reviewStatus = z.enum(['unreviewed', 'reviewed', 'flagged', 'skipped']);
+const ruleKey = z
+  .string()
+  .regex(/^[a-z0-9-]+$/, 'rule ids are lowercase letters, digits and -')
+  .max(100);
 
 export const requestSchemas = {
   'app.info': empty,
@@ -24,7 +29,60 @@ export const requestSchemas = {
   'jobs.list': z.strictObject({ datasetId: id.optional(), limit: z.int().min(1).max(500).optional() }),
   'jobs.get': z.strictObject({ id }),
   'jobs.cancel': z.strictObject({ id }),
+  'jobs.pause': z.strictObject({ id }),
+  'jobs.resume': z.strictObject({ id }),
+  'jobs.failures': z.strictObject({ id, limit: z.int().min(1).max(10_000).optional() }),
+  'datasets.analyze': z.strictObject({
+    datasetId: id,
+    force: z.boolean().optional(),
+    ep: z.enum(EXECUTION_PROVIDERS).optional(),
+    concurrency: z.int().min(1).max(16).optional(),
+  }),
+  'images.analyze': z.strictObject({ imageId: id, ep: z.enum(EXECUTION_PROVIDERS).optional() }),
+  'faces.list': z.strictObject({
+    datasetId: id,
+    imageId: id.optional(),
+    review: reviewStatus.optional(),
+    hasViolations: z.boolean().optional(),
+    ruleKey: ruleKey.optional(),
+    cursor: z.int().nonnegative().optional(),
+    limit: z.int().min(1).max(1000).optional(),
+  }),
+  'faces.get': z.strictObject({ id }),
+  'labels.set': z.strictObject({
+    faceId: id,
+    key: z.string().min(1).max(64),
+    value: z.union([z.string().max(64), z.number()]).nullable(),
+  }),
+  'rules.get': empty,
+  'rules.check': z.strictObject({ text: z.string().max(1_000_000), datasetId: id.optional() }),
+  'rules.set': z.strictObject({ text: z.string().max(1_000_000) }),
+  'violations.list': z.strictObject({
+    datasetId: id,
+    ruleKey: ruleKey.optional(),
+    severity: z.enum(['error', 'warning']).optional(),
+    subject: z.enum(['labels', 'predictions', 'cross']).optional(),
+    cursor: z.int().nonnegative().optional(),
+    limit: z.int().min(1).max(1000).optional(),
+  }),
+  'violations.counts': z.strictObject({ datasetId: id }),
+  'stats.cooccurrence': z.strictObject({ datasetId: id, source: z.enum(['labels', 'predictions']) }),
   'system.pickFolder': z.strictObject({ title: z.string().max(200).optional() }),
+  'datasets.importAnnotations': z.strictObject({
+    datasetId: id,
+    format: z.enum(ANNOTATION_FORMATS),
+    annotations: z.string().trim().min(1).max(4096).optional(),
+    maxErrors: z.int().min(1).max(1000).optional(),
+  }),
+  'exports.start': z.strictObject({
+    datasetId: id,
+    format: z.enum(EXPORT_FORMATS),
+    out: z.string().trim().min(1, 'an output folder is required').max(4096),
+    reviewedOnly: z.boolean().optional(),
+    includePredictions: z.boolean().optional(),
+    overwrite: z.boolean().optional(),
+  }),
+  'jobs.report': z.strictObject({ id }),
 } satisfies { [M in Method]: z.ZodType<Req<M>> };
 
 export function isMethod(name: unknown): name is Method {

@@ -1,14 +1,18 @@
 // `faceinsight analyze <folder>`: import the folder's images (new ones only), then analyse what is not analysed yet.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
 import { AppError } from '../../shared/errors';
-import { EXECUTION_PROVIDERS, type Dataset, type Job } from '../../shared/api';
+import { EXECUTION_PROVIDERS, type Dataset, type Events, type Job } from '../../shared/api';
 import { resolveDataDir, startApp, type AppHost } from '../app';
 
-export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep auto|cpu|webgpu|cuda|dml|coreml] [--force] [--json]
+export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep auto|cpu|webgpu|cuda|dml|coreml] [--force] [--resume]
+                     [--concurrency N] [--json]
       Imports new images of <folder> (creating its dataset if needed), then detects and analyses every face of
-      every image not analysed with the current models (--force: all). --json: the last line is a summary
-      object {images, faces, errors, seconds}. Per-image errors are reported, not fatal.`;
+      every image not analysed with the current models (--force: all). --resume only continues the folder's
+      unfinished import and analyze jobs. A progress bar on a terminal; --json prints one JSON event per line
+      and ends with a summary object {images, faces, errors, seconds}. Per-image errors are listed, not fatal:
+      the exit code is 1 only when a job itself failed.`;
 
 async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
   const env = await host.call(method, req);
@@ -16,18 +20,42 @@ async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T
   return env.value as T;
 }
 
-async function waitJob(host: AppHost, id: number, label: string, quiet: boolean): Promise<Job> {
-  let last = '';
-  for (;;) {
-    const job = await callOk<Job>(host, 'jobs.get', { id });
-    const line = `${label}: ${job.done}/${job.total}${job.failed ? ` (${job.failed} failed)` : ''}`;
-    if (!quiet && process.stderr.isTTY && line !== last) process.stderr.write(`\r${line}`);
-    last = line;
-    if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') {
-      if (!quiet && process.stderr.isTTY) process.stderr.write('\n');
-      return job;
+const FINAL = new Set(['done', 'failed', 'cancelled']);
+
+/** Waits for a job on the event stream (with a slow poll as a safety net), drawing progress as asked. */
+async function follow(host: AppHost, job: Job, mode: 'bar' | 'json' | 'quiet', label: string): Promise<Job> {
+  const bar =
+    mode === 'bar'
+      ? new cliProgress.SingleBar(
+          {
+            format: `${label} [{bar}] {value}/{total} {percentage}% | {rate}/s | ETA {eta_formatted} | {failed} failed`,
+            stream: process.stderr,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        )
+      : null;
+  bar?.start(Math.max(job.total, 1), job.done, { rate: '-', failed: 0 });
+  const off = host.on((event, payload) => {
+    if (event !== 'jobs.progressed') return;
+    const p = payload as Events['jobs.progressed'];
+    if (p.jobId !== job.id) return;
+    if (mode === 'json') console.log(JSON.stringify({ event, ...p }));
+    bar?.setTotal(Math.max(p.total, 1));
+    bar?.update(p.done, { rate: p.rate ?? '-', failed: p.failed });
+  });
+  try {
+    for (;;) {
+      const now = await callOk<Job>(host, 'jobs.get', { id: job.id });
+      if (FINAL.has(now.state)) {
+        bar?.update(now.done);
+        return now;
+      }
+      await new Promise((r) => setTimeout(r, 250));
     }
-    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    off();
+    bar?.stop();
   }
 }
 
@@ -40,14 +68,15 @@ export async function analyzeCmd(args: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       ep: { type: 'string', default: 'auto' },
       force: { type: 'boolean' },
+      resume: { type: 'boolean' },
+      concurrency: { type: 'string' },
       json: { type: 'boolean' },
     },
     strict: true,
   });
   const folder = positionals[0];
-  if (!folder || positionals.length > 1) {
+  if (!folder || positionals.length > 1)
     throw new AppError('invalid_request', 'analyze: expected exactly one <folder>');
-  }
   const ep = values.ep as (typeof EXECUTION_PROVIDERS)[number];
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(ep)) {
     throw new AppError(
@@ -55,6 +84,17 @@ export async function analyzeCmd(args: string[]): Promise<number> {
       `--ep: expected one of ${EXECUTION_PROVIDERS.join(', ')}, got "${values.ep}"`,
     );
   }
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (
+    concurrency !== undefined &&
+    !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 16)
+  ) {
+    throw new AppError(
+      'invalid_request',
+      `--concurrency: expected an integer from 1 to 16, got "${values.concurrency}"`,
+    );
+  }
+  const mode = values.json ? 'json' : process.stderr.isTTY ? 'bar' : 'quiet';
   const started = Date.now();
   const host = await startApp({
     dataDir: resolveDataDir(values['data-dir']),
@@ -62,47 +102,68 @@ export async function analyzeCmd(args: string[]): Promise<number> {
     mode: 'browser',
   });
   try {
-    const { dataset, job } = await callOk<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
-      root: resolve(folder),
-    });
-    const imported = await waitJob(host, job.id, 'importing', values.json ?? false);
-    if (imported.state !== 'done') {
-      console.error(`import ${imported.state}: ${imported.error ?? ''}`);
-      return 1;
+    const root = resolve(folder);
+    let analyses: Job[] = [];
+    let datasetId: number;
+    if (values.resume) {
+      const ds = (await callOk<{ items: Dataset[] }>(host, 'datasets.list', {})).items.find(
+        (d) => d.root === root,
+      );
+      if (!ds) throw new AppError('not_found', `no dataset for ${root} to resume`, { where: { file: root } });
+      datasetId = ds.id;
+      const open = (await callOk<{ items: Job[] }>(host, 'jobs.list', { datasetId, limit: 500 })).items
+        .filter((j) => (j.kind === 'import' || j.kind === 'analyze') && !FINAL.has(j.state))
+        .reverse();
+      for (const j of open) {
+        const job = j.state === 'paused' ? await callOk<Job>(host, 'jobs.resume', { id: j.id }) : j;
+        const end = await follow(host, job, mode, j.kind === 'import' ? 'importing' : 'analysing');
+        if (j.kind === 'analyze') analyses.push(end);
+      }
+    } else {
+      const { dataset, job } = await callOk<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+        root,
+      });
+      datasetId = dataset.id;
+      const imported = await follow(host, job, mode, 'importing');
+      if (imported.state !== 'done') {
+        console.error(`import ${imported.state}: ${imported.error ?? ''}`);
+        return 1;
+      }
+      const analysis = await callOk<Job>(host, 'datasets.analyze', {
+        datasetId,
+        force: values.force ?? false,
+        ep,
+        ...(concurrency ? { concurrency } : {}),
+      });
+      analyses = [await follow(host, analysis, mode, 'analysing')];
     }
-    const analysis = await callOk<Job>(host, 'datasets.analyze', {
-      datasetId: dataset.id,
-      force: values.force ?? false,
-      ep,
-    });
-    const done = await waitJob(host, analysis.id, 'analysing', values.json ?? false);
-    const failures = await callOk<{ items: { label: string; error: string | null }[] }>(
-      host,
-      'jobs.failures',
-      {
-        id: done.id,
-      },
-    );
+    const failures = [];
+    for (const a of analyses) {
+      failures.push(
+        ...(
+          await callOk<{ items: { label: string; error: string | null }[] }>(host, 'jobs.failures', {
+            id: a.id,
+          })
+        ).items,
+      );
+    }
+    const sum = (f: (j: Job) => number) => analyses.reduce((s, j) => s + f(j), 0);
     const summary = {
-      datasetId: dataset.id,
-      jobId: done.id,
-      state: done.state,
-      images: done.total,
-      analyzed: done.summary.analyzed ?? 0,
-      faces: done.summary.faces ?? 0,
-      errors: done.failed,
+      datasetId,
+      jobs: analyses.map((j) => ({ id: j.id, state: j.state })),
+      images: sum((j) => j.done),
+      faces: sum((j) => j.summary.faces ?? 0),
+      errors: sum((j) => j.failed),
       seconds: Math.round((Date.now() - started) / 100) / 10,
-      error: done.error,
     };
     if (values.json) console.log(JSON.stringify(summary));
     else {
-      for (const f of failures.items) console.log(`error: ${f.label}: ${f.error}`);
+      for (const f of failures) console.log(`error: ${f.label}: ${f.error}`);
       console.log(
-        `dataset ${dataset.id}: analysed ${summary.analyzed} of ${summary.images} images, ${summary.faces} faces, ` +
-          `${summary.errors} errors, ${summary.seconds} s (${done.state})`,
+        `analysed ${summary.images} images, ${summary.faces} faces, ${summary.errors} errors in ${summary.seconds} s`,
       );
     }
-    return done.state === 'done' ? 0 : 1;
+    return analyses.some((j) => j.state === 'failed') ? 1 : 0;
   } finally {
     await host.close();
   }

@@ -52,6 +52,23 @@ process.on('disconnect', () => {
   wake?.();
 });
 
+// A runner killed together with its host (kill -9 of the whole CLI) leaves claims nobody releases: free those
+// of runners that no longer exist on this machine instead of waiting for their leases to lapse.
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+store.write(() => {
+  for (const w of store.jobs.claimedWorkers()) {
+    const pid = Number(/^runner-(\d+)$/.exec(w)?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) store.jobs.releaseWorker(w);
+  }
+});
+
 send({ type: 'ready', worker });
 const ctx = { store, paths, worker, signal: abort.signal };
 while (!abort.signal.aborted) {

@@ -1,14 +1,19 @@
-// The job loop run inside the job process: plan once, then claim, process and commit item by item.
+// The job loop run inside the job process: plan once, then claim, process and commit items, a few in flight.
 import { AppError } from '../../shared/errors';
-import type { JobState } from '../../shared/api';
-import type { JobRecord } from '../store/index';
-import type { JobContext, JobHandlers } from './types';
+import type { JobKind, JobState } from '../../shared/api';
+import type { ClaimedItem, JobRecord } from '../store/index';
+import type { ItemOutcome, JobContext, JobHandlers } from './types';
 
 /** Long enough for one analysis item on a slow CPU; a dead runner's items are also released by its host. */
 export const LEASE_MS = 5 * 60_000;
+/** Items in flight per job unless its params say otherwise: one decoding while another is inferred. */
+export const DEFAULT_CONCURRENCY = 2;
+/** Progress reports at most every 100 ms (≤ 10 Hz to the UI). */
+const REPORT_MS = 100;
 
 export interface ProgressReport {
   jobId: number;
+  kind: JobKind;
   datasetId: number | null;
   state: JobState;
   done: number;
@@ -22,11 +27,19 @@ export interface RunnerHooks {
 
 function report(hooks: RunnerHooks, job: JobRecord | undefined): void {
   if (!job) return;
-  const { id, datasetId, state, done, total, failed } = job;
-  hooks.onProgress({ jobId: id, datasetId, state, done, total, failed });
+  const { id, kind, datasetId, state, done, total, failed } = job;
+  hooks.onProgress({ jobId: id, kind, datasetId, state, done, total, failed });
 }
 
-/** Runs one job to its end (done / failed / cancelled), or until the signal aborts (the job stays resumable). */
+function concurrencyOf(job: JobRecord): number {
+  const c = job.params.concurrency;
+  return typeof c === 'number' && Number.isInteger(c) && c >= 1 && c <= 16 ? c : DEFAULT_CONCURRENCY;
+}
+
+/**
+ * Runs one job until it ends (done / failed / cancelled), is paused, or the signal aborts; in every case what
+ * was committed stays and the job can go on later.
+ */
 export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobContext, hooks: RunnerHooks) {
   const { store } = ctx;
   const handler = handlers[job.kind];
@@ -35,8 +48,9 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     report(hooks, store.jobs.get(job.id));
     return;
   }
+  const inFlight = new Set<Promise<void>>();
   try {
-    if (job.state === 'queued') store.write(() => store.jobs.setState(job.id, 'running'));
+    if (job.state === 'queued') store.write(() => store.jobs.transition(job.id, ['queued'], 'running'));
     if (!job.planned) {
       const plan = await handler.plan(job, ctx);
       store.write(() => {
@@ -48,40 +62,70 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     }
     report(hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
-    for (;;) {
-      if (ctx.signal.aborted) return;
-      const current = store.jobs.get(job.id);
-      if (!current || current.cancelRequested) {
-        store.write(() => store.jobs.setState(job.id, 'cancelled'));
-        break;
-      }
-      const item = store.write(() => store.jobs.claim(job.id, ctx.worker, LEASE_MS));
-      if (!item) {
-        if (store.jobs.remaining(job.id) === 0) {
-          store.write(() => store.jobs.setState(job.id, 'done'));
-          break;
-        }
-        // Items still leased to another runner: wait for them to finish or their lease to lapse.
-        await new Promise((r) => setTimeout(r, 250));
-        continue;
-      }
-      const outcome = await handler.process(current, item, ctx);
+    let failure: unknown = null;
+    const limit = concurrencyOf(job);
+
+    const finish = (item: ClaimedItem, outcome: ItemOutcome) => {
       store.write(() => {
         const state = outcome.error ? 'failed' : 'done';
         if (!store.jobs.complete(item.id, ctx.worker, state, outcome.error ?? null)) return;
         outcome.commit?.();
         store.jobs.countItem(job.id, state === 'failed', outcome.counter);
       });
-      if (Date.now() - lastReport > 100) {
+      if (Date.now() - lastReport >= REPORT_MS) {
         report(hooks, store.jobs.get(job.id));
         lastReport = Date.now();
       }
+    };
+
+    for (;;) {
+      if (ctx.signal.aborted || failure) break;
+      const current = store.jobs.get(job.id);
+      if (!current || current.state !== 'running') break; // paused, or cancelled from the queue
+      if (current.cancelRequested) {
+        await Promise.all(inFlight);
+        store.write(() => store.jobs.transition(job.id, ['running'], 'cancelled'));
+        break;
+      }
+      if (inFlight.size >= limit) {
+        await Promise.race(inFlight);
+        continue;
+      }
+      const item = store.write(() => store.jobs.claim(job.id, ctx.worker, LEASE_MS));
+      if (!item) {
+        if (inFlight.size > 0) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        if (store.jobs.remaining(job.id) === 0) {
+          store.write(() => store.jobs.transition(job.id, ['running'], 'done'));
+          break;
+        }
+        // Items still leased to another runner: wait for them to finish or their lease to lapse.
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      const task: Promise<void> = handler
+        .process(current, item, ctx)
+        .then((outcome) => finish(item, outcome))
+        .catch((err) => {
+          failure ??= err;
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
     }
+    await Promise.all(inFlight);
+    if (failure) throw failure;
   } catch (err) {
+    await Promise.all(inFlight);
     const e = AppError.from(err);
     if (e.code === 'cancelled' && ctx.signal.aborted) return;
     if (e.code === 'internal') console.error(err);
-    store.write(() => store.jobs.setState(job.id, 'failed', e.message));
+    store.write(
+      () =>
+        store.jobs.transition(job.id, ['queued', 'running'], 'failed') &&
+        store.jobs.setState(job.id, 'failed', e.message),
+    );
   }
   report(hooks, store.jobs.get(job.id));
 }

@@ -121,7 +121,7 @@ export function up(db: Database): void {
       kind TEXT NOT NULL,
       dataset_id INTEGER REFERENCES datasets(id) ON DELETE CASCADE,
       params TEXT NOT NULL DEFAULT '{}',
-      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'paused', 'done', 'failed', 'cancelled')),
       done INTEGER NOT NULL DEFAULT 0,
       total INTEGER NOT NULL DEFAULT 0,
       failed INTEGER NOT NULL DEFAULT 0,

@@ -74,6 +74,10 @@ export function createAnnotationsRepository(db: Database) {
   const models = db.prepare(`SELECT DISTINCT p.model_id AS modelId, p.model_version AS modelVersion
     FROM predictions p JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id
     WHERE i.dataset_id = ? AND p.source != 'import' ORDER BY p.model_id, p.model_version`);
+  const labelsByFace = db.prepare(`SELECT f.id AS faceId,
+      (SELECT json_group_array(json_array(l.key, l.source, l.value)) FROM labels l WHERE l.face_id = f.id)
+        AS labels
+    FROM faces f JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY f.id`);
   const clearLabelViolations = db.prepare(`DELETE FROM violations WHERE face_id = ? AND subject = 'labels'`);
   const insertViolation = db.prepare(`INSERT INTO violations (face_id, rule_id, subject, detail)
     VALUES (@faceId, @ruleId, 'labels', @detail)`);
@@ -109,9 +113,11 @@ export function createAnnotationsRepository(db: Database) {
       preds: Record<string, unknown>,
       version: string,
       at: number,
+      isNew = false,
     ): void {
-      deleteImportPredictions.run(faceId);
-      insertPrediction.run({ faceId, preds: JSON.stringify(preds), version, at });
+      if (!isNew) deleteImportPredictions.run(faceId);
+      if (Object.keys(preds).length > 0)
+        insertPrediction.run({ faceId, preds: JSON.stringify(preds), version, at });
     },
     *exportRows(q: { datasetId: number; reviewedOnly: boolean; predictions: boolean }): Generator<ExportRow> {
       yield* exportRows.iterate({
@@ -119,6 +125,10 @@ export function createAnnotationsRepository(db: Database) {
         reviewedOnly: q.reviewedOnly ? 1 : 0,
         predictions: q.predictions ? 1 : 0,
       }) as Iterable<ExportRow>;
+    },
+    /** Per face of a dataset, its labels as a JSON array of [key, source, value] (one row per face). */
+    *labelsByFace(datasetId: number): Generator<{ faceId: number; labels: string }> {
+      yield* labelsByFace.iterate(datasetId) as Iterable<{ faceId: number; labels: string }>;
     },
     models(datasetId: number): { modelId: string; modelVersion: string }[] {
       return models.all(datasetId) as { modelId: string; modelVersion: string }[];

@@ -53,6 +53,9 @@ export function createJobsRepository(db: Database) {
   const setState = db.prepare(
     `UPDATE jobs SET state = @state, error = @error, updated_at = @at WHERE id = @id`,
   );
+  const transition =
+    db.prepare(`UPDATE jobs SET state = @to, error = CASE WHEN @to = 'failed' THEN error ELSE NULL END,
+      updated_at = @at WHERE id = @id AND state IN (SELECT value FROM json_each(@from))`);
   const requestCancel = db.prepare(`UPDATE jobs SET cancel_requested = 1, updated_at = @at WHERE id = @id`);
   const setPlanned = db.prepare(
     `UPDATE jobs SET planned = 1, total = @total, updated_at = @at WHERE id = @id`,
@@ -76,6 +79,7 @@ export function createJobsRepository(db: Database) {
     WHERE state = 'claimed' AND worker = ?`);
   const complete = db.prepare(`UPDATE job_items SET state = @state, error = @error, lease_until = NULL
     WHERE id = @id AND worker = @worker`);
+  const workers = db.prepare(`SELECT DISTINCT worker FROM job_items WHERE state = 'claimed'`).pluck();
   const remaining = db
     .prepare(`SELECT count(*) FROM job_items WHERE job_id = ? AND state IN ('pending', 'claimed')`)
     .pluck();
@@ -102,6 +106,10 @@ export function createJobsRepository(db: Database) {
     setState(id: number, state: JobState, error: string | null = null): void {
       setState.run({ id, state, error, at: Date.now() });
     },
+    /** Moves a job to `to` only from one of the `from` states; false when it was in another state. */
+    transition(id: number, from: JobState[], to: JobState): boolean {
+      return transition.run({ id, from: JSON.stringify(from), to, at: Date.now() }).changes === 1;
+    },
     requestCancel(id: number): void {
       requestCancel.run({ id, at: Date.now() });
     },
@@ -126,6 +134,10 @@ export function createJobsRepository(db: Database) {
     claim(jobId: number, worker: string, leaseMs: number): ClaimedItem | undefined {
       const now = Date.now();
       return claim.get({ jobId, worker, now, until: now + leaseMs }) as ClaimedItem | undefined;
+    },
+    /** Runners that hold claimed items right now. */
+    claimedWorkers(): string[] {
+      return (workers.all() as (string | null)[]).filter((w): w is string => w !== null);
     },
     /** Returns a dead runner's claimed items to the pool at once (no need to wait for the lease). */
     releaseWorker(worker: string): number {
