@@ -15,6 +15,7 @@ import { projectRoot } from './paths';
 import { startHttpServer } from './transports/http';
 import { CHECK_HELP, checkCmd } from './commands/check';
 import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
+import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
 
@@ -32,6 +33,7 @@ Usage:
       format's own files plus provenance.json; never replaces an existing file without --overwrite.
 ${ANALYZE_HELP}
 ${CHECK_HELP}
+${DOCTOR_HELP}
 
 Options for every command:
   --data-dir DIR   app data (thumbnails, models, settings); default $FACEINSIGHT_DATA_DIR or the OS app data dir
@@ -279,6 +281,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   export: exportCmd,
   check: checkCmd,
   analyze: analyzeCmd,
+  doctor: doctorCmd,
 };
 
 export async function main(argv: string[]): Promise<number> {
