@@ -216,6 +216,96 @@ export interface AppInfo {
   canPickFolder: boolean;
 }
 
+/** The gallery's extra filters (all optional; defaults omitted): plain data, kept in the URL and in saved views. */
+export interface FaceFilter {
+  /** Faces with an open violation of this severity. */
+  severity?: Severity;
+  /** One attribute (CelebA name or gender / age / age_bucket / race / expression) to filter or sort on. */
+  attr?: {
+    key: string;
+    /** Whose value `value` matches: the effective label (default) or the prediction. */
+    source?: 'label' | 'prediction';
+    /** The value as the taxonomy spells it (`1` / `-1` for CelebA); `?` = no value. */
+    value?: string;
+    /** Only faces whose effective label and prediction both exist and differ. */
+    disagree?: boolean;
+    /** Prediction confidence band [confMin, confMax) of the predicted value. */
+    confMin?: number;
+    confMax?: number;
+  };
+  /** Faces whose rarest positive label pair has p below this (co-occurrence over the dataset's labels). */
+  unusualBelow?: number;
+  /** Image split; `''` = images without one. */
+  split?: string;
+  /** Case-insensitive substring of the image's relative path. */
+  search?: string;
+  sort?: FaceSort;
+  desc?: boolean;
+  /** Row offset (random access for the virtualised grid); with it, `nextCursor` is the next offset. */
+  offset?: number;
+}
+export const FACE_SORTS = ['id', 'file', 'violations', 'confidence', 'unusual'] as const;
+export type FaceSort = (typeof FACE_SORTS)[number];
+/** The whole gallery query as data. */
+export type FaceQuery = Api['faces.list']['req'];
+
+/** Live counts beside the gallery's filters: each facet counted under every other active filter. */
+export interface FaceFacets {
+  total: number;
+  review: Record<string, number>;
+  severity: Record<string, number>;
+  rules: Record<string, number>;
+  splits: Record<string, number>;
+  withViolations: number;
+  /** Values of `attr.key` (label and prediction) when the query has one. */
+  labelValues: Record<string, number>;
+  predictionValues: Record<string, number>;
+  disagree: number;
+  unusual: number;
+}
+
+/** Per-dataset counters for the library. */
+export interface DatasetStats {
+  datasetId: number;
+  images: number;
+  errors: number;
+  faces: number;
+  reviewed: number;
+  /** Open violations and the faces that have at least one. */
+  violations: number;
+  facesWithViolations: number;
+  analyzed: number;
+}
+
+/** Model-vs-label agreement of one attribute over faces that have both. */
+export interface AttributeAgreement {
+  key: string;
+  /** Effective labels: count per value. */
+  labels: Record<string, number>;
+  /** Faces with both a label and a prediction. */
+  n: number;
+  accuracy: number | null;
+  balancedAccuracy: number | null;
+  /** F1 of the positive class (`1`) for binary attributes, macro F1 otherwise. */
+  f1: number | null;
+}
+
+export interface ConfusionMatrix {
+  key: string;
+  classes: string[];
+  /** Row-major: rows = label, columns = prediction. */
+  counts: number[];
+}
+
+export interface AppSettings {
+  ep: ExecutionProviderRequest;
+  /** Per-attribute decision thresholds on P(+1) (default 0.5). */
+  thresholds: Record<string, number>;
+  theme: 'light' | 'dark' | 'system';
+  /** Named gallery views (FaceQuery without datasetId). */
+  views: { name: string; query: FaceFilter & { review?: ReviewStatus; hasViolations?: boolean; ruleKey?: string } }[];
+}
+
 export type Api = {
   /** Version, mode, data locations and host capabilities. */
   'app.info': { req: Record<string, never>; res: AppInfo };
@@ -264,7 +354,7 @@ export type Api = {
       ruleKey?: string;
       cursor?: number;
       limit?: number;
-    };
+    } & FaceFilter;
     res: Page<FaceSummary>;
   };
   /** Everything about one face: box, landmarks, labels, predictions, masks, violations, recent history. */
@@ -320,6 +410,27 @@ export type Api = {
   };
   /** An annotations or export job's report (null while it runs or for other kinds). */
   'jobs.report': { req: { id: number }; res: { report: JobReport | null } };
+  /** Library counters per dataset (images, faces, reviewed, open violations). */
+  'datasets.stats': { req: { datasetId?: number }; res: { items: DatasetStats[] } };
+  /** Live counts for the gallery's filter sidebar under the given query. */
+  'faces.facets': { req: FaceQuery; res: FaceFacets };
+  /** Sets (or clears) one human label on many faces in one transaction, re-checking each face. */
+  'labels.bulkSet': {
+    req: { faceIds: number[]; key: string; value: string | number | null };
+    res: { updated: number };
+  };
+  /** Label distribution, model-vs-label agreement and confusion matrices of a dataset. */
+  'stats.agreement': {
+    req: { datasetId: number };
+    res: { faces: number; attributes: AttributeAgreement[]; confusions: ConfusionMatrix[] };
+  };
+  /** The app settings and the execution provider decision of this machine. */
+  'settings.get': {
+    req: Record<string, never>;
+    res: { settings: AppSettings; ep: { active: string | null; reason: string | null; at: number | null } };
+  };
+  /** Changes some settings (merged, validated, written atomically). */
+  'settings.set': { req: Partial<AppSettings>; res: { settings: AppSettings } };
 };
 
 export type Method = keyof Api;
@@ -383,6 +494,12 @@ export const METHODS = [
   'datasets.importAnnotations',
   'exports.start',
   'jobs.report',
+  'datasets.stats',
+  'faces.facets',
+  'labels.bulkSet',
+  'stats.agreement',
+  'settings.get',
+  'settings.set',
 ] as const satisfies readonly Method[];
 
 export const EVENTS = ['jobs.progressed', 'datasets.updated'] as const satisfies readonly EventName[];

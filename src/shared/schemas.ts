@@ -1,6 +1,13 @@
 // Runtime validators for every request; main parses each request with these before any service code runs.
 import { z } from 'zod';
-import { ANNOTATION_FORMATS, EXECUTION_PROVIDERS, EXPORT_FORMATS, type Method, type Req } from './api';
+import {
+  ANNOTATION_FORMATS,
+  EXECUTION_PROVIDERS,
+  EXPORT_FORMATS,
+  FACE_SORTS,
+  type Method,
+  type Req,
+} from './api';
 import { AppError } from './errors';
 
 const id = z.int().positive();
@@ -10,6 +17,47 @@ const ruleKey = z
   .string()
   .regex(/^[a-z0-9-]+$/, 'rule ids are lowercase letters, digits and -')
   .max(100);
+
+const faceFilter = {
+  severity: z.enum(['error', 'warning']).optional(),
+  attr: z
+    .strictObject({
+      key: z.string().min(1).max(64),
+      source: z.enum(['label', 'prediction']).optional(),
+      value: z.string().max(64).optional(),
+      disagree: z.boolean().optional(),
+      confMin: z.number().min(0).max(1).optional(),
+      confMax: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
+  unusualBelow: z.number().min(0).max(1).optional(),
+  split: z.string().max(64).optional(),
+  search: z.string().max(200).optional(),
+  sort: z.enum(FACE_SORTS).optional(),
+  desc: z.boolean().optional(),
+  offset: z.int().nonnegative().optional(),
+};
+const faceQuery = z.strictObject({
+  datasetId: id,
+  imageId: id.optional(),
+  review: reviewStatus.optional(),
+  hasViolations: z.boolean().optional(),
+  ruleKey: ruleKey.optional(),
+  cursor: z.int().nonnegative().optional(),
+  limit: z.int().min(1).max(1000).optional(),
+  ...faceFilter,
+});
+const labelValueInput = z.union([z.string().max(64), z.number()]).nullable();
+const savedView = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  query: faceQuery.omit({ datasetId: true, cursor: true, limit: true, imageId: true }),
+});
+const appSettings = {
+  ep: z.enum(EXECUTION_PROVIDERS),
+  thresholds: z.record(z.string().min(1).max(64), z.number().min(0).max(1)),
+  theme: z.enum(['light', 'dark', 'system']),
+  views: z.array(savedView).max(200),
+};
 
 export const requestSchemas = {
   'app.info': empty,
@@ -39,15 +87,7 @@ export const requestSchemas = {
     concurrency: z.int().min(1).max(16).optional(),
   }),
   'images.analyze': z.strictObject({ imageId: id, ep: z.enum(EXECUTION_PROVIDERS).optional() }),
-  'faces.list': z.strictObject({
-    datasetId: id,
-    imageId: id.optional(),
-    review: reviewStatus.optional(),
-    hasViolations: z.boolean().optional(),
-    ruleKey: ruleKey.optional(),
-    cursor: z.int().nonnegative().optional(),
-    limit: z.int().min(1).max(1000).optional(),
-  }),
+  'faces.list': faceQuery,
   'faces.get': z.strictObject({ id }),
   'labels.set': z.strictObject({
     faceId: id,
@@ -83,6 +123,21 @@ export const requestSchemas = {
     overwrite: z.boolean().optional(),
   }),
   'jobs.report': z.strictObject({ id }),
+  'datasets.stats': z.strictObject({ datasetId: id.optional() }),
+  'faces.facets': faceQuery,
+  'labels.bulkSet': z.strictObject({
+    faceIds: z.array(id).min(1).max(100_000),
+    key: z.string().min(1).max(64),
+    value: labelValueInput,
+  }),
+  'stats.agreement': z.strictObject({ datasetId: id }),
+  'settings.get': empty,
+  'settings.set': z.strictObject({
+    ep: appSettings.ep.optional(),
+    thresholds: appSettings.thresholds.optional(),
+    theme: appSettings.theme.optional(),
+    views: appSettings.views.optional(),
+  }),
 } satisfies { [M in Method]: z.ZodType<Req<M>> };
 
 export function isMethod(name: unknown): name is Method {

@@ -7,6 +7,7 @@ import { createFacesRepository } from './repositories/faces';
 import { createLabelsRepository } from './repositories/labels';
 import { createRulesRepository } from './repositories/rules';
 import { createAnnotationsRepository } from './repositories/annotations';
+import { createLabelHistoryRepository } from './repositories/label-history';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
 export type { JobRecord, ClaimedItem } from './repositories/jobs';
@@ -26,6 +27,7 @@ export interface Store {
   readonly labels: ReturnType<typeof createLabelsRepository>;
   readonly rules: ReturnType<typeof createRulesRepository>;
   readonly annotations: ReturnType<typeof createAnnotationsRepository>;
+  readonly labelHistory: ReturnType<typeof createLabelHistoryRepository>;
   /** Runs fn in one BEGIN IMMEDIATE transaction. */
   write<T>(fn: () => T): T;
   /** Current schema version (PRAGMA user_version). */
@@ -45,6 +47,7 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     labels: createLabelsRepository(db),
     rules: createRulesRepository(db),
     annotations: createAnnotationsRepository(db),
+    labelHistory: createLabelHistoryRepository(db),
     write: (fn) => write(db, fn),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     integrityCheck: () => db.pragma('integrity_check', { simple: true }) as string,

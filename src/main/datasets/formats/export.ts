@@ -1,0 +1,270 @@
+// Export: effective values (human > import > prediction when asked) into a format's files, written atomically.
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { once } from 'node:events';
+import { AppError } from '../../../shared/errors';
+import { isCelebaAttribute } from '../../../shared/taxonomy';
+import type { Store } from '../../store/index';
+import { IMPORT_MODEL_ID } from '../../store/index';
+import { cocoFiles, jsonFiles } from './json';
+import { formatModule } from './registry';
+import { Problems, type Problem } from './text';
+import {
+  ANNOTATION_FORMATS,
+  type AnnotationFormat,
+  type ExportFace,
+  type ExportFormat,
+  type OutputFile,
+} from './types';
+
+export const PROVENANCE_FILE = 'provenance.json';
+
+export interface ExportOptions {
+  datasetId: number;
+  format: ExportFormat;
+  /** Output folder (created when missing). */
+  out: string;
+  reviewedOnly?: boolean;
+  /** Fill keys no label covers from model / derived / learned predictions (off by default). */
+  includePredictions?: boolean;
+  /** Replace files that already exist in `out` (default: refuse). */
+  overwrite?: boolean;
+  appVersion?: string;
+}
+
+export interface ExportReport {
+  format: ExportFormat;
+  out: string;
+  /** Files written, relative to `out`, the provenance sidecar last. */
+  files: string[];
+  faces: number;
+  warningCount: number;
+  warnings: Problem[];
+}
+
+/** A prediction's value as label text (DESIGN.md §3 shapes), or null when it has no single value. */
+function predictionLabel(task: string, value: unknown): string | null {
+  const v = value as Record<string, unknown> | null;
+  if (!v || typeof v !== 'object') return null;
+  if (isCelebaAttribute(task)) return v.value === 1 || v.value === -1 ? String(v.value) : null;
+  if (task === 'age') return typeof v.years === 'number' ? String(Math.round(v.years)) : null;
+  if (task === 'gender' || task === 'race' || task === 'expression' || task === 'age_bucket')
+    return typeof v.label === 'string' ? v.label : null;
+  return null;
+}
+
+/** Loads every exported face with its effective values, in face-id order (an import's row order). */
+export function loadExportFaces(
+  store: Store,
+  q: { datasetId: number; reviewedOnly: boolean; predictions: boolean; keepLabels?: boolean },
+): ExportFace[] {
+  const faces: ExportFace[] = [];
+  for (const r of store.annotations.exportRows(q)) {
+    const labels = (JSON.parse(r.labels) as [string, 'human' | 'import', string][]).map(
+      ([key, source, value]) => ({
+        key,
+        source,
+        value,
+      }),
+    );
+    const values: Record<string, string> = {};
+    const sources: ExportFace['sources'] = {};
+    for (const l of labels) {
+      if (l.source === 'import' && sources[l.key] === 'human') continue;
+      values[l.key] = l.value;
+      sources[l.key] = l.source;
+    }
+    const preds = JSON.parse(r.predictions) as ExportFace['predictions'];
+    let annotation: ExportFace['annotation'] = null;
+    let identity: number | null = null;
+    let landmarks: ExportFace['landmarks'] = null;
+    const modelPreds: ExportFace['predictions'] = [];
+    for (const p of preds) {
+      if (p.source === 'import' && p.modelId === IMPORT_MODEL_ID) {
+        if (p.task === 'annotation') annotation = p.value as ExportFace['annotation'];
+        else if (p.task === 'identity') identity = (p.value as { id: number }).id;
+        else if (p.task === 'landmarks') landmarks = p.value as ExportFace['landmarks'];
+      } else modelPreds.push(p);
+    }
+    if (q.predictions) {
+      for (const p of modelPreds) {
+        if (values[p.task] !== undefined) continue;
+        const label = predictionLabel(p.task, p.value);
+        if (label !== null) {
+          values[p.task] = label;
+          sources[p.task] = 'prediction';
+        }
+      }
+    }
+    faces.push({
+      faceId: r.faceId,
+      imageId: r.imageId,
+      relPath: r.relPath,
+      split: r.split,
+      width: r.width,
+      height: r.height,
+      idx: r.idx,
+      faceSource: r.faceSource,
+      box: { x: r.x, y: r.y, w: r.w, h: r.h },
+      values,
+      sources,
+      labels,
+      review: r.review,
+      annotation,
+      identity,
+      landmarks,
+      predictions: modelPreds,
+    });
+  }
+  return faces;
+}
+
+/** `name` resolved inside `out`, or an error: export names come partly from image paths and must not escape. */
+export function safeTarget(out: string, name: string): string {
+  const target = resolve(out, name);
+  const rel = relative(out, target);
+  if (
+    name === '' ||
+    isAbsolute(name) ||
+    rel === '' ||
+    rel.startsWith('..') ||
+    isAbsolute(rel) ||
+    name.includes('\0')
+  ) {
+    throw new AppError('invalid_request', `output name "${name}" leaves the output folder`, {
+      where: { file: name },
+    });
+  }
+  return target;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Writes to a temp file in the same folder, then renames: a reader never sees half a file. */
+async function writeAtomic(target: string, file: OutputFile): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.fi-tmp`);
+  try {
+    if ('copyFrom' in file) await copyFile(file.copyFrom, tmp);
+    else if ('bytes' in file) await writeFile(tmp, await file.bytes());
+    else {
+      const ws = createWriteStream(tmp, { encoding: 'utf8', highWaterMark: 1 << 20 });
+      let buf = '';
+      for (const line of file.lines()) {
+        buf += line + '\n';
+        if (buf.length >= 1 << 20) {
+          if (!ws.write(buf)) await once(ws, 'drain');
+          buf = '';
+        }
+      }
+      ws.end(buf);
+      await once(ws, 'finish');
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new AppError('io_error', `cannot write ${target}: ${(err as Error).message}`, {
+      where: { file: target },
+    });
+  }
+}
+
+function rulesHash(store: Store): string {
+  const text = store.rules
+    .list()
+    .filter((r) => r.enabled)
+    .map((r) => r.text)
+    .join('\n');
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Writes a dataset's corrected annotations in `format` plus a provenance sidecar. Every target is checked
+ * (inside `out`; not existing unless `overwrite`) before the first byte is written.
+ */
+export async function exportDataset(store: Store, opts: ExportOptions): Promise<ExportReport> {
+  const ds = store.datasets.get(opts.datasetId);
+  if (!ds)
+    throw new AppError('not_found', `dataset ${opts.datasetId} not found`, { where: { field: 'datasetId' } });
+  const out = resolve(opts.out);
+  const problems = new Problems();
+  const reviewedOnly = opts.reviewedOnly ?? false;
+  const includePredictions = opts.includePredictions ?? false;
+  const faces = loadExportFaces(store, {
+    datasetId: ds.id,
+    reviewedOnly,
+    predictions: includePredictions,
+    keepLabels: opts.format === 'json',
+  });
+  const ctx = { faces, root: ds.root, problems };
+  let files: OutputFile[];
+  if (opts.format === 'json') files = jsonFiles(ctx);
+  else if (opts.format === 'coco') files = cocoFiles(ctx);
+  else if ((ANNOTATION_FORMATS as readonly string[]).includes(opts.format))
+    files = formatModule(opts.format as AnnotationFormat).write(ctx);
+  else
+    throw new AppError('invalid_request', `unknown export format "${opts.format}"`, {
+      where: { field: 'format' },
+    });
+
+  const counts = { human: 0, import: 0, prediction: 0 };
+  for (const f of faces) for (const k in f.sources) counts[f.sources[k] as keyof typeof counts]++;
+  const names = files.map((f) => f.name);
+  const provenance = {
+    app: 'FaceInsight Studio',
+    version: opts.appVersion ?? null,
+    createdAt: new Date().toISOString(),
+    dataset: { id: ds.id, name: ds.name, root: ds.root },
+    format: opts.format,
+    options: {
+      reviewedOnly,
+      includePredictions,
+      precedence: includePredictions ? 'human > import > prediction' : 'human > import',
+    },
+    models: store.annotations.models(ds.id),
+    rulesSha256: rulesHash(store),
+    counts: { faces: faces.length, valuesBySource: counts, warnings: problems.warningCount },
+    files: names,
+  };
+  files.push({ name: PROVENANCE_FILE, lines: () => [JSON.stringify(provenance, null, 2)] });
+
+  const targets = files.map((f) => safeTarget(out, f.name));
+  const seen = new Set<string>();
+  for (const t of targets) {
+    if (seen.has(t))
+      throw new AppError('conflict', `two exported files would be named ${relative(out, t)}`, {
+        where: { file: t },
+      });
+    seen.add(t);
+  }
+  if (!opts.overwrite) {
+    const clash: string[] = [];
+    for (const t of targets) if (await exists(t)) clash.push(relative(out, t).split(sep).join('/'));
+    if (clash.length > 0) {
+      throw new AppError(
+        'conflict',
+        `${clash.length} file(s) already exist in ${out}: ${clash.slice(0, 5).join(', ')}${clash.length > 5 ? ', …' : ''}`,
+        {
+          where: { file: join(out, clash[0] as string) },
+          hint: 'Choose an empty folder, or pass overwrite: true (--overwrite) to replace them.',
+        },
+      );
+    }
+  }
+  for (let i = 0; i < files.length; i++) await writeAtomic(targets[i] as string, files[i] as OutputFile);
+  return {
+    format: opts.format,
+    out,
+    files: files.map((f) => f.name),
+    faces: faces.length,
+    warningCount: problems.warningCount,
+    warnings: problems.warnings,
+  };
+}

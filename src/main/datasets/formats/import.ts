@@ -1,0 +1,182 @@
+// Annotation import: validate the whole file set first (streaming), then write everything in one transaction.
+import { stat } from 'node:fs/promises';
+import { AppError } from '../../../shared/errors';
+import type { Store, IndexedImage } from '../../store/index';
+import { baseName } from './common';
+import { formatModule } from './registry';
+import { Problems, type Problem } from './text';
+import type { AnnotationFormat, FaceRecord } from './types';
+
+export interface ImportOptions {
+  datasetId: number;
+  format: AnnotationFormat;
+  /** A folder (files recognised by their dataset names) or the format's main label file. */
+  annotations: string;
+  maxErrors?: number;
+}
+
+export interface ImportReport {
+  format: AnnotationFormat;
+  files: string[];
+  /** Faces written (created or updated). */
+  faces: number;
+  created: number;
+  updated: number;
+  /** Import labels written. */
+  labels: number;
+  /** Rows skipped with a warning (image not in the folder, undecodable image). */
+  skipped: number;
+  warningCount: number;
+  /** The first warnings with file, line and text. */
+  warnings: Problem[];
+}
+
+/** Resolves the names an annotation file uses to the dataset's images (exact path, else a unique file name). */
+export class ImageIndex {
+  readonly byPath = new Map<string, IndexedImage>();
+  readonly byBase = new Map<string, IndexedImage | null>();
+  constructor(images: readonly IndexedImage[]) {
+    for (const img of images) {
+      this.byPath.set(img.relPath, img);
+      for (const key of baseKeys(img.relPath)) this.byBase.set(key, this.byBase.has(key) ? null : img);
+    }
+  }
+  find(name: string): IndexedImage | null | undefined {
+    const norm = name.replaceAll('\\', '/').replace(/^\.\//, '');
+    return this.byPath.get(norm) ?? this.byBase.get(baseName(norm));
+  }
+}
+
+/** A file's name, and for RAF-DB's aligned copies (`train_00001_aligned.jpg`) the name its list uses. */
+function baseKeys(relPath: string): string[] {
+  const b = baseName(relPath);
+  const aligned = /^(.*)_aligned(\.[^.]+)$/.exec(b);
+  return aligned ? [b, `${aligned[1]}${aligned[2]}`] : [b];
+}
+
+async function sourceKind(path: string): Promise<'file' | 'folder'> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) return 'folder';
+    if (st.isFile()) return 'file';
+    throw new Error('not a file or folder');
+  } catch (err) {
+    const why =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message;
+    throw new AppError('io_error', `cannot read annotations ${path}: ${why}`, {
+      where: { file: path, field: 'annotations' },
+    });
+  }
+}
+
+interface Resolved {
+  rec: FaceRecord;
+  img: IndexedImage;
+}
+
+export interface PreparedImport {
+  /** The database writes; the caller runs them inside one store.write() (a job: with its item's completion). */
+  write(at?: number): void;
+  /** Counts, valid once write() ran. */
+  report(): ImportReport;
+}
+
+/**
+ * Reads and checks every annotation file (streaming), resolving names to the dataset's images. Throws
+ * `parse_error` (listing up to maxErrors `file:line:column` problems) before anything is written when any row
+ * is wrong; rows naming images that are not in the folder become warnings and are skipped.
+ */
+export async function prepareImport(store: Store, opts: ImportOptions): Promise<PreparedImport> {
+  const ds = store.datasets.get(opts.datasetId);
+  if (!ds)
+    throw new AppError('not_found', `dataset ${opts.datasetId} not found`, { where: { field: 'datasetId' } });
+  const kind = await sourceKind(opts.annotations);
+  const images = store.annotations.images(ds.id);
+  const problems = new Problems(opts.maxErrors);
+  const mod = formatModule(opts.format);
+  const parsed = await mod.read({
+    source: opts.annotations,
+    isFolder: kind === 'folder',
+    imagePaths: images.map((i) => i.relPath),
+    problems,
+  });
+  problems.throwIfErrors();
+
+  const index = new ImageIndex(images);
+  const resolved: Resolved[] = [];
+  let skipped = 0;
+  for (const rec of parsed.records) {
+    const img = index.find(rec.name);
+    if (!img) {
+      problems.warn(
+        rec.file,
+        rec.line,
+        undefined,
+        img === null
+          ? `"${rec.name}" names more than one image in the folder; row skipped`
+          : `image "${rec.name}" is not in the folder; row skipped`,
+      );
+      skipped++;
+    } else if (img.status !== 'ok' && !rec.box) {
+      problems.warn(rec.file, rec.line, undefined, `image "${rec.name}" could not be decoded; row skipped`);
+      skipped++;
+    } else resolved.push({ rec, img });
+  }
+
+  let created = 0;
+  let labels = 0;
+  const write = (at = Date.now()) => {
+    const existing = new Map<number, number[]>();
+    for (const { rec, img } of resolved) {
+      let faces = existing.get(img.id);
+      if (!faces) existing.set(img.id, (faces = store.annotations.importedFaces(img.id)));
+      let faceId = faces[rec.faceNo];
+      const isNew = faceId === undefined;
+      if (faceId === undefined) {
+        const box = rec.box ?? { x: 0, y: 0, w: img.width ?? 0, h: img.height ?? 0 };
+        faceId = store.annotations.insertFace(img.id, box);
+        faces[rec.faceNo] = faceId;
+        created++;
+      } else if (rec.box) store.annotations.updateBox(faceId, rec.box);
+      const keys = Object.keys(rec.labels);
+      if (keys.length > 0) {
+        store.annotations.setImportLabels(faceId, rec.labels, at);
+        labels += keys.length;
+      }
+      if (rec.split) store.annotations.setSplit(img.id, rec.split);
+      // What an export needs to write the row back: only stored when it differs from what the face row says.
+      const kept: Record<string, unknown> = {};
+      if (rec.name !== img.relPath || rec.box || rec.extra)
+        kept.annotation = {
+          format: opts.format,
+          name: rec.name,
+          box: rec.box !== undefined,
+          ...(rec.extra ? { extra: rec.extra } : {}),
+        };
+      if (rec.identity !== undefined) kept.identity = { id: rec.identity };
+      if (rec.landmarks) kept.landmarks = rec.landmarks;
+      // A new face has nothing to replace; an updated one drops what the previous import kept.
+      if (isNew || Object.keys(kept).length > 0)
+        store.annotations.replaceImportPredictions(faceId, kept, opts.format, at, isNew);
+    }
+  };
+  const report = (): ImportReport => ({
+    format: opts.format,
+    files: parsed.files,
+    faces: resolved.length,
+    created,
+    updated: resolved.length - created,
+    labels,
+    skipped,
+    warningCount: problems.warningCount,
+    warnings: problems.warnings,
+  });
+  return { write, report };
+}
+
+/** prepareImport + its writes in one BEGIN IMMEDIATE transaction. */
+export async function importAnnotations(store: Store, opts: ImportOptions): Promise<ImportReport> {
+  const prepared = await prepareImport(store, opts);
+  store.write(() => prepared.write());
+  return prepared.report();
+}

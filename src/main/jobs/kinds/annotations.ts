@@ -1,0 +1,78 @@
+// The `annotations` job: validate a dataset's annotation files, write them in one transaction, re-check rules.
+import type { AnnotationFormat, JobReport } from '../../../shared/api';
+import { AppError } from '../../../shared/errors';
+import { prepareImport } from '../../datasets/formats/import';
+import { RefusedInput } from '../../datasets/formats/text';
+import { reevaluateLabelRules } from '../../datasets/formats/reevaluate';
+import { formatModule } from '../../datasets/formats/registry';
+import type { JobRecord, Store } from '../../store/index';
+import type { JobKindHandler } from '../types';
+
+/** Stores the refusal's problems beside the failed job (the only row a refused import writes), then rethrows. */
+export function failWithReport(store: Store, jobId: number, err: unknown): never {
+  const e = AppError.from(err);
+  const errors = err instanceof RefusedInput ? err.problems.map(({ severity: _s, ...p }) => p) : [e.toJSON()];
+  const report: JobReport = { errors, warnings: [], warningCount: 0, files: [], counts: {} };
+  store.write(() => store.annotations.setJobReport(jobId, report));
+  throw e;
+}
+
+function params(job: JobRecord): { format: AnnotationFormat; annotations: string; maxErrors?: number } {
+  const p = job.params;
+  formatModule(String(p.format));
+  if (typeof p.annotations !== 'string')
+    throw new AppError('invalid_request', 'annotations job without a path');
+  return {
+    format: p.format as AnnotationFormat,
+    annotations: p.annotations,
+    ...(typeof p.maxErrors === 'number' ? { maxErrors: p.maxErrors } : {}),
+  };
+}
+
+export const annotationsKind: JobKindHandler = {
+  // Two items in order: the import (one transaction), then the rule pass over the new labels (its own step).
+  async plan() {
+    return { keys: ['1-import', '2-rules'] };
+  },
+
+  async process(job, item, ctx) {
+    const { store } = ctx;
+    const datasetId = job.datasetId ?? 0;
+    if (item.key === '2-rules') {
+      const r = reevaluateLabelRules(store, datasetId);
+      return {
+        counter: 'rulesChecked',
+        commit: () => store.jobs.setSummary(job.id, { ...job.summary, violations: r.violations }),
+      };
+    }
+    let prepared;
+    try {
+      prepared = await prepareImport(store, { datasetId, ...params(job) });
+    } catch (err) {
+      failWithReport(store, job.id, err);
+    }
+    return {
+      counter: 'imported',
+      commit: () => {
+        prepared.write();
+        const r = prepared.report();
+        const counts = {
+          faces: r.faces,
+          created: r.created,
+          labels: r.labels,
+          skipped: r.skipped,
+          warnings: r.warningCount,
+        };
+        store.jobs.setSummary(job.id, counts);
+        const report: JobReport = {
+          errors: [],
+          warnings: r.warnings,
+          warningCount: r.warningCount,
+          files: r.files,
+          counts,
+        };
+        store.annotations.setJobReport(job.id, report);
+      },
+    };
+  },
+};

@@ -1,0 +1,146 @@
+// Annotation import and export as jobs in the job process, through the service and the `faceinsight` CLI.
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Dataset, Job, JobReport } from '../../../src/shared/api';
+import type { AppHost } from '../../../src/main/app';
+import { openStore } from '../../../src/main/store/index';
+import { celebaRow, celebaValues, makeCeleba } from '../../helpers/datasets/generate';
+import { call, startTestApp, waitForJob } from '../../helpers/app';
+import { ROOT, tempDir } from '../../helpers/fs';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(): Promise<{ dir: string; host: AppHost }> {
+  const t = tempDir('fi-annjobs-');
+  cleanups.push(t.cleanup);
+  const host = await startTestApp(join(t.dir, 'data'));
+  cleanups.push(() => host.close());
+  return { dir: t.dir, host };
+}
+
+function cli(args: string[]) {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const r = spawnSync(process.execPath, ['--import', tsx, join(ROOT, 'src', 'main', 'cli.ts'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('annotation jobs', () => {
+  it('imports, re-checks rules, and exports a human edit through the service', async () => {
+    const { dir, host } = await setup();
+    const fx = await makeCeleba(dir, 4);
+    const { dataset, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      root: fx.root,
+    });
+    expect((await waitForJob(host, job.id)).state).toBe('done');
+
+    const ann = await call<Job>(host, 'datasets.importAnnotations', {
+      datasetId: dataset.id,
+      format: 'celeba',
+      annotations: fx.anno,
+    });
+    const done = await waitForJob(host, ann.id);
+    expect(done).toMatchObject({
+      kind: 'annotations',
+      state: 'done',
+      summary: { faces: 4, labels: 160, created: 4 },
+    });
+    const { report } = await call<{ report: JobReport }>(host, 'jobs.report', { id: ann.id });
+    expect(report).toMatchObject({ errors: [], warningCount: 0, counts: { faces: 4 } });
+    expect(report.files).toHaveLength(5);
+
+    const store = openStore(host.info.dbPath);
+    const img = store.images.page({ datasetId: dataset.id }).items[0]!;
+    const face = store.faces.byImage(img.id)[0]!;
+    store.write(() =>
+      store.labels.setHuman({ faceId: face.id, key: 'Eyeglasses', value: '1', actor: 'test' }),
+    );
+    store.close();
+
+    const out = join(dir, 'export');
+    const exp = await call<Job>(host, 'exports.start', { datasetId: dataset.id, format: 'celeba', out });
+    expect((await waitForJob(host, exp.id)).state).toBe('done');
+    const values = celebaValues(0);
+    values[15] = '1'; // Eyeglasses
+    const rows = readFileSync(join(out, 'list_attr_celeba.txt'), 'utf8').split('\n');
+    expect(rows[2]).toBe(celebaRow('000001.jpg', values));
+    expect(rows[3]).toBe(celebaRow('000002.jpg', celebaValues(1)));
+    const again = await call<Job>(host, 'exports.start', { datasetId: dataset.id, format: 'celeba', out });
+    const refused = await waitForJob(host, again.id);
+    expect(refused.state).toBe('failed');
+    expect(refused.error).toMatch(/already exist/);
+  });
+
+  it('a refused import fails its job with line-numbered errors and writes nothing else', async () => {
+    const { dir, host } = await setup();
+    const fx = await makeCeleba(dir, 3);
+    const { dataset, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      root: fx.root,
+    });
+    await waitForJob(host, job.id);
+    const attr = join(fx.anno, 'Anno', 'list_attr_celeba.txt');
+    writeFileSync(attr, readFileSync(attr, 'utf8').replace(/^(000002\.jpg(?: +-?1){2}) +-?1/m, '$1 yes'));
+    const db = new Database(host.info.dbPath, { readonly: true });
+    cleanups.push(() => void db.close());
+    const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get();
+    const before = ['faces', 'labels', 'predictions', 'violations'].map(count);
+
+    const ann = await call<Job>(host, 'datasets.importAnnotations', {
+      datasetId: dataset.id,
+      format: 'celeba',
+      annotations: fx.anno,
+    });
+    const failed = await waitForJob(host, ann.id);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toBe('list_attr_celeba.txt:4:18: field "Attractive": expected 1 or -1, got "yes"');
+    const { report } = await call<{ report: JobReport }>(host, 'jobs.report', { id: ann.id });
+    expect(report.errors[0]).toMatchObject({
+      where: { file: 'list_attr_celeba.txt', line: 4, column: 18, field: 'Attractive' },
+    });
+    expect(['faces', 'labels', 'predictions', 'violations'].map(count)).toEqual(before);
+  });
+
+  it('the CLI imports with --format/--annotations, exports, and exits 1 on a refused file, 2 on bad usage', async () => {
+    const t = tempDir('fi-anncli-');
+    cleanups.push(t.cleanup);
+    const fx = await makeCeleba(t.dir, 3);
+    const common = ['--data-dir', join(t.dir, 'data')];
+    const ok = cli(['import', fx.root, '--format', 'celeba', '--annotations', fx.anno, ...common]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/annotations done; faces 3, created 3, labels 120/);
+
+    const out = join(t.dir, 'out');
+    const exp = cli(['export', '--format', 'celeba', '--out', out, ...common]);
+    expect(exp.code).toBe(0);
+    expect(readFileSync(join(out, 'list_attr_celeba.txt'), 'utf8')).toBe(
+      readFileSync(join(fx.anno, 'Anno', 'list_attr_celeba.txt'), 'utf8'),
+    );
+    expect(cli(['export', '--format', 'celeba', '--out', out, ...common])).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/already exist/),
+    });
+
+    const bad = join(t.dir, 'bad.txt');
+    writeFileSync(bad, '1\nSmiling\n000001.jpg 0\n');
+    const refused = cli(['import', fx.root, '--format', 'celeba', '--annotations', bad, ...common]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error: bad.txt:3:12: field "Smiling": expected 1 or -1, got "0"/);
+
+    expect(cli(['import', fx.root, '--format', 'pascal', '--annotations', bad, ...common]).code).toBe(2);
+    expect(
+      cli(['import', fx.root, '--format', 'celeba', '--annotations', join(t.dir, 'nope'), ...common]).code,
+    ).toBe(2);
+    expect(cli(['export', '--format', 'celeba', ...common]).code).toBe(2);
+  });
+});
