@@ -14,7 +14,8 @@ export const CONTENT_SECURITY_POLICY = [
   "script-src 'self'",
   "style-src 'self'",
   "img-src 'self' fi-asset: data: blob:",
-  "connect-src 'self'",
+  // The review screen fetches mask PNGs (label ids) to decode them itself.
+  "connect-src 'self' fi-asset:",
   "font-src 'self'",
   "object-src 'none'",
   "base-uri 'none'",
@@ -51,7 +52,9 @@ export function withCsp(
 
 /** The custom scheme that serves dataset files to the renderer (`fi-asset://image/12`, `fi-asset://thumb/12`). */
 export const ASSET_SCHEME = 'fi-asset';
-const ASSET_KINDS: readonly AssetKind[] = ['image', 'thumb'];
+const ASSET_KINDS: readonly AssetKind[] = ['image', 'thumb', 'face', 'mask'];
+/** Query parameters an asset URL may carry (which mask version); anything else makes the URL invalid. */
+const ASSET_PARAMS = new Set(['source', 'version']);
 
 /** The URL the renderer puts in an <img src> for an asset. */
 export function assetUrl(kind: AssetKind, id: number): string {
@@ -63,7 +66,7 @@ export function assetUrl(kind: AssetKind, id: number): string {
  * credentials, ports) is null. The URL names a database row, never a path: the file is found by id and checked by
  * the asset-path guard, so a crafted URL cannot name a file.
  */
-export function parseAssetUrl(raw: string): { kind: AssetKind; id: number } | null {
+export function parseAssetUrl(raw: string): { kind: AssetKind; id: number; params?: URLSearchParams } | null {
   let url: URL;
   try {
     url = new URL(raw);
@@ -75,8 +78,10 @@ export function parseAssetUrl(raw: string): { kind: AssetKind; id: number } | nu
   const kind = ASSET_KINDS.find((k) => k === url.hostname);
   const match = /^\/([1-9][0-9]{0,15})\/?$/.exec(url.pathname);
   if (!kind || !match?.[1]) return null;
+  if ([...url.searchParams.keys()].some((k) => !ASSET_PARAMS.has(k))) return null;
   const id = Number(match[1]);
-  return Number.isSafeInteger(id) ? { kind, id } : null;
+  if (!Number.isSafeInteger(id)) return null;
+  return url.search ? { kind, id, params: url.searchParams } : { kind, id };
 }
 
 /** HTTP status for an asset request that failed with an AppError code. */

@@ -180,9 +180,8 @@ export function createService(deps: ServiceDeps) {
             (j) =>
               j.kind === 'analyze' && !j.params.imageIds && (j.state === 'queued' || j.state === 'running'),
           );
-        return (
-          active?.id ?? store.jobs.create('analyze', datasetId, { force: force ?? false, ep: ep ?? 'auto' })
-        );
+        const params = { force: force ?? false, ep: ep ?? 'auto', ...(concurrency ? { concurrency } : {}) };
+        return active?.id ?? store.jobs.create('analyze', datasetId, params);
       });
       deps.wakeJobs();
       return toJob(getJob(jobId));

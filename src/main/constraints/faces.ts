@@ -45,15 +45,13 @@ export function faceDetail(store: Store, id: number): FaceDetail {
     face,
     landmarks: lm ? Array.from(lm) : null,
     labels: [...byKey.values()],
-    predictions: store.faces
-      .predictions(id)
-      .map(({ modelId, modelVersion, task, source, value }) => ({
-        modelId,
-        modelVersion,
-        task,
-        source,
-        value,
-      })),
+    predictions: store.faces.predictions(id).map(({ modelId, modelVersion, task, source, value }) => ({
+      modelId,
+      modelVersion,
+      task,
+      source,
+      value,
+    })),
     masks: store.faces.masks(id).map((m) => ({
       source: m.source,
       version: m.version,
