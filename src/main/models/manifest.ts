@@ -99,6 +99,13 @@ const inputSchema = z.object({
   dtype: z.enum(['float32', 'uint8', 'int32']).default('float32'),
   /** How pixels become numbers, in words (e.g. "0..1", "(x/127.5)-1"); the analysis code implements it. */
   normalisation: nonEmpty,
+  /**
+   * Machine-readable form for user models the app feeds itself (face-parsing, attributes): value =
+   * (pixel × scale − mean[c]) / std[c], RGB order; defaults scale 1/255, mean 0, std 1.
+   */
+  scale: z.number().positive().optional(),
+  mean: z.array(z.number()).min(1).optional(),
+  std: z.array(z.number().positive()).min(1).optional(),
 });
 
 const sourceSchema = z.object({

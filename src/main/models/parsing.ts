@@ -1,0 +1,91 @@
+// Runs a user's face-parsing model (BYO manifest) on a face region: a label map in canonical CelebAMask-HQ ids.
+import sharp from 'sharp';
+import { AppError } from '../../shared/errors';
+import type { ModelEntry } from './registry';
+import { toClassMap, type ModelRuntime } from './runtime';
+
+export interface Region {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export interface ParsedMask {
+  /** 8-bit single-channel PNG of canonical class ids over `box`, at the model's input size. */
+  png: Buffer;
+  box: Region;
+  /** Canonical classes this model can output (its classMap's values). */
+  classes: string[];
+}
+
+/** The first registered face-parsing model that is ready, if any. */
+export function findParsingModel(models: readonly ModelEntry[]): ModelEntry | undefined {
+  return models.find((m) => m.manifest.task === 'face-parsing' && m.status === 'ready');
+}
+
+/** Clamps a region to the image and rounds it to whole pixels (sharp's extract needs both). */
+function clampRegion(r: Region, width: number, height: number): Region {
+  const x = Math.max(0, Math.floor(r.x));
+  const y = Math.max(0, Math.floor(r.y));
+  const w = Math.min(width, Math.ceil(r.x + r.w)) - x;
+  const h = Math.min(height, Math.ceil(r.y + r.h)) - y;
+  if (w < 1 || h < 1) throw new AppError('invalid_request', 'face region lies outside the image');
+  return { x, y, w, h };
+}
+
+/** Crops `region` of the (EXIF-oriented) image, feeds the model, and returns the argmax map as a PNG. */
+export async function parseRegion(
+  runtime: ModelRuntime,
+  entry: ModelEntry,
+  image: Buffer,
+  region: Region,
+): Promise<ParsedMask> {
+  const m = entry.manifest;
+  const input = m.inputs[0];
+  if (!input) throw new AppError('model_error', `Model "${m.id}" has no input`);
+  const [height, width] = input.size;
+  const meta = await sharp(image).metadata();
+  const turned = (meta.orientation ?? 1) >= 5; // EXIF 5..8 swap width and height once applied
+  const box = clampRegion(
+    region,
+    (turned ? meta.height : meta.width) ?? 0,
+    (turned ? meta.width : meta.height) ?? 0,
+  );
+  const { data } = await sharp(image, { failOn: 'none' })
+    .rotate()
+    .extract({ left: box.x, top: box.y, width: box.w, height: box.h })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const scale = input.scale ?? 1 / 255;
+  const mean = input.mean ?? [0, 0, 0];
+  const std = input.std ?? [1, 1, 1];
+  const plane = width * height;
+  const tensor = new Float32Array(3 * plane);
+  const nchw = input.layout === 'NCHW';
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) {
+      const v = (data[i * 3 + c]! * scale - (mean[c] ?? 0)) / (std[c] ?? 1);
+      tensor[nchw ? c * plane + i : i * 3 + c] = v;
+    }
+  }
+  const dims = nchw ? [1, 3, height, width] : [1, height, width, 3];
+  const outputs = await runtime.run(m.id, { [input.name]: { data: tensor, dims } });
+  const firstName = Object.keys(m.outputs)[0] as string;
+  const out = outputs[firstName];
+  if (!out) throw new AppError('model_error', `Model "${m.id}" did not return "${firstName}"`);
+  const [map] = toClassMap(out, m);
+  if (!map) throw new AppError('model_error', `Model "${m.id}" returned an empty parsing map`);
+  // 'b-w' keeps one channel: without it libvips writes the label map as an RGB PNG.
+  const png = await sharp(Buffer.from(map.ids), {
+    raw: { width: map.width, height: map.height, channels: 1 },
+  })
+    .toColourspace('b-w')
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+  const classes = [...new Set(Object.values(m.classMap ?? {}))];
+  return { png, box, classes };
+}
