@@ -1,0 +1,160 @@
+// `faceinsight learn`: train the learned heads and print their cross-validated report, or the identity report.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppError } from '../../shared/errors';
+import type { Dataset, IdentityReport, Job, LearningReport } from '../../shared/api';
+import { resolveDataDir, startApp, type AppHost } from '../app';
+
+export const LEARN_HELP = `  faceinsight learn [--db FILE] [--dataset ID] [--lambda X] [--embedding faceres|mobilefacenet]
+                    [--folds K] [--epochs N] [--report] [--identities] [--json]
+      Trains attribute heads on the labelled faces' embeddings (loss: class-weighted BCE + λ · rule
+      constraint loss), cross-validates them, and predicts every face without a human label. --report prints
+      the stored report without training; --identities prints same-identity clusters, duplicate images and
+      identities found in more than one split. Exit 1 when training fails (e.g. too few labels).`;
+
+async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
+  const env = await host.call(method, req);
+  if (!env.ok) throw AppError.fromData(env.error);
+  return env.value as T;
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—');
+
+function printReport(r: LearningReport): void {
+  if (!r.model) {
+    console.log(`dataset ${r.datasetId}: no learned model yet`);
+    return;
+  }
+  const m = r.model;
+  console.log(
+    `dataset ${r.datasetId}: model ${m.runId} on ${m.embeddingModel}, λ = ${m.lambda}, ${m.faces} labelled faces, ${m.keys.length} heads (${m.seconds.toFixed(1)} s)`,
+  );
+  const ev = r.evaluation;
+  if (ev) {
+    console.log(`${ev.folds}-fold cross-validation over ${ev.faces} faces:`);
+    console.log('  attribute              n   acc    bal.acc  F1     majority');
+    for (const a of ev.attributes) {
+      console.log(
+        `  ${a.key.padEnd(20)} ${String(a.n).padStart(4)}  ${pct(a.accuracy).padStart(6)} ${pct(a.balancedAccuracy).padStart(7)}  ${pct(a.f1).padStart(6)} ${pct(a.majorityBaseline).padStart(7)}`,
+      );
+    }
+    console.log(`  mean balanced accuracy ${pct(ev.meanBalancedAccuracy)}`);
+    console.log(
+      `  error-rule violations of held-out predictions: ${pct(ev.violationRate.withConstraint)} with λ, ${pct(ev.violationRate.withoutConstraint)} with λ = 0`,
+    );
+  }
+  console.log(`constraints from rules: ${r.rules.used.join(', ') || 'none'}`);
+  for (const s of r.rules.skipped) console.log(`  skipped ${s.ruleId}: ${s.reason}`);
+}
+
+function printIdentities(r: IdentityReport): void {
+  console.log(
+    `${r.faces} faces; ${r.clusters.length} identities with more than one face (cosine > ${r.threshold})`,
+  );
+  for (const c of r.clusters)
+    console.log(`  identity ${c.id}: ${c.faces.map((f) => `face ${f.faceId} in ${f.relPath}`).join(', ')}`);
+  for (const g of r.sameBytes)
+    console.log(`  same bytes (${g.sha256.slice(0, 12)}): ${g.images.map((i) => i.relPath).join(', ')}`);
+  for (const p of r.nearDuplicates)
+    console.log(`  near-duplicate (${p.cosine.toFixed(3)}): ${p.a.relPath} / ${p.b.relPath}`);
+  for (const l of r.leakage)
+    console.log(
+      `  LEAK identity ${l.clusterId} is in splits ${l.splits.join(' and ')}: ${l.faces.map((f) => f.relPath).join(', ')}`,
+    );
+  if (r.leakage.length === 0) console.log('no identity appears in more than one split');
+}
+
+export async function learnCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      db: { type: 'string' },
+      'data-dir': { type: 'string' },
+      dataset: { type: 'string' },
+      lambda: { type: 'string' },
+      embedding: { type: 'string' },
+      folds: { type: 'string' },
+      epochs: { type: 'string' },
+      report: { type: 'boolean' },
+      identities: { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 0)
+    throw new AppError('invalid_request', `learn: unexpected argument "${positionals[0]}"`);
+  const number = (name: string, raw: string | undefined, ok: (x: number) => boolean) => {
+    if (raw === undefined) return undefined;
+    const x = Number(raw);
+    if (!ok(x))
+      throw new AppError('invalid_request', `--${name}: not a valid value: ${raw}`, {
+        where: { field: name },
+      });
+    return x;
+  };
+  const lambda = number('lambda', values.lambda, (x) => Number.isFinite(x) && x >= 0 && x <= 100);
+  const folds = number('folds', values.folds, (x) => Number.isInteger(x) && x >= 2 && x <= 20);
+  const epochs = number('epochs', values.epochs, (x) => Number.isInteger(x) && x >= 1 && x <= 500);
+  const embedding = values.embedding;
+  if (embedding !== undefined && embedding !== 'faceres' && embedding !== 'mobilefacenet')
+    throw new AppError(
+      'invalid_request',
+      `--embedding: expected faceres or mobilefacenet, got "${embedding}"`,
+    );
+
+  const host = await startApp({
+    dataDir: resolveDataDir(values['data-dir']),
+    dbPath: values.db ? resolve(values.db) : undefined,
+    mode: 'browser',
+  });
+  try {
+    const { items } = await callOk<{ items: Dataset[] }>(host, 'datasets.list', {});
+    const pick = values.dataset;
+    const ds =
+      pick === undefined
+        ? items.length === 1
+          ? items[0]
+          : undefined
+        : items.find((d) => String(d.id) === pick || d.root === resolve(pick));
+    if (!ds) {
+      throw new AppError(
+        'invalid_request',
+        pick === undefined
+          ? `the database has ${items.length} datasets; name one with --dataset <id or folder>`
+          : `no dataset ${pick}`,
+      );
+    }
+    if (values.identities) {
+      const r = await callOk<IdentityReport>(host, 'learning.identities', { datasetId: ds.id });
+      if (values.json) console.log(JSON.stringify(r));
+      else printIdentities(r);
+      return 0;
+    }
+    let job: Job | null = null;
+    if (!values.report) {
+      job = await callOk<Job>(host, 'learning.train', {
+        datasetId: ds.id,
+        ...(lambda !== undefined ? { lambda } : {}),
+        ...(folds !== undefined ? { folds } : {}),
+        ...(epochs !== undefined ? { epochs } : {}),
+        ...(embedding ? { embeddingModel: embedding } : {}),
+      });
+      while (job.state !== 'done' && job.state !== 'failed' && job.state !== 'cancelled') {
+        await new Promise((r) => setTimeout(r, 200));
+        job = await callOk<Job>(host, 'jobs.get', { id: job.id });
+      }
+      if (job.state !== 'done') {
+        if (values.json) console.log(JSON.stringify({ jobId: job.id, state: job.state, error: job.error }));
+        else console.error(`training ${job.state}${job.error ? `: ${job.error}` : ''}`);
+        return 1;
+      }
+    }
+    const report = await callOk<LearningReport>(host, 'learning.report', { datasetId: ds.id });
+    if (values.json) console.log(JSON.stringify({ jobId: job?.id ?? null, ...report }));
+    else printReport(report);
+    return 0;
+  } finally {
+    await host.close();
+  }
+}

@@ -1,0 +1,187 @@
+// Learned heads, learning settings, and the bulk reads training, ranking and identity tools need.
+import type { Database } from 'better-sqlite3';
+import type { PredictionInput } from './faces';
+
+export type EmbeddingModel = 'faceres' | 'mobilefacenet';
+
+export interface LearnedModelRow {
+  id: number;
+  datasetId: number;
+  runId: string;
+  jobId: number | null;
+  embeddingModel: EmbeddingModel;
+  lambda: number;
+  keys: string[];
+  dims: number;
+  weights: Buffer;
+  metrics: unknown;
+  humanLabels: number;
+  active: boolean;
+  createdAt: number;
+}
+
+export interface LearningSettings {
+  retrainEvery: number | null;
+  lambda: number;
+  embeddingModel: EmbeddingModel;
+  decode: boolean;
+}
+
+export interface FaceImageRow {
+  faceId: number;
+  imageId: number;
+  relPath: string;
+  sha256: string | null;
+  split: string | null;
+}
+
+const modelCols = `id, dataset_id AS datasetId, run_id AS runId, job_id AS jobId,
+  embedding_model AS embeddingModel, lambda, keys, dims, weights, metrics, human_labels AS humanLabels, active,
+  created_at AS createdAt`;
+
+type RawModel = Omit<LearnedModelRow, 'keys' | 'metrics' | 'active'> & {
+  keys: string;
+  metrics: string;
+  active: number;
+};
+const toModel = (r: RawModel): LearnedModelRow => ({
+  ...r,
+  keys: JSON.parse(r.keys) as string[],
+  metrics: JSON.parse(r.metrics) as unknown,
+  active: r.active === 1,
+});
+
+export function createLearningRepository(db: Database) {
+  const insertModel = db.prepare(`INSERT INTO learned_models (dataset_id, run_id, job_id, embedding_model,
+      lambda, keys, dims, weights, metrics, human_labels, active, created_at)
+    VALUES (@datasetId, @runId, @jobId, @embeddingModel, @lambda, @keys, @dims, @weights, @metrics,
+      @humanLabels, 1, @at) RETURNING id`);
+  const deactivate = db.prepare(`UPDATE learned_models SET active = 0 WHERE dataset_id = ? AND active = 1`);
+  const active = db.prepare(`SELECT ${modelCols} FROM learned_models WHERE dataset_id = ? AND active = 1
+    ORDER BY id DESC LIMIT 1`);
+  const settings =
+    db.prepare(`SELECT retrain_every AS retrainEvery, lambda, embedding_model AS embeddingModel,
+    decode FROM learning_settings WHERE dataset_id = ?`);
+  const upsertSettings = db.prepare(`INSERT INTO learning_settings (dataset_id, retrain_every, lambda,
+      embedding_model, decode) VALUES (@datasetId, @retrainEvery, @lambda, @embeddingModel, @decode)
+    ON CONFLICT (dataset_id) DO UPDATE SET retrain_every = excluded.retrain_every, lambda = excluded.lambda,
+      embedding_model = excluded.embedding_model, decode = excluded.decode`);
+  const embeddings = db.prepare(`SELECT e.face_id AS faceId, e.vector FROM embeddings e
+    JOIN faces f ON f.id = e.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? AND e.model_id = ? ORDER BY e.face_id`);
+  const humanLabelCount = db
+    .prepare(
+      `SELECT count(*) FROM labels l JOIN faces f ON f.id = l.face_id JOIN images i ON i.id = f.image_id
+      WHERE i.dataset_id = ? AND l.source = 'human'`,
+    )
+    .pluck();
+  const humanLabelled = db
+    .prepare(
+      `SELECT DISTINCT l.face_id FROM labels l JOIN faces f ON f.id = l.face_id
+      JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? AND l.source = 'human'`,
+    )
+    .pluck();
+  const learnedFaces = db
+    .prepare(
+      `SELECT DISTINCT p.face_id FROM predictions p JOIN faces f ON f.id = p.face_id
+      JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? AND p.source = 'learned'`,
+    )
+    .pluck();
+  const deleteLearned = db.prepare(`DELETE FROM predictions WHERE face_id = ? AND source = 'learned'`);
+  const insertPrediction = db.prepare(`INSERT INTO predictions
+      (face_id, model_id, model_version, task, source, value, created_at)
+    VALUES (@faceId, @modelId, @modelVersion, @task, 'learned', @value, @at)`);
+  const learned = db.prepare(`SELECT p.face_id AS faceId, p.task, p.value FROM predictions p
+    JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? AND p.source = 'learned' ORDER BY p.face_id`);
+  const violationCounts = db.prepare(`SELECT v.face_id AS faceId, count(*) AS n FROM violations v
+    JOIN faces f ON f.id = v.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? GROUP BY v.face_id`);
+  const reviewed = db
+    .prepare(
+      `SELECT r.face_id FROM reviews r JOIN faces f ON f.id = r.face_id JOIN images i ON i.id = f.image_id
+      WHERE i.dataset_id = ? AND r.status != 'unreviewed'`,
+    )
+    .pluck();
+  const faceImages = db.prepare(`SELECT f.id AS faceId, i.id AS imageId, i.rel_path AS relPath, i.sha256,
+    i.split FROM faces f JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY f.id`);
+  const sameBytes = db.prepare(`SELECT sha256, json_group_array(id) AS ids FROM
+    (SELECT sha256, id FROM images WHERE dataset_id = ? AND sha256 IS NOT NULL AND status = 'ok' ORDER BY id)
+    GROUP BY sha256 HAVING count(*) > 1 ORDER BY min(id)`);
+
+  return {
+    /** Stores a trained model as the dataset's active one (the previous one stays, inactive). */
+    insertActiveModel(m: Omit<LearnedModelRow, 'id' | 'active' | 'createdAt'>, at = Date.now()): number {
+      deactivate.run(m.datasetId);
+      return (
+        insertModel.get({
+          ...m,
+          keys: JSON.stringify(m.keys),
+          metrics: JSON.stringify(m.metrics),
+          at,
+        }) as { id: number }
+      ).id;
+    },
+    activeModel(datasetId: number): LearnedModelRow | null {
+      const r = active.get(datasetId) as RawModel | undefined;
+      return r ? toModel(r) : null;
+    },
+    settings(datasetId: number): LearningSettings {
+      const r = settings.get(datasetId) as
+        (Omit<LearningSettings, 'decode'> & { decode: number }) | undefined;
+      return r
+        ? { ...r, decode: r.decode === 1 }
+        : { retrainEvery: null, lambda: 0.5, embeddingModel: 'faceres', decode: false };
+    },
+    setSettings(datasetId: number, s: LearningSettings): void {
+      upsertSettings.run({ datasetId, ...s, decode: s.decode ? 1 : 0 });
+    },
+    /** Every face of the dataset with an embedding from `modelId`, in face id order. */
+    *embeddings(datasetId: number, modelId: string): Generator<{ faceId: number; vector: Float32Array }> {
+      for (const r of embeddings.iterate(datasetId, modelId) as Iterable<{
+        faceId: number;
+        vector: Buffer;
+      }>) {
+        const copy = new Uint8Array(r.vector);
+        yield { faceId: r.faceId, vector: new Float32Array(copy.buffer, 0, copy.byteLength / 4) };
+      }
+    },
+    humanLabelCount(datasetId: number): number {
+      return humanLabelCount.get(datasetId) as number;
+    },
+    humanLabelledFaces(datasetId: number): Set<number> {
+      return new Set(humanLabelled.all(datasetId) as number[]);
+    },
+    learnedFaces(datasetId: number): number[] {
+      return learnedFaces.all(datasetId) as number[];
+    },
+    /** Replaces a face's learned predictions (none when `preds` is empty). */
+    replaceLearned(faceId: number, preds: Omit<PredictionInput, 'source'>[], at = Date.now()): void {
+      deleteLearned.run(faceId);
+      for (const p of preds) insertPrediction.run({ ...p, faceId, value: JSON.stringify(p.value), at });
+    },
+    *learnedPredictions(datasetId: number): Generator<{ faceId: number; task: string; value: unknown }> {
+      for (const r of learned.iterate(datasetId) as Iterable<{ faceId: number; task: string; value: string }>)
+        yield { faceId: r.faceId, task: r.task, value: JSON.parse(r.value) as unknown };
+    },
+    violationCounts(datasetId: number): Map<number, number> {
+      const rows = violationCounts.all(datasetId) as { faceId: number; n: number }[];
+      return new Map(rows.map((r) => [r.faceId, r.n]));
+    },
+    /** Faces whose review status is anything but `unreviewed`. */
+    reviewedFaces(datasetId: number): Set<number> {
+      return new Set(reviewed.all(datasetId) as number[]);
+    },
+    faceImages(datasetId: number): FaceImageRow[] {
+      return faceImages.all(datasetId) as FaceImageRow[];
+    },
+    /** Groups of image ids with identical bytes (same sha256), two or more per group. */
+    sameBytes(datasetId: number): { sha256: string; imageIds: number[] }[] {
+      return (sameBytes.all(datasetId) as { sha256: string; ids: string }[]).map((r) => ({
+        sha256: r.sha256,
+        imageIds: JSON.parse(r.ids) as number[],
+      }));
+    },
+  };
+}
+export type LearningRepository = ReturnType<typeof createLearningRepository>;
