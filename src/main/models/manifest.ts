@@ -1,76 +1,11 @@
 // Model manifest schema (resources/models/<id>.json and user models): validation with file + field problems.
 import { z } from 'zod';
+import { CELEBA_ATTRIBUTES, PARSING_CLASSES, type ParsingClass } from '../../shared/taxonomy';
 
-/**
- * CelebAMask-HQ's 19 parsing classes in its own index order; a parsing model's classMap maps onto these.
- * Kept here until src/shared/taxonomy/ is the single source the lead points this at.
- */
-export const CELEBAMASK_HQ_CLASSES = [
-  'background',
-  'skin',
-  'nose',
-  'eye_g',
-  'l_eye',
-  'r_eye',
-  'l_brow',
-  'r_brow',
-  'l_ear',
-  'r_ear',
-  'mouth',
-  'u_lip',
-  'l_lip',
-  'hair',
-  'hat',
-  'ear_r',
-  'neck_l',
-  'neck',
-  'cloth',
-] as const;
-export type ParsingClass = (typeof CELEBAMASK_HQ_CLASSES)[number];
-
-/** The 40 attribute names of CelebA's list_attr_celeba.txt, spelled as there (same caveat as above). */
-export const CELEBA_ATTRIBUTE_NAMES = [
-  '5_o_Clock_Shadow',
-  'Arched_Eyebrows',
-  'Attractive',
-  'Bags_Under_Eyes',
-  'Bald',
-  'Bangs',
-  'Big_Lips',
-  'Big_Nose',
-  'Black_Hair',
-  'Blond_Hair',
-  'Blurry',
-  'Brown_Hair',
-  'Bushy_Eyebrows',
-  'Chubby',
-  'Double_Chin',
-  'Eyeglasses',
-  'Goatee',
-  'Gray_Hair',
-  'Heavy_Makeup',
-  'High_Cheekbones',
-  'Male',
-  'Mouth_Slightly_Open',
-  'Mustache',
-  'Narrow_Eyes',
-  'No_Beard',
-  'Oval_Face',
-  'Pale_Skin',
-  'Pointy_Nose',
-  'Receding_Hairline',
-  'Rosy_Cheeks',
-  'Sideburns',
-  'Smiling',
-  'Straight_Hair',
-  'Wavy_Hair',
-  'Wearing_Earrings',
-  'Wearing_Hat',
-  'Wearing_Lipstick',
-  'Wearing_Necklace',
-  'Wearing_Necktie',
-  'Young',
-] as const;
+/** Canonical parsing classes and CelebA names come from the shared taxonomy (one source of truth). */
+export const CELEBAMASK_HQ_CLASSES = PARSING_CLASSES;
+export type { ParsingClass };
+export const CELEBA_ATTRIBUTE_NAMES = CELEBA_ATTRIBUTES;
 
 export const MODEL_TASKS = [
   'face-detection',
