@@ -1,77 +1,9 @@
 // A tiny ONNX writer (message subset of onnx.proto, official field numbers) for the EP warm-up probe and test models.
 import protobuf from 'protobufjs';
+import { ONNX_PROTO } from './convert/onnx-writer';
 
-// Only the messages and fields we write; numbers are those of onnx/onnx.proto (proto2), so ORT reads the result.
-const ONNX_SUBSET = `
-syntax = "proto2";
-package onnx;
-message AttributeProto {
-  optional string name = 1;
-  optional float f = 2;
-  optional int64 i = 3;
-  optional bytes s = 4;
-  optional TensorProto t = 5;
-  repeated float floats = 7;
-  repeated int64 ints = 8;
-  optional int32 type = 20;
-}
-message NodeProto {
-  repeated string input = 1;
-  repeated string output = 2;
-  optional string name = 3;
-  optional string op_type = 4;
-  repeated AttributeProto attribute = 5;
-  optional string domain = 7;
-}
-message TensorProto {
-  repeated int64 dims = 1;
-  optional int32 data_type = 2;
-  optional string name = 8;
-  optional bytes raw_data = 9;
-}
-message TensorShapeProto {
-  message Dimension {
-    oneof value {
-      int64 dim_value = 1;
-      string dim_param = 2;
-    }
-  }
-  repeated Dimension dim = 1;
-}
-message TypeProto {
-  message Tensor {
-    optional int32 elem_type = 1;
-    optional TensorShapeProto shape = 2;
-  }
-  oneof value {
-    Tensor tensor_type = 1;
-  }
-}
-message ValueInfoProto {
-  optional string name = 1;
-  optional TypeProto type = 2;
-}
-message GraphProto {
-  repeated NodeProto node = 1;
-  optional string name = 2;
-  repeated TensorProto initializer = 5;
-  repeated ValueInfoProto input = 11;
-  repeated ValueInfoProto output = 12;
-}
-message OperatorSetIdProto {
-  optional string domain = 1;
-  optional int64 version = 2;
-}
-message ModelProto {
-  optional int64 ir_version = 1;
-  optional string producer_name = 2;
-  optional string producer_version = 3;
-  optional GraphProto graph = 7;
-  repeated OperatorSetIdProto opset_import = 8;
-}
-`;
-
-const ModelProto = protobuf.parse(ONNX_SUBSET).root.lookupType('onnx.ModelProto');
+// The converter's subset of onnx.proto (official field numbers), parsed with camelCase field names here.
+const ModelProto = protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelProto');
 
 /** TensorProto.DataType codes. */
 const DATA_TYPE = { float32: 1, uint8: 2, int32: 6, int64: 7 } as const;

@@ -2,7 +2,7 @@
 import protobuf from 'protobufjs';
 
 // Field numbers and enum values copied from onnx/onnx.proto (Apache-2.0), trimmed to the messages we write.
-const ONNX_PROTO = `
+export const ONNX_PROTO = `
 syntax = "proto2";
 package onnx;
 message AttributeProto {
