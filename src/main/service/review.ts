@@ -1,0 +1,84 @@
+// Review-screen handlers: multi-label steps, server-side undo / redo, review status, proposals, mask saves.
+import { AppError } from '../../shared/errors';
+import type { ServiceContext, Handlers } from '../service';
+import { faceDetail, coerceLabel } from '../constraints/faces';
+import { labelToText } from '../constraints/index';
+import { historyStacks, replayChanges, revertChanges } from '../review/history';
+import { faceProposal } from '../review/proposal';
+import { encodeHumanMask } from '../review/masks';
+
+type ReviewMethods =
+  'labels.apply' | 'labels.undo' | 'labels.redo' | 'reviews.set' | 'faces.proposal' | 'masks.save';
+
+export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethods> {
+  const { store, engine, deps } = ctx;
+  const actor = () => deps.actor ?? 'reviewer';
+  const requireFace = (faceId: number) => {
+    if (!store.faces.get(faceId)) {
+      throw new AppError('not_found', `face ${faceId} not found`, { where: { field: 'faceId' } });
+    }
+  };
+
+  /** Undo or redo the top step, in one transaction with the violations re-check. */
+  const travel = (faceId: number, direction: 'undo' | 'redo') => {
+    store.write(() => {
+      requireFace(faceId);
+      const stacks = historyStacks(store.labelHistory.log(faceId));
+      const top = (direction === 'undo' ? stacks.undo : stacks.redo).at(-1);
+      if (!top) throw new AppError('conflict', `nothing to ${direction} for face ${faceId}`);
+      const changes = direction === 'undo' ? revertChanges(top) : replayChanges(top);
+      store.labelHistory.applyStep(faceId, changes, { actor: actor(), kind: direction, undoOf: top.step });
+      engine.refreshFace(faceId);
+    });
+    return faceDetail(store, faceId);
+  };
+
+  return {
+    'labels.apply': ({ faceId, changes }) => {
+      // Validate every value before writing any: a refused change writes nothing.
+      const texts = changes.map((c, i) => {
+        try {
+          return { key: c.key, value: c.value === null ? null : labelToText(coerceLabel(c.key, c.value)) };
+        } catch (err) {
+          const e = AppError.from(err);
+          throw new AppError(e.code, e.message, {
+            where: { field: `changes.${i}.${e.where?.field ?? 'value'}` },
+          });
+        }
+      });
+      store.write(() => {
+        requireFace(faceId);
+        store.labelHistory.applyStep(faceId, texts, { actor: actor(), kind: 'edit', undoOf: null });
+        engine.refreshFace(faceId);
+      });
+      return faceDetail(store, faceId);
+    },
+    'labels.undo': ({ faceId }) => travel(faceId, 'undo'),
+    'labels.redo': ({ faceId }) => travel(faceId, 'redo'),
+    'reviews.set': ({ faceIds, status }) => {
+      const unique = [...new Set(faceIds)];
+      store.write(() => {
+        const missing = unique.find((id) => !store.faces.get(id));
+        if (missing !== undefined) {
+          throw new AppError('not_found', `face ${missing} not found`, { where: { field: 'faceIds' } });
+        }
+        const at = Date.now();
+        for (const id of unique) store.faces.setReview(id, status, at);
+      });
+      return { updated: unique.length };
+    },
+    'faces.proposal': ({ faceId }) => {
+      requireFace(faceId);
+      return faceProposal(store, engine, faceId);
+    },
+    'masks.save': async (req) => {
+      const mask = await encodeHumanMask(store, req);
+      store.write(() => {
+        requireFace(req.faceId);
+        store.faces.addMask(req.faceId, { source: 'human', ...mask });
+        engine.refreshFace(req.faceId);
+      });
+      return faceDetail(store, req.faceId);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// One face under review: its detail, its neighbours in the gallery's list, and every edit as one API call.
+import type { ApiClient, FaceDetail, LabelProposal, ReviewStatus } from '@shared/api';
+import { AppError } from '@shared/errors';
+
+export type NeighbourQuery = Record<string, unknown>;
+
+export class ReviewState {
+  #api: ApiClient;
+  #seq = 0;
+  detail = $state.raw<FaceDetail | null>(null);
+  /** Face ids of the list j / k walk (the gallery's filter when the URL carried one, else the dataset). */
+  ids = $state.raw<number[]>([]);
+  proposal = $state.raw<LabelProposal | null>(null);
+  busy = $state(false);
+  error = $state.raw<string | null>(null);
+  /** A short line after an action ("Undone", "Marked reviewed"). */
+  status = $state<string | null>(null);
+
+  constructor(api: ApiClient) {
+    this.#api = api;
+  }
+
+  get index(): number {
+    return this.detail ? this.ids.indexOf(this.detail.face.id) : -1;
+  }
+
+  async load(faceId: number): Promise<void> {
+    const seq = ++this.#seq;
+    this.proposal = null;
+    try {
+      const d = await this.#api.call('faces.get', { id: faceId });
+      if (seq === this.#seq) {
+        this.detail = d;
+        this.error = null;
+      }
+    } catch (err) {
+      if (seq === this.#seq) this.error = AppError.from(err).message;
+    }
+  }
+
+  /** Loads the ids of the list to walk, page by page (ids only are kept). */
+  async loadList(datasetId: number, query: NeighbourQuery): Promise<void> {
+    try {
+      this.ids = await this.#listIds(datasetId, query);
+    } catch (err) {
+      this.status = `Cannot list the faces to walk: ${AppError.from(err).message}`;
+    }
+  }
+
+  async #listIds(datasetId: number, query: NeighbourQuery): Promise<number[]> {
+    const ids: number[] = [];
+    let cursor: number | undefined;
+    for (;;) {
+      const page = await this.#api.call('faces.list', {
+        ...(query as object),
+        datasetId,
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      ids.push(...page.items.map((f) => f.id));
+      if (page.nextCursor === null || ids.length >= 100_000) break;
+      cursor = page.nextCursor;
+    }
+    return ids;
+  }
+
+  neighbour(step: 1 | -1): number | null {
+    const i = this.index;
+    if (i < 0) return null;
+    return this.ids[i + step] ?? null;
+  }
+
+  /** Runs one edit; the answer (the face re-checked) replaces the detail unless the reviewer moved on. */
+  async #edit(run: () => Promise<FaceDetail>, done?: string): Promise<boolean> {
+    const seq = this.#seq;
+    this.busy = true;
+    try {
+      const d = await run();
+      if (seq === this.#seq) {
+        this.detail = d;
+        this.status = done ?? null;
+      }
+      return true;
+    } catch (err) {
+      if (seq === this.#seq) this.status = AppError.from(err).message;
+      return false;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  setLabel(key: string, value: string | number | null): Promise<boolean> {
+    const faceId = this.detail?.face.id;
+    if (!faceId) return Promise.resolve(false);
+    return this.#edit(() => this.#api.call('labels.set', { faceId, key, value }));
+  }
+
+  apply(changes: { key: string; value: string | number | null }[], done?: string): Promise<boolean> {
+    const faceId = this.detail?.face.id;
+    if (!faceId || changes.length === 0) return Promise.resolve(false);
+    return this.#edit(() => this.#api.call('labels.apply', { faceId, changes }), done);
+  }
+
+  undo(): Promise<boolean> {
+    const faceId = this.detail?.face.id;
+    if (!faceId) return Promise.resolve(false);
+    return this.#edit(() => this.#api.call('labels.undo', { faceId }), 'Undone');
+  }
+
+  redo(): Promise<boolean> {
+    const faceId = this.detail?.face.id;
+    if (!faceId) return Promise.resolve(false);
+    return this.#edit(() => this.#api.call('labels.redo', { faceId }), 'Redone');
+  }
+
+  async setReview(status: ReviewStatus): Promise<boolean> {
+    const d = this.detail;
+    if (!d) return false;
+    try {
+      await this.#api.call('reviews.set', { faceIds: [d.face.id], status });
+      if (this.detail?.face.id === d.face.id) {
+        this.detail = { ...d, face: { ...d.face, review: status } };
+      }
+      this.status = status === 'unreviewed' ? 'Back to unreviewed' : `Marked ${status}`;
+      return true;
+    } catch (err) {
+      this.status = AppError.from(err).message;
+      return false;
+    }
+  }
+
+  async propose(): Promise<void> {
+    const faceId = this.detail?.face.id;
+    if (!faceId) return;
+    try {
+      const p = await this.#api.call('faces.proposal', { faceId });
+      if (this.detail?.face.id === faceId) this.proposal = p;
+    } catch (err) {
+      this.status = AppError.from(err).message;
+    }
+  }
+
+  async acceptProposal(): Promise<void> {
+    const p = this.proposal;
+    if (!p) return;
+    const ok = await this.apply(
+      p.changes.map((c) => ({ key: c.key, value: c.to })),
+      `Applied ${p.changes.length} proposed labels`,
+    );
+    if (ok) this.proposal = null;
+  }
+
+  saveMask(req: { width: number; height: number; box: FaceDetail['masks'][number]['box']; runs: number[] }) {
+    const faceId = this.detail?.face.id;
+    if (!faceId) return Promise.resolve(false);
+    return this.#edit(
+      () => this.#api.call('masks.save', { faceId, ...req }),
+      'Mask saved as a new human version',
+    );
+  }
+}

@@ -1,0 +1,233 @@
+// Review screen end to end: real server, real models on the demo photos, Chromium driving mouse and keyboard.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dataset, FaceDetail, FaceSummary, Job, Page as ApiPage } from '../../src/shared/api';
+import { launchBrowser, openPage } from '../helpers/e2e/browser';
+import { sampleFolder, tempDir } from '../helpers/e2e/samples';
+import { ROOT, startServer, type RunningServer } from '../helpers/e2e/server';
+
+const RESULTS = join(ROOT, 'test-results');
+/** The overlay's colour for `hair` (CLASS_COLOURS in review/mask.ts). */
+const HAIR = [120, 70, 30];
+
+let server: RunningServer;
+let browser: Browser;
+let dataset: Dataset;
+let faces: FaceSummary[];
+const photos = sampleFolder();
+const data = tempDir('data');
+
+async function api<T>(method: string, req: unknown): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${method}?token=${server.token}`, {
+    method: 'POST',
+    body: JSON.stringify(req),
+  });
+  const body = (await res.json()) as { ok: boolean; value: T; error: { message: string } };
+  if (!body.ok) throw new Error(`${method}: ${body.error.message}`);
+  return body.value;
+}
+
+async function waitJob(id: number): Promise<Job> {
+  for (const end = Date.now() + 240_000; Date.now() < end;) {
+    const job = await api<Job>('jobs.get', { id });
+    if (['done', 'failed', 'cancelled'].includes(job.state)) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+/** Pixels of the mask canvas drawn in `rgb` (the canvas holds colours at full alpha; CSS sets the opacity). */
+function colourCount(page: Page, rgb: number[]): Promise<number> {
+  return page.getByTestId('mask-canvas').evaluate((el, [r, g, b]) => {
+    const c = el as unknown as {
+      width: number;
+      height: number;
+      getContext(k: '2d'): { getImageData(...a: number[]): { data: Uint8ClampedArray } };
+    };
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4)
+      if (px[i] === r && px[i + 1] === g && px[i + 2] === b && px[i + 3] === 255) n++;
+    return n;
+  }, rgb);
+}
+
+const reviewUrl = (faceId: number) => `${server.url}#/review/${faceId}?ds=${dataset.id}`;
+const violation = (page: Page, rule: string) => page.locator(`[data-testid=violation][data-rule=${rule}]`);
+
+beforeAll(async () => {
+  server = await startServer(data.path);
+  browser = await launchBrowser();
+  const created = await api<{ dataset: Dataset; job: Job }>('datasets.create', { root: photos.path });
+  await waitJob(created.job.id);
+  dataset = created.dataset;
+  const job = await api<Job>('datasets.analyze', { datasetId: dataset.id, ep: 'cpu' });
+  expect(await waitJob(job.id)).toMatchObject({ state: 'done' });
+  faces = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 })).items;
+  expect(faces.length).toBeGreaterThan(3);
+  mkdirSync(RESULTS, { recursive: true });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  photos.remove();
+  data.remove();
+});
+
+describe('review screen (browser mode)', () => {
+  it('toggles hair in the overlay, fixes a violation, undoes and redoes it, and marks the face reviewed', async () => {
+    let face: FaceDetail | undefined;
+    for (const f of faces) {
+      const d = await api<FaceDetail>('faces.get', { id: f.id });
+      if ((d.masks[0]?.areas?.hair ?? 0) > 0.05) {
+        face = d;
+        break;
+      }
+    }
+    expect(face, 'a demo face with hair in its mask').toBeDefined();
+    const id = face!.face.id;
+    const { page, problems } = await openPage(browser, reviewUrl(id));
+    await expect
+      .poll(() => page.getByTestId('review').getAttribute('data-face'), { timeout: 20_000 })
+      .toBe(String(id));
+    await expect.poll(() => colourCount(page, HAIR), { timeout: 20_000 }).toBeGreaterThan(500);
+    await page.screenshot({ path: join(RESULTS, 'review-dark.png') });
+
+    await page.getByTestId('class-hair').click();
+    await expect.poll(() => colourCount(page, HAIR)).toBe(0);
+    await page.getByTestId('class-hair').click();
+    await expect.poll(() => colourCount(page, HAIR)).toBeGreaterThan(500);
+
+    await page.getByRole('button', { name: 'Bald: yes' }).click();
+    await expect.poll(() => page.getByTestId('attr-Bald').getAttribute('data-value')).toBe('1');
+    await page.getByRole('button', { name: 'Bangs: yes' }).click();
+    await expect.poll(() => violation(page, 'bald-no-bangs').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('attr-Bangs').getAttribute('class')).toMatch(/highlighted/);
+
+    await violation(page, 'bald-no-bangs').getByTestId('fix').first().click();
+    await expect.poll(() => violation(page, 'bald-no-bangs').count()).toBe(0);
+    await page.getByTestId('undo').click();
+    await expect.poll(() => violation(page, 'bald-no-bangs').count()).toBe(1);
+    await page.getByTestId('redo').click();
+    await expect.poll(() => violation(page, 'bald-no-bangs').count()).toBe(0);
+
+    // Apply constraints: the consistent labelling as a diff; rejecting it writes nothing.
+    await page.getByTestId('propose').click();
+    await expect.poll(() => page.getByTestId('proposal').count()).toBe(1);
+    expect(await page.getByTestId('proposal').innerText()).toContain('gender');
+    await page.screenshot({ path: join(RESULTS, 'review-proposal.png') });
+    await page.getByTestId('proposal-reject').click();
+    await expect.poll(() => page.getByTestId('proposal').count()).toBe(0);
+
+    await page.getByTestId('mark-reviewed').click();
+    await expect.poll(async () => (await api<FaceDetail>('faces.get', { id })).face.review).toBe('reviewed');
+    // Enter moved on to the next face of the list.
+    await expect.poll(() => page.getByTestId('review').getAttribute('data-face')).not.toBe(String(id));
+
+    await page.goto(reviewUrl(id));
+    await page.evaluate("document.documentElement.dataset.theme = 'light'");
+    await expect.poll(() => colourCount(page, HAIR), { timeout: 20_000 }).toBeGreaterThan(500);
+    await page.screenshot({ path: join(RESULTS, 'review-light.png') });
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('reviews three faces with the keyboard only', async () => {
+    const start = faces.find((f) => f.review === 'unreviewed' && f.id !== faces.at(-1)?.id)!;
+    const { page, problems } = await openPage(browser, reviewUrl(start.id));
+    const current = () => page.getByTestId('review').getAttribute('data-face');
+    await expect.poll(current, { timeout: 20_000 }).toBe(String(start.id));
+    const seen: number[] = [];
+    // Focus the 5th row (the first CelebA attribute); the focused row stays put from face to face.
+    for (let k = 0; k < 4; k++) await page.keyboard.press('ArrowDown');
+    for (let i = 0; i < 3; i++) {
+      const id = Number(await current());
+      seen.push(id);
+      // Yes on the focused row, no on the next one (undone and redone), then accept the other predictions.
+      await page.keyboard.press('y');
+      await expect
+        .poll(() => page.locator('[data-testid=attributes] [aria-selected=true]').getAttribute('data-value'))
+        .toBe('1');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('n');
+      await expect
+        .poll(() => page.locator('[data-testid=attributes] [aria-selected=true]').getAttribute('data-value'))
+        .toBe('-1');
+      await page.keyboard.press('Control+z');
+      await expect
+        .poll(() => page.locator('[data-testid=attributes] [aria-selected=true]').getAttribute('data-value'))
+        .not.toBe('-1');
+      await page.keyboard.press('Control+Shift+Z');
+      await expect
+        .poll(() => page.locator('[data-testid=attributes] [aria-selected=true]').getAttribute('data-value'))
+        .toBe('-1');
+      await page.keyboard.press('a');
+      await expect
+        .poll(() => page.getByTestId('attr-gender').getAttribute('data-value'))
+        .toMatch(/^(Male|Female)$/);
+      if (i === 1) {
+        await page.keyboard.press('?');
+        await expect.poll(() => page.getByTestId('review-keys').count()).toBe(1);
+        await page.screenshot({ path: join(RESULTS, 'review-keys.png') });
+        await page.keyboard.press('Escape');
+        await expect.poll(() => page.getByTestId('review-keys').count()).toBe(0);
+      }
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('Enter');
+      await expect.poll(current).not.toBe(String(id));
+    }
+    for (const id of seen) {
+      const d = await api<FaceDetail>('faces.get', { id });
+      expect(d.face.review, `face ${id}`).toBe('reviewed');
+      expect(d.labels.find((l) => l.key === '5_o_Clock_Shadow')?.human).toBe('1');
+      expect(d.labels.find((l) => l.key === 'Arched_Eyebrows')?.human).toBe('-1');
+    }
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('paints a hat stroke, saves it, and finds it again as a human mask after a reload', async () => {
+    const id = faces[0]!.id;
+    const { page, problems } = await openPage(browser, reviewUrl(id));
+    const canvas = page.getByTestId('mask-canvas');
+    await expect.poll(() => canvas.count(), { timeout: 20_000 }).toBe(1);
+    await page.getByTestId('tool-brush').click();
+    await page.getByTestId('paint-class').selectOption({ label: 'hat' });
+    const box = (await canvas.boundingBox())!;
+    const y = box.y + box.height * 0.12;
+    await page.mouse.move(box.x + box.width * 0.3, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, y, { steps: 8 });
+    await page.mouse.move(box.x + box.width * 0.7, y, { steps: 8 });
+    await page.mouse.up();
+    const HAT = [40, 220, 140];
+    await expect.poll(() => colourCount(page, HAT)).toBeGreaterThan(50);
+    const stroke = await colourCount(page, HAT);
+    // A polygon: three corners, then a click on the first closes and fills it.
+    await page.getByTestId('tool-polygon').click();
+    const corners: [number, number][] = [
+      [0.3, 0.8],
+      [0.5, 0.95],
+      [0.7, 0.8],
+      [0.3, 0.8],
+    ];
+    for (const [fx, fy] of corners) await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    await expect.poll(() => colourCount(page, HAT)).toBeGreaterThan(stroke + 100);
+    await page.getByTestId('mask-save').click();
+    await expect.poll(() => page.getByTestId('mask-source').inputValue()).toBe('human:1');
+
+    await page.reload();
+    await expect
+      .poll(() => page.getByTestId('mask-source').inputValue(), { timeout: 20_000 })
+      .toBe('human:1');
+    await expect.poll(() => colourCount(page, HAT)).toBeGreaterThan(50);
+    const d = await api<FaceDetail>('faces.get', { id });
+    expect(d.masks.find((m) => m.source === 'human')?.areas?.hat).toBeGreaterThan(0);
+    expect(d.masks.some((m) => m.source === 'derived')).toBe(true);
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
