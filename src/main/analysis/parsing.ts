@@ -251,6 +251,8 @@ export async function encodeLabelMap(map: LabelMap): Promise<Buffer> {
   return sharp(Buffer.from(map.ids.buffer, map.ids.byteOffset, map.ids.length), {
     raw: { width: map.width, height: map.height, channels: 1 },
   })
+    // Without 'b-w' libvips writes the one-channel label map as an RGB PNG (three times the bytes).
+    .toColourspace('b-w')
     .png({ compressionLevel: 9, palette: false })
     .toBuffer();
 }
