@@ -30,7 +30,7 @@ export interface AppHost {
   readonly info: AppInfo;
   call(method: string, req: unknown): Promise<Envelope<unknown>>;
   on(fn: EventListener): () => void;
-  resolveAsset(kind: string, id: number): Promise<ResolvedAsset>;
+  resolveAsset(kind: string, id: number, params?: URLSearchParams): Promise<ResolvedAsset>;
   /** The job process's pid (tests kill it to prove resumption). */
   readonly jobs: JobHost;
   close(): Promise<void>;

@@ -6,6 +6,7 @@ import { AppError } from '../shared/errors';
 import type { AssetKind } from '../shared/api';
 import type { Store } from './store/index';
 import { decodeWithThumb, thumbPath, writeThumb } from './thumbs';
+import { faceCrop, pickMask } from './review/face-assets';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
@@ -53,14 +54,27 @@ export async function guardPath(root: string, relPath: string): Promise<string> 
 export interface ResolvedAsset {
   path: string;
   contentType: string;
+  /** Bytes from the database (masks): served as they are; `path` is then only a name for logs. */
+  body?: Buffer;
 }
 
 export function createAssetResolver(store: Store, thumbsDir: string) {
-  return async function resolveAsset(kind: AssetKind | string, id: number): Promise<ResolvedAsset> {
+  return async function resolveAsset(
+    kind: AssetKind | string,
+    id: number,
+    params?: URLSearchParams,
+  ): Promise<ResolvedAsset> {
     if (!Number.isSafeInteger(id) || id <= 0) {
       throw new AppError('invalid_request', `asset id must be a positive integer`, {
         where: { field: 'id' },
       });
+    }
+    if (kind === 'face') {
+      return { path: await faceCrop(store, thumbsDir, id, guardPath), contentType: 'image/jpeg' };
+    }
+    if (kind === 'mask') {
+      const m = pickMask(store, id, { source: params?.get('source'), version: params?.get('version') });
+      return { path: `mask/${id}/${m.source}/${m.version}`, contentType: 'image/png', body: m.png };
     }
     const image = store.images.locate(id);
     if (!image) throw new AppError('not_found', `image ${id} not found`);

@@ -1,6 +1,6 @@
 // The `faceinsight` command (Node entry): serve, import; exit 0 ok, 1 data problems, 2 usage / bad input.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppError, formatError } from '../shared/errors';
 import {
@@ -16,6 +16,7 @@ import { startHttpServer } from './transports/http';
 import { CHECK_HELP, checkCmd } from './commands/check';
 import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
 import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
+import { LEARN_HELP, learnCmd } from './commands/learn';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
 
@@ -23,17 +24,20 @@ Usage:
   faceinsight serve  [--port N] [--host ADDR] [--db FILE] [--data-dir DIR]
       Browser mode: serves the app on http://127.0.0.1:PORT/?token=… (printed on its own line).
   faceinsight import <folder> [--db FILE] [--data-dir DIR] [--json]
-                     [--format celeba|fairface|utkface|rafdb|expw --annotations FILE|FOLDER [--max-errors N]]
+                     [--format FORMAT --annotations FILE|FOLDER [--max-errors N] [--map KEY=COLUMN,…|FILE.json]]
       Creates (or refreshes) the dataset rooted at <folder>: records every image, makes thumbnails; with
       --format, then imports the dataset's labels (a folder: files found by their release names; a file: the
       format's main label list). A file with any bad row is refused whole (exit 1), listing file:line:column.
-  faceinsight export --format celeba|fairface|utkface|rafdb|expw|json|coco --out DIR [--dataset ID|FOLDER]
+      FORMAT: celeba, celebamask-hq, fairface, utkface, rafdb, expw, csv (--map file=image,Smiling=smile: label
+      key = CSV column; default: columns named like label keys), json (the app's own faces.json).
+  faceinsight export --format FORMAT|coco|masks|instructions --out DIR [--dataset ID|FOLDER] [--seed N]
                      [--reviewed-only] [--include-predictions] [--overwrite] [--db FILE] [--json]
       Writes the corrected labels (human > imported; predictions only with --include-predictions) in the
       format's own files plus provenance.json; never replaces an existing file without --overwrite.
 ${ANALYZE_HELP}
 ${CHECK_HELP}
 ${DOCTOR_HELP}
+${LEARN_HELP}
 
 Options for every command:
   --data-dir DIR   app data (thumbnails, models, settings); default $FACEINSIGHT_DATA_DIR or the OS app data dir
@@ -111,6 +115,7 @@ async function importCmd(args: string[]): Promise<number> {
     format: { type: 'string' },
     annotations: { type: 'string' },
     'max-errors': { type: 'string' },
+    map: { type: 'string' },
   });
   const folder = positionals[0];
   if (!folder || positionals.length > 1) throw new UsageError('import: expected exactly one <folder>');
@@ -159,7 +164,12 @@ async function importCmd(args: string[]): Promise<number> {
 }
 
 /** `--format` / `--annotations` of `import`: null for a plain folder import; usage errors exit 2. */
-function checkAnnotationArgs(values: { format?: string; annotations?: string; 'max-errors'?: string }) {
+function checkAnnotationArgs(values: {
+  format?: string;
+  annotations?: string;
+  'max-errors'?: string;
+  map?: string;
+}) {
   const format = values.format;
   if (format === undefined || format === 'folder') {
     if (values.annotations) throw new UsageError('import: --annotations needs --format');
@@ -176,11 +186,37 @@ function checkAnnotationArgs(values: { format?: string; annotations?: string; 'm
   const maxErrors = values['max-errors'] === undefined ? undefined : Number(values['max-errors']);
   if (maxErrors !== undefined && (!Number.isInteger(maxErrors) || maxErrors < 1))
     throw new UsageError(`import: --max-errors: not a positive integer: ${values['max-errors']}`);
+  if (values.map !== undefined && format !== 'csv') throw new UsageError('import: --map is for --format csv');
+  const map = values.map === undefined ? undefined : parseMap(values.map);
   return {
     format: format as AnnotationFormat,
     ...(values.annotations ? { annotations: resolve(values.annotations) } : {}),
     ...(maxErrors ? { maxErrors } : {}),
+    ...(map ? { map } : {}),
   };
+}
+
+/** `--map`: a JSON file `{"key": "column"}` or `key=column,key=column`. */
+function parseMap(raw: string): Record<string, string> {
+  if (raw.endsWith('.json') && existsSync(raw)) {
+    let v: unknown;
+    try {
+      v = JSON.parse(readFileSync(raw, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`import: --map ${raw}: not JSON: ${(err as Error).message}`);
+    }
+    if (typeof v !== 'object' || v === null || Object.values(v).some((c) => typeof c !== 'string'))
+      throw new UsageError(`import: --map ${raw}: expected {"label key": "column", …}`);
+    return v as Record<string, string>;
+  }
+  const map: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1)
+      throw new UsageError(`import: --map: expected key=column pairs, got "${pair}"`);
+    map[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return map;
 }
 
 /** Starts an annotations / export job, waits, prints its report (warnings, errors, files); 0 done, 1 refused. */
@@ -237,8 +273,12 @@ async function exportCmd(args: string[]): Promise<number> {
     'reviewed-only': { type: 'boolean' },
     'include-predictions': { type: 'boolean' },
     overwrite: { type: 'boolean' },
+    seed: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`export: unexpected argument "${positionals[0]}"`);
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1))
+    throw new UsageError(`export: --seed: not an integer from 0 to 4294967295: ${values.seed}`);
   const format = values.format;
   if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format))
     throw new UsageError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}`);
@@ -268,6 +308,7 @@ async function exportCmd(args: string[]): Promise<number> {
       reviewedOnly: values['reviewed-only'] ?? false,
       includePredictions: values['include-predictions'] ?? false,
       overwrite: values.overwrite ?? false,
+      ...(seed !== undefined ? { seed } : {}),
     };
     return await runReportedJob(host, 'exports.start', req, values.json);
   } finally {
@@ -282,6 +323,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   check: checkCmd,
   analyze: analyzeCmd,
   doctor: doctorCmd,
+  learn: learnCmd,
 };
 
 export async function main(argv: string[]): Promise<number> {

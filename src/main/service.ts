@@ -16,6 +16,11 @@ import { faceDetail, setLabel, toViolationEntry } from './constraints/faces';
 import { datasetCooccurrence } from './constraints/stats';
 import { RuleSet } from '../shared/rules';
 import type { RulesState } from '../shared/api';
+import { learningHandlers } from './service/learning';
+import { galleryHandlers } from './service/gallery';
+import { statsHandlers } from './service/stats';
+import { settingsHandlers } from './service/settings';
+import { reviewHandlers } from './service/review';
 
 export interface ServiceDeps {
   store: Store;
@@ -72,8 +77,8 @@ export function createService(deps: ServiceDeps) {
   };
 
   const ctx: ServiceContext = { store, deps, engine, getDataset };
-  void ctx;
   const handlers: Handlers = {
+    ...learningHandlers(ctx),
     'app.info': () => deps.info,
 
     'datasets.create': async ({ root, name }) => {
@@ -199,10 +204,10 @@ export function createService(deps: ServiceDeps) {
       deps.wakeJobs();
       return toJob(getJob(jobId));
     },
-    'faces.list': (q) => {
-      getDataset(q.datasetId);
-      return store.faces.page(q);
-    },
+    ...galleryHandlers(ctx),
+    ...statsHandlers(ctx),
+    ...settingsHandlers(ctx),
+    ...reviewHandlers(ctx),
     'faces.get': ({ id }) => faceDetail(store, id),
     'labels.set': ({ faceId, key, value }) => {
       setLabel(store, engine, { faceId, key, value, actor: deps.actor ?? 'reviewer' });

@@ -37,13 +37,22 @@ export interface ImageSummary {
   duplicates: number;
 }
 
-export type JobKind = 'import' | 'annotations' | 'export' | 'reevaluate-rules' | 'analyze';
+export type JobKind = 'import' | 'annotations' | 'export' | 'reevaluate-rules' | 'analyze' | 'train';
 
 /** Dataset annotation formats the importer reads and the exporter writes back. */
-export const ANNOTATION_FORMATS = ['celeba', 'fairface', 'utkface', 'rafdb', 'expw'] as const;
+export const ANNOTATION_FORMATS = [
+  'celeba',
+  'celebamask-hq',
+  'fairface',
+  'utkface',
+  'rafdb',
+  'expw',
+  'csv',
+  'json',
+] as const;
 export type AnnotationFormat = (typeof ANNOTATION_FORMATS)[number];
-/** Export layouts: the dataset formats plus the app's JSON and a COCO-style JSON. */
-export const EXPORT_FORMATS = [...ANNOTATION_FORMATS, 'json', 'coco'] as const;
+/** Export layouts: the dataset formats plus COCO-style JSON, mask PNGs and MLLM instruction JSONL. */
+export const EXPORT_FORMATS = [...ANNOTATION_FORMATS, 'coco', 'masks', 'instructions'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** What an annotations or export job found: refusing errors, skipped-row warnings (file, line), files written. */
@@ -187,6 +196,91 @@ export interface Cooccurrence {
   faces: number;
 }
 
+/** Frozen embeddings the learned heads can sit on. */
+export const LEARNING_EMBEDDINGS = ['faceres', 'mobilefacenet'] as const;
+export type LearningEmbedding = (typeof LEARNING_EMBEDDINGS)[number];
+
+export interface LearningSettings {
+  /** Queue a retraining after this many new human labels (null: only on demand). */
+  retrainEvery: number | null;
+  /** Weight of the constraint loss L_c. */
+  lambda: number;
+  embeddingModel: LearningEmbedding;
+  /** Store the most probable rule-consistent labelling as the predicted values. */
+  decode: boolean;
+}
+
+/** Cross-validated quality of one learned head (held-out predictions pooled over folds). */
+export interface LearnedAttributeMetrics {
+  key: string;
+  n: number;
+  positives: number;
+  accuracy: number;
+  balancedAccuracy: number;
+  f1: number;
+  majorityBaseline: number;
+}
+
+export interface LearningReport {
+  datasetId: number;
+  settings: LearningSettings;
+  /** The model in use, or null before the first finished training. */
+  model: {
+    runId: string;
+    jobId: number | null;
+    embeddingModel: LearningEmbedding;
+    lambda: number;
+    keys: string[];
+    /** Labelled faces it was trained on. */
+    faces: number;
+    createdAt: number;
+    seconds: number;
+  } | null;
+  evaluation: {
+    folds: number;
+    faces: number;
+    attributes: LearnedAttributeMetrics[];
+    meanBalancedAccuracy: number;
+    /** Share of held-out faces whose predictions break an `error` rule, trained with λ and with λ = 0. */
+    violationRate: { withConstraint: number; withoutConstraint: number };
+  } | null;
+  /** Error rules used as constraints, and the ones skipped with why. */
+  rules: { used: string[]; skipped: { ruleId: string; reason: string }[] };
+  humanLabelsSinceTraining: number;
+}
+
+/** A face in active-review order: score = (0.05 + uncertainty) · (1 + violations) · (1 + unusual). */
+export interface RankedFace {
+  face: FaceSummary;
+  score: number;
+  /** Mean binary entropy of the learned heads (0..1); 1 without a model, 0 for human-labelled faces. */
+  uncertainty: number;
+  violations: number;
+  /** 1 − p of the face's rarest attribute pair (0 when none qualifies). */
+  unusual: number;
+}
+
+export interface IdentityFace {
+  faceId: number;
+  imageId: number;
+  relPath: string;
+  split: string | null;
+}
+
+export interface IdentityReport {
+  faces: number;
+  threshold: number;
+  duplicateThreshold: number;
+  /** Same-identity clusters of two or more faces (centred mobilefacenet cosine > threshold, single linkage). */
+  clusters: { id: number; faces: IdentityFace[] }[];
+  /** Byte-identical images (same sha256). */
+  sameBytes: { sha256: string; images: { imageId: number; relPath: string }[] }[];
+  /** Faces in different images that are near-identical (faceres descriptor cosine > duplicateThreshold). */
+  nearDuplicates: { a: IdentityFace; b: IdentityFace; cosine: number }[];
+  /** Clusters whose faces sit in more than one split (e.g. train and test). */
+  leakage: { clusterId: number; splits: string[]; faces: IdentityFace[] }[];
+}
+
 export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
 
 export interface Job {
@@ -233,6 +327,8 @@ export interface FaceFilter {
     confMin?: number;
     confMax?: number;
   };
+  /** Faces where both CelebA attributes are present (+1), in the effective labels or the predictions. */
+  pair?: { keys: [string, string]; source: 'labels' | 'predictions' };
   /** Faces whose rarest positive label pair has p below this (co-occurrence over the dataset's labels). */
   unusualBelow?: number;
   /** Image split; `''` = images without one. */
@@ -303,7 +399,10 @@ export interface AppSettings {
   thresholds: Record<string, number>;
   theme: 'light' | 'dark' | 'system';
   /** Named gallery views (FaceQuery without datasetId). */
-  views: { name: string; query: FaceFilter & { review?: ReviewStatus; hasViolations?: boolean; ruleKey?: string } }[];
+  views: {
+    name: string;
+    query: FaceFilter & { review?: ReviewStatus; hasViolations?: boolean; ruleKey?: string };
+  }[];
 }
 
 export type Api = {
@@ -393,7 +492,14 @@ export type Api = {
   'system.pickFolder': { req: { title?: string }; res: { path: string | null } };
   /** Queues an annotation import (validated whole first; refused files write nothing) into a dataset. */
   'datasets.importAnnotations': {
-    req: { datasetId: number; format: AnnotationFormat; annotations?: string; maxErrors?: number };
+    req: {
+      datasetId: number;
+      format: AnnotationFormat;
+      annotations?: string;
+      maxErrors?: number;
+      /** `csv`: label key (or file, split, x, y, w, h) -> the column holding it. */
+      map?: Record<string, string>;
+    };
     res: Job;
   };
   /** Queues an export of a dataset's effective labels (human > import [> prediction]) into a folder. */
@@ -405,11 +511,28 @@ export type Api = {
       reviewedOnly?: boolean;
       includePredictions?: boolean;
       overwrite?: boolean;
+      /** `instructions`: seed of the phrasing choices (same seed, same output). */
+      seed?: number;
     };
     res: Job;
   };
   /** An annotations or export job's report (null while it runs or for other kinds). */
   'jobs.report': { req: { id: number }; res: { report: JobReport | null } };
+  /** Applies several human label changes (null clears) as one undoable step in one transaction; re-checked. */
+  'labels.apply': { req: { faceId: number; changes: LabelChange[] }; res: FaceDetail };
+  /** Reverts the face's latest label step not yet undone (server-side history: survives reloads). */
+  'labels.undo': { req: { faceId: number }; res: FaceDetail };
+  /** Re-applies the latest undone step; any new edit after an undo clears what can be redone. */
+  'labels.redo': { req: { faceId: number }; res: FaceDetail };
+  /** Sets the review status of one or many faces. */
+  'reviews.set': { req: { faceIds: number[]; status: ReviewStatus }; res: { updated: number } };
+  /** The consistent decoding of a face's predictions (known labels held fixed), as changes to its labels. */
+  'faces.proposal': { req: { faceId: number }; res: LabelProposal };
+  /** Saves a painted label map (run-length encoded canonical class ids over `box`) as a new `human` mask. */
+  'masks.save': {
+    req: { faceId: number; width: number; height: number; box: Box; runs: number[] };
+    res: FaceDetail;
+  };
   /** Library counters per dataset (images, faces, reviewed, open violations). */
   'datasets.stats': { req: { datasetId?: number }; res: { items: DatasetStats[] } };
   /** Live counts for the gallery's filter sidebar under the given query. */
@@ -431,7 +554,58 @@ export type Api = {
   };
   /** Changes some settings (merged, validated, written atomically). */
   'settings.set': { req: Partial<AppSettings>; res: { settings: AppSettings } };
+  /** Queues a training run of the learned heads (cross-validation, final fit, predictions) for a dataset. */
+  'learning.train': {
+    req: {
+      datasetId: number;
+      lambda?: number;
+      embeddingModel?: LearningEmbedding;
+      folds?: number;
+      epochs?: number;
+      decode?: boolean;
+    };
+    res: Job;
+  };
+  /** The model in use, its cross-validated metrics and the constraint rules it used. */
+  'learning.report': { req: { datasetId: number }; res: LearningReport };
+  /** Reads (only datasetId) or changes a dataset's learning settings. */
+  'learning.settings': {
+    req: {
+      datasetId: number;
+      retrainEvery?: number | null;
+      lambda?: number;
+      embeddingModel?: LearningEmbedding;
+      decode?: boolean;
+    };
+    res: LearningSettings;
+  };
+  /** The next most useful unreviewed face; queues a retraining when `retrainEvery` new human labels arrived. */
+  'learning.next': {
+    req: { datasetId: number; exclude?: number[] };
+    res: { item: RankedFace | null; retrainJob: Job | null };
+  };
+  /** A page of the dataset's faces in active-review order (most useful first); the cursor is an offset. */
+  'learning.ranking': { req: { datasetId: number; cursor?: number; limit?: number }; res: Page<RankedFace> };
+  /** Same-identity clusters, duplicate and near-duplicate images, and identities leaking across splits. */
+  'learning.identities': {
+    req: { datasetId: number; threshold?: number; duplicateThreshold?: number };
+    res: IdentityReport;
+  };
 };
+
+/** One label change of a `labels.apply` step: a value, or null to clear the human label. */
+export interface LabelChange {
+  key: string;
+  value: string | number | null;
+}
+
+/** `faces.proposal`: the keys whose decoded value differs from the effective label, with P(value). */
+export interface LabelProposal {
+  faceId: number;
+  changes: { key: string; from: string | number | null; to: string | number; p: number | null }[];
+  /** Sum of log P over the decoded keys (higher is more probable). */
+  logProb: number;
+}
 
 export type Method = keyof Api;
 export type Req<M extends Method> = Api[M]['req'];
@@ -457,13 +631,16 @@ export type Events = {
 export type EventName = keyof Events;
 
 /** Assets travel as URLs, never as base64. */
-export type AssetKind = 'image' | 'thumb';
+export type AssetKind = 'image' | 'thumb' | 'face' | 'mask';
 
 export interface ApiClient {
   call<M extends Method>(method: M, req: Req<M>): Promise<Res<M>>;
   on<E extends EventName>(event: E, fn: (payload: Events[E]) => void): () => void;
-  /** URL the renderer can put in an <img src> for an image's original or thumbnail. */
-  assetUrl(kind: AssetKind, id: number): string;
+  /**
+   * URL the renderer can put in an <img src> (image, thumb, face crop) or fetch (mask PNG; params: source,
+   * version). `face` and `mask` take a face id.
+   */
+  assetUrl(kind: AssetKind, id: number, params?: Record<string, string | number>): string;
 }
 
 export const METHODS = [
@@ -494,12 +671,24 @@ export const METHODS = [
   'datasets.importAnnotations',
   'exports.start',
   'jobs.report',
+  'labels.apply',
+  'labels.undo',
+  'labels.redo',
+  'reviews.set',
+  'faces.proposal',
+  'masks.save',
   'datasets.stats',
   'faces.facets',
   'labels.bulkSet',
   'stats.agreement',
   'settings.get',
   'settings.set',
+  'learning.train',
+  'learning.report',
+  'learning.settings',
+  'learning.next',
+  'learning.ranking',
+  'learning.identities',
 ] as const satisfies readonly Method[];
 
 export const EVENTS = ['jobs.progressed', 'datasets.updated'] as const satisfies readonly EventName[];

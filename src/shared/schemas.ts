@@ -5,6 +5,7 @@ import {
   EXECUTION_PROVIDERS,
   EXPORT_FORMATS,
   FACE_SORTS,
+  LEARNING_EMBEDDINGS,
   type Method,
   type Req,
 } from './api';
@@ -28,6 +29,12 @@ const faceFilter = {
       disagree: z.boolean().optional(),
       confMin: z.number().min(0).max(1).optional(),
       confMax: z.number().min(0).max(1).optional(),
+    })
+    .optional(),
+  pair: z
+    .strictObject({
+      keys: z.tuple([z.string().min(1).max(64), z.string().min(1).max(64)]),
+      source: z.enum(['labels', 'predictions']),
     })
     .optional(),
   unusualBelow: z.number().min(0).max(1).optional(),
@@ -85,6 +92,8 @@ export const requestSchemas = {
     force: z.boolean().optional(),
     ep: z.enum(EXECUTION_PROVIDERS).optional(),
     concurrency: z.int().min(1).max(16).optional(),
+    /** Faces per model run, shared across the images in flight. */
+    batchSize: z.int().min(1).max(64).optional(),
   }),
   'images.analyze': z.strictObject({ imageId: id, ep: z.enum(EXECUTION_PROVIDERS).optional() }),
   'faces.list': faceQuery,
@@ -113,6 +122,7 @@ export const requestSchemas = {
     format: z.enum(ANNOTATION_FORMATS),
     annotations: z.string().trim().min(1).max(4096).optional(),
     maxErrors: z.int().min(1).max(1000).optional(),
+    map: z.record(z.string().min(1).max(64), z.string().min(1).max(256)).optional(),
   }),
   'exports.start': z.strictObject({
     datasetId: id,
@@ -121,8 +131,33 @@ export const requestSchemas = {
     reviewedOnly: z.boolean().optional(),
     includePredictions: z.boolean().optional(),
     overwrite: z.boolean().optional(),
+    seed: z.int().min(0).max(4_294_967_295).optional(),
   }),
   'jobs.report': z.strictObject({ id }),
+  'labels.apply': z.strictObject({
+    faceId: id,
+    changes: z
+      .array(
+        z.strictObject({
+          key: z.string().min(1).max(64),
+          value: z.union([z.string().max(64), z.number()]).nullable(),
+        }),
+      )
+      .min(1)
+      .max(100),
+  }),
+  'labels.undo': z.strictObject({ faceId: id }),
+  'labels.redo': z.strictObject({ faceId: id }),
+  'reviews.set': z.strictObject({ faceIds: z.array(id).min(1).max(100_000), status: reviewStatus }),
+  'faces.proposal': z.strictObject({ faceId: id }),
+  'masks.save': z.strictObject({
+    faceId: id,
+    width: z.int().min(1).max(4096),
+    height: z.int().min(1).max(4096),
+    box: z.strictObject({ x: z.number(), y: z.number(), w: z.number().positive(), h: z.number().positive() }),
+    // [classId, count, classId, count, ...]; main checks the counts cover width × height exactly.
+    runs: z.array(z.int().nonnegative()).min(2).max(2_000_000),
+  }),
   'datasets.stats': z.strictObject({ datasetId: id.optional() }),
   'faces.facets': faceQuery,
   'labels.bulkSet': z.strictObject({
@@ -137,6 +172,33 @@ export const requestSchemas = {
     thresholds: appSettings.thresholds.optional(),
     theme: appSettings.theme.optional(),
     views: appSettings.views.optional(),
+  }),
+  'learning.train': z.strictObject({
+    datasetId: id,
+    lambda: z.number().min(0).max(100).optional(),
+    embeddingModel: z.enum(LEARNING_EMBEDDINGS).optional(),
+    folds: z.int().min(2).max(20).optional(),
+    epochs: z.int().min(1).max(500).optional(),
+    decode: z.boolean().optional(),
+  }),
+  'learning.report': z.strictObject({ datasetId: id }),
+  'learning.settings': z.strictObject({
+    datasetId: id,
+    retrainEvery: z.int().min(1).max(1_000_000).nullable().optional(),
+    lambda: z.number().min(0).max(100).optional(),
+    embeddingModel: z.enum(LEARNING_EMBEDDINGS).optional(),
+    decode: z.boolean().optional(),
+  }),
+  'learning.next': z.strictObject({ datasetId: id, exclude: z.array(id).max(10_000).optional() }),
+  'learning.ranking': z.strictObject({
+    datasetId: id,
+    cursor: z.int().nonnegative().optional(),
+    limit: z.int().min(1).max(1000).optional(),
+  }),
+  'learning.identities': z.strictObject({
+    datasetId: id,
+    threshold: z.number().min(-1).max(1).optional(),
+    duplicateThreshold: z.number().min(-1).max(1).optional(),
   }),
 } satisfies { [M in Method]: z.ZodType<Req<M>> };
 

@@ -59,9 +59,9 @@ describe('gallery (browser mode)', () => {
   });
 
   it('moves focus with the arrows, previews with Enter, closes with Escape and lists keys on ?', async () => {
-    // A reload of the bare page (token remembered in sessionStorage) selects the existing dataset.
+    // A reload of the image gallery without a dataset (token remembered in sessionStorage) selects the existing one.
     const { page, problems } = await openPage(browser, server.url);
-    await page.goto(server.origin + '/');
+    await page.goto(server.origin + '/#/images');
     await expect.poll(() => loadedThumbs(page), { timeout: 30_000 }).toBe(6);
 
     await page.keyboard.press('ArrowRight');

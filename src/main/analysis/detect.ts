@@ -1,9 +1,11 @@
 // BlazeFace detection decoded as @vladmandic/human's blazeface.ts, plus a tile pyramid that finds small faces.
 import { AppError } from '../../shared/errors';
-import { affine, resizeBilinear, type Raster } from './image-ops';
+import type { Raster } from './image-ops';
 import type { AnalysisRuntime } from './runtime';
 
 export const DETECTOR_SIZE = 256;
+/** Values of one detector input (256 x 256 x RGB). */
+const VIEW_SIZE = DETECTOR_SIZE * DETECTOR_SIZE * 3;
 const KEYPOINTS = 6;
 
 /** A detection in image pixels, before Human's enlarge-and-square step. */
@@ -130,6 +132,7 @@ async function runDetector(
   runtime: AnalysisRuntime,
   input: Float32Array,
   batch: number,
+  minScore: number,
 ): Promise<RawCandidate[][]> {
   const out = await runtime.run('blazeface', {
     'input:0': { data: input, dims: [batch, DETECTOR_SIZE, DETECTOR_SIZE, 3] },
@@ -151,6 +154,9 @@ async function runDetector(
     for (let i = 0; i < ANCHORS.length; i++) {
       const first = i < 512;
       const logit = first ? s512[b * 512 + i]! : s384[b * 384 + (i - 512)]!;
+      const score = Math.fround(sigmoid(logit));
+      // NMS only ever looks at scores above the threshold: decoding the other anchors (most of the 896) is waste.
+      if (!(score > minScore)) continue;
       const regs = first ? r512 : r384;
       const off = first ? (b * 512 + i) * 16 : (b * 384 + (i - 512)) * 16;
       const [ax, ay] = ANCHORS[i]!;
@@ -172,7 +178,7 @@ async function runDetector(
       for (let k = 0; k < KEYPOINTS; k++) {
         keypoints.push([regs[off + 4 + 2 * k]! + ax, regs[off + 5 + 2 * k]! + ay]);
       }
-      items.push({ box, score: Math.fround(sigmoid(logit)), keypoints });
+      items.push({ box, score, keypoints });
     }
     result.push(items);
   }
@@ -180,7 +186,7 @@ async function runDetector(
 }
 
 /** Image region fed to the detector (in image pixels) and the batch slot it went into. */
-interface View {
+export interface View {
   x: number;
   y: number;
   w: number;
@@ -188,20 +194,74 @@ interface View {
   level: number;
 }
 
-/** Detector input for a region: plain resize to 256x256 (aspect ratio not kept, as Human does), x / 127.5 - 1. */
-function viewInput(image: Raster, v: View): Float32Array {
-  let region: Raster = image;
-  if (v.x !== 0 || v.y !== 0 || v.w !== image.width || v.h !== image.height) {
-    const c = image.channels;
-    const data = new Uint8Array(v.w * v.h * c);
-    for (let row = 0; row < v.h; row++) {
-      const src = ((v.y + row) * image.width + v.x) * c;
-      data.set(image.data.subarray(src, src + v.w * c), row * v.w * c);
-    }
-    region = { width: v.w, height: v.h, channels: c, data };
+/**
+ * Detector input for a region, written into `out` at `offset`: plain resize to 256x256 (aspect ratio not kept, as
+ * Human does), then x / 127.5 - 1. One pass reading the image in place: the same float32 values as cutting the
+ * region out, `resizeBilinear` and `affine` one after the other, without their intermediate arrays.
+ */
+export function writeViewInput(image: Raster, v: View, out: Float32Array, offset: number): void {
+  const S = DETECTOR_SIZE;
+  const c = image.channels;
+  const data = image.data;
+  const rowRatio = v.h / S;
+  const colRatio = v.w / S;
+  const colL = new Int32Array(S);
+  const colR = new Int32Array(S);
+  const colF = new Float64Array(S);
+  for (let x = 0; x < S; x++) {
+    const src = colRatio * x;
+    const l = Math.max(0, Math.floor(src));
+    colF[x] = src - l;
+    colL[x] = (v.x + l) * c;
+    colR[x] = (v.x + Math.min(v.w - 1, Math.ceil(src))) * c;
   }
-  const resized = resizeBilinear(region, DETECTOR_SIZE, DETECTOR_SIZE);
-  return affine(resized, (x) => Math.fround(x / 127.5) - 1).data;
+  let o = offset;
+  for (let y = 0; y < S; y++) {
+    const src = rowRatio * y;
+    const top = Math.max(0, Math.floor(src));
+    const rowFrac = src - top;
+    const bottom = Math.min(v.h - 1, Math.ceil(src));
+    const topOff = (v.y + top) * image.width * c;
+    const botOff = (v.y + bottom) * image.width * c;
+    if (c === 3) {
+      // The common case unrolled: 3 channels.
+      for (let x = 0; x < S; x++) {
+        const tl = topOff + colL[x]!;
+        const tr = topOff + colR[x]!;
+        const bl = botOff + colL[x]!;
+        const br = botOff + colR[x]!;
+        const f = colF[x]!;
+        for (let ch = 0; ch < 3; ch++) {
+          const t = data[tl + ch]! + (data[tr + ch]! - data[tl + ch]!) * f;
+          const b = data[bl + ch]! + (data[br + ch]! - data[bl + ch]!) * f;
+          // resizeBilinear stores float32, affine divides that value in float32 and subtracts 1.
+          out[o++] = Math.fround(Math.fround(t + (b - t) * rowFrac) / 127.5) - 1;
+        }
+      }
+      continue;
+    }
+    for (let x = 0; x < S; x++) {
+      const l = colL[x]!;
+      const r = colR[x]!;
+      const f = colF[x]!;
+      for (let ch = 0; ch < c; ch++) {
+        const tl = data[topOff + l + ch]!;
+        const tr = data[topOff + r + ch]!;
+        const bl = data[botOff + l + ch]!;
+        const br = data[botOff + r + ch]!;
+        const t = tl + (tr - tl) * f;
+        const b = bl + (br - bl) * f;
+        out[o++] = Math.fround(Math.fround(t + (b - t) * rowFrac) / 127.5) - 1;
+      }
+    }
+  }
+}
+
+/** The detector input of one region as its own array (see `writeViewInput`). */
+export function viewInput(image: Raster, v: View): Float32Array {
+  const out = new Float32Array(DETECTOR_SIZE * DETECTOR_SIZE * image.channels);
+  writeViewInput(image, v, out, 0);
+  return out;
 }
 
 /**
@@ -245,13 +305,15 @@ export async function detectFaces(
   signal?: AbortSignal,
 ): Promise<Detection[]> {
   const whole: View = { x: 0, y: 0, w: image.width, h: image.height, level: 0 };
-  const found = await detectViews(runtime, image, [whole], opts);
   const tiles = tileViews(image.width, image.height, opts.minFaceSize);
   const BATCH = 8;
+  // One input buffer for every pass of this image: each pass is awaited (its run done) before the next refills it.
+  const buffer = new Float32Array(Math.max(1, Math.min(BATCH, tiles.length)) * VIEW_SIZE);
+  const found = await detectViews(runtime, image, [whole], opts, buffer);
   for (let i = 0; i < tiles.length; i += BATCH) {
     if (signal?.aborted) throw new AppError('cancelled', 'Analysis cancelled');
     const tileOpts = { ...opts, minConfidence: Math.max(opts.minConfidence, opts.tileMinConfidence) };
-    for (const d of await detectViews(runtime, image, tiles.slice(i, i + BATCH), tileOpts)) {
+    for (const d of await detectViews(runtime, image, tiles.slice(i, i + BATCH), tileOpts, buffer)) {
       const box = [d.x1, d.y1, d.x2, d.y2];
       const overlapping = found.find((f) => iou(box, [f.x1, f.y1, f.x2, f.y2]) >= opts.iouThreshold);
       if (!overlapping) found.push(d);
@@ -267,11 +329,15 @@ async function detectViews(
   image: Raster,
   views: View[],
   opts: DetectOptions,
+  buffer?: Float32Array,
 ): Promise<Detection[]> {
-  const size = DETECTOR_SIZE * DETECTOR_SIZE * 3;
-  const input = new Float32Array(views.length * size);
-  views.forEach((v, k) => input.set(viewInput(image, v), k * size));
-  const batches = await runDetector(runtime, input, views.length);
+  const size = VIEW_SIZE;
+  const input =
+    buffer && buffer.length >= views.length * size
+      ? buffer.subarray(0, views.length * size)
+      : new Float32Array(views.length * size);
+  views.forEach((v, k) => writeViewInput(image, v, input, k * size));
+  const batches = await runDetector(runtime, input, views.length, opts.minConfidence);
   const out: Detection[] = [];
   views.forEach((v, k) => {
     const cands = batches[k]!;

@@ -60,7 +60,19 @@ export function cropAndResize(
     const ry = Math.round(dx * sin + dy * cos + rotation.centerY);
     return rx >= 0 && rx < w && ry >= 0 && ry < h ? (ry * w + rx) * c : -1;
   };
-  const value = (idx: number, ch: number): number => (idx < 0 ? 0 : data[idx + ch]!);
+  // The column terms do not depend on the row: computed once per call, not once per output pixel.
+  const colLeft = new Int32Array(outW);
+  const colRight = new Int32Array(outW);
+  const colLerp = new Float64Array(outW);
+  const colIn = new Uint8Array(outW);
+  for (let x = 0; x < outW; x++) {
+    const xIn = outW > 1 ? x1 * (w - 1) + x * wScale : 0.5 * (x1 + x2) * (w - 1);
+    if (xIn < 0 || xIn > w - 1) continue;
+    colIn[x] = 1;
+    colLeft[x] = Math.floor(xIn);
+    colRight[x] = Math.ceil(xIn);
+    colLerp[x] = xIn - colLeft[x]!;
+  }
   for (let y = 0; y < outH; y++) {
     const yIn = outH > 1 ? y1 * (h - 1) + y * hScale : 0.5 * (y1 + y2) * (h - 1);
     if (yIn < 0 || yIn > h - 1) continue; // the row stays at the extrapolation value 0
@@ -68,21 +80,20 @@ export function cropAndResize(
     const bottom = Math.ceil(yIn);
     const yLerp = yIn - top;
     for (let x = 0; x < outW; x++) {
-      const xIn = outW > 1 ? x1 * (w - 1) + x * wScale : 0.5 * (x1 + x2) * (w - 1);
-      if (xIn < 0 || xIn > w - 1) continue;
-      const left = Math.floor(xIn);
-      const right = Math.ceil(xIn);
-      const xLerp = xIn - left;
+      if (colIn[x] === 0) continue;
+      const left = colLeft[x]!;
+      const right = colRight[x]!;
+      const xLerp = colLerp[x]!;
       const tl = at(left, top);
       const tr = at(right, top);
       const bl = at(left, bottom);
       const br = at(right, bottom);
       const o = (y * outW + x) * c;
       for (let ch = 0; ch < c; ch++) {
-        const vtl = value(tl, ch);
-        const vtr = value(tr, ch);
-        const vbl = value(bl, ch);
-        const vbr = value(br, ch);
+        const vtl = tl < 0 ? 0 : data[tl + ch]!;
+        const vtr = tr < 0 ? 0 : data[tr + ch]!;
+        const vbl = bl < 0 ? 0 : data[bl + ch]!;
+        const vbr = br < 0 ? 0 : data[br + ch]!;
         const t = vtl + (vtr - vtl) * xLerp;
         const b = vbl + (vbr - vbl) * xLerp;
         out[o + ch] = t + (b - t) * yLerp;

@@ -15,11 +15,13 @@ import { makeFaceCrop, meshToImage, type FaceCrop } from './face-crop';
 import { argmax, EXPRESSIONS, faceresAge, RACES, runHeads, runMesh } from './heads';
 import { affine, resizeBilinear } from './image-ops';
 import { DERIVED_CLASSES, derivedLabelMap, encodeLabelMap, maskRegion, type Matte } from './parsing';
+import { batchingRuntime } from './batcher';
 import type { AnalysisRuntime } from './runtime';
 
 export type { AnalysisRuntime } from './runtime';
 export { analysisRuntime } from './runtime';
 export { decodeImage } from './decode';
+export { batchingRuntime, DEFAULT_BATCH_SIZE } from './batcher';
 
 export interface AnalyzeOptions {
   /** Detector score threshold (Human's default 0.2). */
@@ -73,6 +75,11 @@ export interface AnalyzerOptions {
   minFaceSize?: number;
   minConfidence?: number;
   maxFaces?: number;
+  /**
+   * Largest number of faces (or detector views) per model run. Runs of concurrent `analyze` calls on one analyzer
+   * share these batches (see batcher.ts). Default DEFAULT_BATCH_SIZE.
+   */
+  batchSize?: number;
 }
 
 export interface Analyzer {
@@ -102,7 +109,8 @@ interface Candidate {
   given?: FaceBox;
 }
 
-export function createAnalyzer(runtime: AnalysisRuntime, options: AnalyzerOptions = {}): Analyzer {
+export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions = {}): Analyzer {
+  const runtime = batchingRuntime(base, options.batchSize);
   const version = (id: string) => runtime.modelVersion(id);
 
   function detectOptions(opts: AnalyzeOptions): DetectOptions {

@@ -248,13 +248,15 @@ export function derivedLabelMap(landmarks: Float32Array, matte: Matte | null, re
 
 /** Single-channel 8-bit PNG of the ids (lossless: reading it back gives the same bytes). */
 export async function encodeLabelMap(map: LabelMap): Promise<Buffer> {
-  return sharp(Buffer.from(map.ids.buffer, map.ids.byteOffset, map.ids.length), {
-    raw: { width: map.width, height: map.height, channels: 1 },
-  })
-    // Without 'b-w' libvips writes the one-channel label map as an RGB PNG (three times the bytes).
-    .toColourspace('b-w')
-    .png({ compressionLevel: 9, palette: false })
-    .toBuffer();
+  return (
+    sharp(Buffer.from(map.ids.buffer, map.ids.byteOffset, map.ids.length), {
+      raw: { width: map.width, height: map.height, channels: 1 },
+    })
+      // Without 'b-w' libvips writes the one-channel label map as an RGB PNG (three times the bytes).
+      .toColourspace('b-w')
+      .png({ compressionLevel: 9, palette: false })
+      .toBuffer()
+  );
 }
 
 /** Reads a label-map PNG back to ids. */

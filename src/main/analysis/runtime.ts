@@ -20,13 +20,16 @@ export interface AnalysisRuntime {
   hasModel(modelId: string): boolean;
 }
 
+/** No further split: the analyzer's batcher already sizes every run (its `batchSize`). */
+const UNSPLIT = 2 ** 30;
+
 /**
  * Adapts the app's runtime and registry. Runs go through `runBatched`, so a model that hard-codes batch 1 still takes
  * the pipeline's batches (one face per item).
  */
 export function analysisRuntime(runtime: ModelRuntime, registry: ModelRegistry): AnalysisRuntime {
   return {
-    run: (modelId, feeds) => runtime.runBatched(modelId, feeds),
+    run: (modelId, feeds) => runtime.runBatched(modelId, feeds, UNSPLIT),
     modelVersion: (modelId) => registry.get(modelId).manifest.version,
     hasModel: (modelId) => registry.has(modelId),
   };

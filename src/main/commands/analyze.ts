@@ -7,12 +7,13 @@ import { EXECUTION_PROVIDERS, type Dataset, type Events, type Job } from '../../
 import { resolveDataDir, startApp, type AppHost } from '../app';
 
 export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep auto|cpu|webgpu|cuda|dml|coreml] [--force] [--resume]
-                     [--concurrency N] [--json]
+                     [--concurrency N] [--batch-size N] [--json]
       Imports new images of <folder> (creating its dataset if needed), then detects and analyses every face of
       every image not analysed with the current models (--force: all). --resume only continues the folder's
       unfinished import and analyze jobs. A progress bar on a terminal; --json prints one JSON event per line
       and ends with a summary object {images, faces, errors, seconds}. Per-image errors are listed, not fatal:
-      the exit code is 1 only when a job itself failed.`;
+      the exit code is 1 only when a job itself failed. --concurrency: images in flight (default 2);
+      --batch-size: faces per model run, shared by the images in flight (default 8).`;
 
 async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
   const env = await host.call(method, req);
@@ -70,6 +71,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
       force: { type: 'boolean' },
       resume: { type: 'boolean' },
       concurrency: { type: 'string' },
+      'batch-size': { type: 'string' },
       json: { type: 'boolean' },
     },
     strict: true,
@@ -92,6 +94,13 @@ export async function analyzeCmd(args: string[]): Promise<number> {
     throw new AppError(
       'invalid_request',
       `--concurrency: expected an integer from 1 to 16, got "${values.concurrency}"`,
+    );
+  }
+  const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 64)) {
+    throw new AppError(
+      'invalid_request',
+      `--batch-size: expected an integer from 1 to 64, got "${values['batch-size']}"`,
     );
   }
   const mode = values.json ? 'json' : process.stderr.isTTY ? 'bar' : 'quiet';
@@ -134,6 +143,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         force: values.force ?? false,
         ep,
         ...(concurrency ? { concurrency } : {}),
+        ...(batchSize ? { batchSize } : {}),
       });
       analyses = [await follow(host, analysis, mode, 'analysing')];
     }

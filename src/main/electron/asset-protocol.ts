@@ -5,7 +5,11 @@ import type { AssetKind } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { ASSET_SCHEME, assetErrorStatus, parseAssetUrl } from '../security';
 
-export type ResolveAsset = (kind: AssetKind, id: number) => Promise<{ path: string; contentType: string }>;
+export type ResolveAsset = (
+  kind: AssetKind,
+  id: number,
+  params?: URLSearchParams,
+) => Promise<{ path: string; contentType: string; body?: Buffer }>;
 
 /**
  * Declares fi-asset as a standard, secure scheme that fetch() and <img> may use. Electron only accepts this before
@@ -37,7 +41,20 @@ export function handleAssetProtocol(proto: Protocol, resolve: ResolveAsset): () 
     const asset = parseAssetUrl(request.url);
     if (!asset) return refuse(403, 'Forbidden');
     try {
-      const file = await resolve(asset.kind, asset.id);
+      const file = await resolve(asset.kind, asset.id, asset.params);
+      if (file.body) {
+        // Masks come from the database, not from a file.
+        const body = request.method === 'HEAD' ? null : new Uint8Array(file.body);
+        return new Response(body, {
+          status: 200,
+          headers: {
+            'Content-Type': file.contentType,
+            'Cache-Control': 'no-cache',
+            'X-Content-Type-Options': 'nosniff',
+            'Access-Control-Allow-Origin': '*',
+          },
+        });
+      }
       // net.fetch on the file URL streams the file instead of reading it whole into memory.
       const res = await net.fetch(pathToFileURL(file.path).href);
       if (!res.ok) return refuse(404, 'Not found');

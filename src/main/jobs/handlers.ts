@@ -5,6 +5,7 @@ import { reevaluateRulesKind } from './kinds/reevaluate-rules';
 import { analyzeKind } from './kinds/analyze';
 import { annotationsKind } from './kinds/annotations';
 import { exportKind } from './kinds/export';
+import { trainKind } from './kinds/train';
 
 export const handlers: JobHandlers = {
   import: importKind,
@@ -12,4 +13,5 @@ export const handlers: JobHandlers = {
   analyze: analyzeKind,
   annotations: annotationsKind,
   export: exportKind,
+  train: trainKind,
 };

@@ -7,6 +7,8 @@ import { createFacesRepository } from './repositories/faces';
 import { createLabelsRepository } from './repositories/labels';
 import { createRulesRepository } from './repositories/rules';
 import { createAnnotationsRepository } from './repositories/annotations';
+import { createLearningRepository } from './repositories/learning';
+import { createGalleryRepository } from './repositories/gallery';
 import { createLabelHistoryRepository } from './repositories/label-history';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
@@ -17,6 +19,7 @@ export type { StoredLabel, LabelEvent } from './repositories/labels';
 export type { RuleRow, ViolationInput, ViolationRow, ViolationQuery } from './repositories/rules';
 export type { IndexedImage, ExportRow } from './repositories/annotations';
 export { IMPORT_MODEL_ID } from './repositories/annotations';
+export type { LearnedModelRow, LearningSettings, EmbeddingModel, FaceImageRow } from './repositories/learning';
 
 export interface Store {
   readonly file: string;
@@ -27,6 +30,8 @@ export interface Store {
   readonly labels: ReturnType<typeof createLabelsRepository>;
   readonly rules: ReturnType<typeof createRulesRepository>;
   readonly annotations: ReturnType<typeof createAnnotationsRepository>;
+  readonly learning: ReturnType<typeof createLearningRepository>;
+  readonly gallery: ReturnType<typeof createGalleryRepository>;
   readonly labelHistory: ReturnType<typeof createLabelHistoryRepository>;
   /** Runs fn in one BEGIN IMMEDIATE transaction. */
   write<T>(fn: () => T): T;
@@ -47,6 +52,8 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     labels: createLabelsRepository(db),
     rules: createRulesRepository(db),
     annotations: createAnnotationsRepository(db),
+    learning: createLearningRepository(db),
+    gallery: createGalleryRepository(db),
     labelHistory: createLabelHistoryRepository(db),
     write: (fn) => write(db, fn),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,

@@ -172,7 +172,18 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
     const m = /^\/assets\/([a-z]+)\/(\d+)$/.exec(path);
     if (!m) return fail(res, 404, new AppError('not_found', `no such asset route: ${path}`));
     try {
-      const asset = await host.resolveAsset(m[1] as string, Number(m[2]));
+      const asset = await host.resolveAsset(m[1] as string, Number(m[2]), url.searchParams);
+      if (asset.body) {
+        // Database-held bytes (masks) change under the same URL when analysis re-runs: never cache them.
+        res.writeHead(200, {
+          'content-type': asset.contentType,
+          'content-length': String(asset.body.length),
+          'cache-control': 'no-cache',
+          'x-content-type-options': 'nosniff',
+        });
+        res.end(asset.body);
+        return;
+      }
       const st = await stat(asset.path);
       res.writeHead(200, {
         'content-type': asset.contentType,

@@ -180,3 +180,95 @@ export async function makeExpw(dir: string): Promise<{ root: string; list: strin
   writeFileSync(list, rows.join('\n') + '\n');
   return { root, list };
 }
+
+/** Canonical class ids of a synthetic face layout (CelebAMask-HQ order): a few overlapping regions. */
+export const MASK_REGIONS: readonly {
+  cls: string;
+  id: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}[] = [
+  { cls: 'skin', id: 1, x0: 0.2, y0: 0.2, x1: 0.8, y1: 0.9 },
+  { cls: 'nose', id: 2, x0: 0.45, y0: 0.45, x1: 0.55, y1: 0.6 },
+  { cls: 'l_eye', id: 4, x0: 0.3, y0: 0.35, x1: 0.4, y1: 0.4 },
+  { cls: 'r_eye', id: 5, x0: 0.6, y0: 0.35, x1: 0.7, y1: 0.4 },
+  { cls: 'u_lip', id: 11, x0: 0.4, y0: 0.7, x1: 0.6, y1: 0.74 },
+  // Overlaps skin's top rows: in the merged map hair (13) wins, as a later class.
+  { cls: 'hair', id: 13, x0: 0.1, y0: 0.0, x1: 0.9, y1: 0.3 },
+  { cls: 'neck', id: 17, x0: 0.35, y0: 0.88, x1: 0.65, y1: 1.0 },
+];
+
+/** A label map (canonical ids) of `size`² with MASK_REGIONS painted in order, shifted by `i` pixels. */
+export function labelMap(size: number, i = 0): Uint8Array {
+  const ids = new Uint8Array(size * size);
+  for (const r of MASK_REGIONS) {
+    for (let y = Math.floor(r.y0 * size); y < Math.floor(r.y1 * size); y++)
+      for (let x = Math.floor(r.x0 * size) + i; x < Math.min(size, Math.floor(r.x1 * size) + i); x++)
+        ids[y * size + x] = r.id;
+  }
+  return ids;
+}
+
+/** Single-channel PNG of raw 8-bit pixels. */
+export function greyPng(size: number, px: Uint8Array): Promise<Buffer> {
+  return sharp(Buffer.from(px), { raw: { width: size, height: size, channels: 1 } })
+    .png()
+    .toBuffer();
+}
+
+export interface CelebaMaskHqFixture {
+  base: string;
+  root: string;
+  maps: Uint8Array[];
+}
+
+/**
+ * CelebAMask-HQ/: CelebA-HQ-img/<i>.jpg (imgSize), CelebAMask-HQ-mask-anno/<i/2000>/<05d>_<class>.png (half the
+ * image size, 255 where the class is, saved as RGB like the release) and CelebAMask-HQ-attribute-anno.txt.
+ */
+export async function makeCelebaMaskHq(dir: string, n = 3, imgSize = 64): Promise<CelebaMaskHqFixture> {
+  const base = join(dir, 'CelebAMask-HQ');
+  const root = join(base, 'CelebA-HQ-img');
+  const size = imgSize / 2;
+  const maps: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    await writeImage(join(root, `${i}.jpg`), i, imgSize);
+    const map = labelMap(size, i);
+    maps.push(map);
+    for (const r of MASK_REGIONS) {
+      const px = Buffer.alloc(size * size * 3);
+      for (let p = 0; p < size * size; p++) {
+        // The class file holds the class's whole region, also where a later class covers it.
+        const y = Math.floor(p / size);
+        const x = p % size;
+        const inside =
+          y >= Math.floor(r.y0 * size) &&
+          y < Math.floor(r.y1 * size) &&
+          x >= Math.floor(r.x0 * size) + i &&
+          x < Math.min(size, Math.floor(r.x1 * size) + i);
+        if (inside) px.fill(255, p * 3, p * 3 + 3);
+      }
+      const file = join(
+        base,
+        'CelebAMask-HQ-mask-anno',
+        String(Math.floor(i / 2000)),
+        `${String(i).padStart(5, '0')}_${r.cls}.png`,
+      );
+      mkdirSync(dirname(file), { recursive: true });
+      await sharp(px, { raw: { width: size, height: size, channels: 3 } })
+        .png()
+        .toFile(file);
+    }
+  }
+  writeFileSync(
+    join(base, 'CelebAMask-HQ-attribute-anno.txt'),
+    [
+      String(n),
+      CELEBA_ATTRIBUTES.join(' '),
+      ...maps.map((_, i) => celebaRow(`${i}.jpg`, celebaValues(i))),
+    ].join('\n') + '\n',
+  );
+  return { base, root, maps };
+}

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Dataset, Job, JobReport } from '../../../src/shared/api';
 import type { AppHost } from '../../../src/main/app';
 import { openStore } from '../../../src/main/store/index';
-import { celebaRow, celebaValues, makeCeleba } from '../../helpers/datasets/generate';
+import { celebaRow, celebaValues, makeCeleba, makeCelebaMaskHq } from '../../helpers/datasets/generate';
 import { call, startTestApp, waitForJob } from '../../helpers/app';
 import { ROOT, tempDir } from '../../helpers/fs';
 
@@ -142,5 +142,46 @@ describe('annotation jobs', () => {
       cli(['import', fx.root, '--format', 'celeba', '--annotations', join(t.dir, 'nope'), ...common]).code,
     ).toBe(2);
     expect(cli(['export', '--format', 'celeba', ...common]).code).toBe(2);
+  });
+
+  it('the CLI imports CelebAMask-HQ masks and exports masks and seeded instructions; --map misuse exits 2', async () => {
+    const t = tempDir('fi-anncli-');
+    cleanups.push(t.cleanup);
+    const fx = await makeCelebaMaskHq(t.dir, 2);
+    const common = ['--data-dir', join(t.dir, 'data')];
+    const ok = cli(['import', fx.root, '--format', 'celebamask-hq', '--annotations', fx.base, ...common]);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/annotations done; faces 2, created 2, labels 80, masks 2/);
+
+    const masks = join(t.dir, 'masks');
+    expect(cli(['export', '--format', 'masks', '--out', masks, ...common]).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(masks, 'masks.json'), 'utf8')).faces).toHaveLength(2);
+
+    const instr = cli([
+      'export',
+      '--format',
+      'instructions',
+      '--seed',
+      '3',
+      '--out',
+      join(t.dir, 'i'),
+      '--json',
+      ...common,
+    ]);
+    expect(instr.code).toBe(0);
+    // Nothing reviewed, no human labels: no verified value to write.
+    expect(JSON.parse(instr.stdout).summary).toMatchObject({ records: 0, unverified: 2 });
+
+    expect(
+      cli(['import', fx.root, '--format', 'celeba', '--annotations', fx.base, '--map', 'a=b', ...common])
+        .code,
+    ).toBe(2);
+    expect(
+      cli(['import', fx.root, '--format', 'csv', '--annotations', fx.base, '--map', 'Smiling', ...common])
+        .code,
+    ).toBe(2);
+    expect(
+      cli(['export', '--format', 'instructions', '--seed', '-1', '--out', join(t.dir, 'j'), ...common]).code,
+    ).toBe(2);
   });
 });

@@ -105,11 +105,20 @@ describe('fi-asset URLs', () => {
     expect(parseAssetUrl(assetUrl('image', 12))).toEqual({ kind: 'image', id: 12 });
     expect(parseAssetUrl(assetUrl('thumb', 7))).toEqual({ kind: 'thumb', id: 7 });
     expect(parseAssetUrl('fi-asset://thumb/7/')).toEqual({ kind: 'thumb', id: 7 });
+    expect(parseAssetUrl('fi-asset://face/7')).toEqual({ kind: 'face', id: 7 });
+    const mask = parseAssetUrl('fi-asset://mask/7?source=human&version=2');
+    expect([mask?.kind, mask?.id, mask?.params?.get('source'), mask?.params?.get('version')]).toEqual([
+      'mask',
+      7,
+      'human',
+      '2',
+    ]);
   });
 
   it('refuses anything that is not one kind and one positive integer id', () => {
     for (const bad of [
-      'fi-asset://mask/1',
+      'fi-asset://video/1',
+      'fi-asset://mask/1?path=/etc/passwd',
       'fi-asset://image/0',
       'fi-asset://image/-1',
       'fi-asset://image/1.5',

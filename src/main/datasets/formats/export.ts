@@ -8,7 +8,10 @@ import { AppError } from '../../../shared/errors';
 import { isCelebaAttribute } from '../../../shared/taxonomy';
 import type { Store } from '../../store/index';
 import { IMPORT_MODEL_ID } from '../../store/index';
-import { cocoFiles, jsonFiles } from './json';
+import { MASK_PRECEDENCE } from '../../store/repositories/faces';
+import { instructionFiles } from './instructions';
+import { cocoFiles } from './json';
+import { maskFiles } from './masks';
 import { formatModule } from './registry';
 import { Problems, type Problem } from './text';
 import {
@@ -16,7 +19,9 @@ import {
   type AnnotationFormat,
   type ExportFace,
   type ExportFormat,
+  type FaceMask,
   type OutputFile,
+  type WriteContext,
 } from './types';
 
 export const PROVENANCE_FILE = 'provenance.json';
@@ -32,6 +37,8 @@ export interface ExportOptions {
   /** Replace files that already exist in `out` (default: refuse). */
   overwrite?: boolean;
   appVersion?: string;
+  /** `instructions`: seed of the phrasing choices. */
+  seed?: number;
 }
 
 export interface ExportReport {
@@ -42,6 +49,8 @@ export interface ExportReport {
   faces: number;
   warningCount: number;
   warnings: Problem[];
+  /** Format-specific counts (instructions: records, blocked faces, crops). */
+  counts: Record<string, number>;
 }
 
 /** A prediction's value as label text (DESIGN.md §3 shapes), or null when it has no single value. */
@@ -58,24 +67,27 @@ function predictionLabel(task: string, value: unknown): string | null {
 /** Loads every exported face with its effective values, in face-id order (an import's row order). */
 export function loadExportFaces(
   store: Store,
-  q: { datasetId: number; reviewedOnly: boolean; predictions: boolean; keepLabels?: boolean },
+  q: {
+    datasetId: number;
+    reviewedOnly: boolean;
+    predictions: boolean;
+    /** Fill `labels` (every stored label); other formats read `values` only. */
+    keepLabels?: boolean;
+  },
 ): ExportFace[] {
   const faces: ExportFace[] = [];
   for (const r of store.annotations.exportRows(q)) {
-    const labels = (JSON.parse(r.labels) as [string, 'human' | 'import', string][]).map(
-      ([key, source, value]) => ({
-        key,
-        source,
-        value,
-      }),
-    );
+    const rows = JSON.parse(r.labels) as [string, 'human' | 'import', string][];
     const values: Record<string, string> = {};
     const sources: ExportFace['sources'] = {};
-    for (const l of labels) {
-      if (l.source === 'import' && sources[l.key] === 'human') continue;
-      values[l.key] = l.value;
-      sources[l.key] = l.source;
+    for (let i = 0; i < rows.length; i++) {
+      const [key, source, value] = rows[i] as [string, 'human' | 'import', string];
+      if (source === 'import' && sources[key] === 'human') continue;
+      values[key] = value;
+      sources[key] = source;
     }
+    // Label objects are only built for the formats that write them (40 per CelebA face add up).
+    const labels = q.keepLabels ? rows.map(([key, source, value]) => ({ key, source, value })) : [];
     const preds = JSON.parse(r.predictions) as ExportFace['predictions'];
     let annotation: ExportFace['annotation'] = null;
     let identity: number | null = null;
@@ -201,14 +213,19 @@ export async function exportDataset(store: Store, opts: ExportOptions): Promise<
     datasetId: ds.id,
     reviewedOnly,
     predictions: includePredictions,
-    keepLabels: opts.format === 'json',
+    keepLabels: opts.format === 'json' || opts.format === 'instructions',
   });
-  const ctx = { faces, root: ds.root, problems };
+  const ctx: WriteContext = { faces, root: ds.root, problems, masks: (id) => bestMask(store, id) };
   let files: OutputFile[];
-  if (opts.format === 'json') files = jsonFiles(ctx);
-  else if (opts.format === 'coco') files = cocoFiles(ctx);
-  else if ((ANNOTATION_FORMATS as readonly string[]).includes(opts.format))
-    files = formatModule(opts.format as AnnotationFormat).write(ctx);
+  let extraCounts: Record<string, number> = {};
+  if (opts.format === 'coco') files = cocoFiles(ctx);
+  else if (opts.format === 'masks') files = await maskFiles(ctx);
+  else if (opts.format === 'instructions') {
+    const r = await instructionFiles(ctx, { seed: opts.seed ?? 0, rules: enabledRules(store) });
+    files = r.files;
+    extraCounts = r.counts;
+  } else if ((ANNOTATION_FORMATS as readonly string[]).includes(opts.format))
+    files = await formatModule(opts.format as AnnotationFormat).write(ctx);
   else
     throw new AppError('invalid_request', `unknown export format "${opts.format}"`, {
       where: { field: 'format' },
@@ -230,7 +247,12 @@ export async function exportDataset(store: Store, opts: ExportOptions): Promise<
     },
     models: store.annotations.models(ds.id),
     rulesSha256: rulesHash(store),
-    counts: { faces: faces.length, valuesBySource: counts, warnings: problems.warningCount },
+    counts: {
+      faces: faces.length,
+      valuesBySource: counts,
+      warnings: problems.warningCount,
+      ...extraCounts,
+    },
     files: names,
   };
   files.push({ name: PROVENANCE_FILE, lines: () => [JSON.stringify(provenance, null, 2)] });
@@ -266,5 +288,24 @@ export async function exportDataset(store: Store, opts: ExportOptions): Promise<
     faces: faces.length,
     warningCount: problems.warningCount,
     warnings: problems.warnings,
+    counts: extraCounts,
   };
+}
+
+/** A face's best mask: human > import > model > derived, the newest version within a source. */
+export function bestMask(store: Store, faceId: number): FaceMask | null {
+  let best: FaceMask | null = null;
+  const rank = (m: FaceMask) => MASK_PRECEDENCE.indexOf(m.source);
+  for (const m of store.faces.masks(faceId)) {
+    if (!best || rank(m) < rank(best) || (rank(m) === rank(best) && m.version > best.version))
+      best = { source: m.source, version: m.version, png: m.png, box: m.box };
+  }
+  return best;
+}
+
+function enabledRules(store: Store): { key: string; severity: string; text: string }[] {
+  return store.rules
+    .list()
+    .filter((r) => r.enabled)
+    .map((r) => ({ key: r.key, severity: r.severity, text: r.text }));
 }

@@ -1,5 +1,18 @@
-// The app's own JSON (one record per face, everything we know) and a COCO-style JSON (faces as annotations).
-import type { OutputFile, WriteContext } from './types';
+// The app's own JSON (one record per face, everything we know; also read back) and a COCO-style JSON.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { isLabelKey } from '../../../shared/taxonomy';
+import { readLines, type Problems } from './text';
+import type {
+  FaceRecord,
+  FormatModule,
+  OutputFile,
+  ParsedAnnotations,
+  ReadContext,
+  WriteContext,
+} from './types';
+import { normaliseLabel, normaliseSplit } from './values';
 
 export const JSON_FILE = 'faces.json';
 export const COCO_FILE = 'coco.json';
@@ -81,3 +94,160 @@ export function cocoFiles({ faces }: WriteContext): OutputFile[] {
     },
   ];
 }
+
+const HEADER = `{"format":"faceinsight-faces","version":1,"faces":[`;
+/** Larger files must keep the export's one-face-per-line layout, which is read streaming. */
+const WHOLE_FILE_LIMIT = 256 << 20;
+
+const faceSchema = z.object({
+  image: z.string().min(1),
+  split: z.string().nullable().optional(),
+  face: z.object({
+    idx: z.int().nonnegative(),
+    source: z.enum(['detected', 'imported']),
+    box: z.tuple([z.number(), z.number(), z.number().positive(), z.number().positive()]),
+  }),
+  values: z.record(z.string(), z.object({ value: z.string(), source: z.string() })),
+  identity: z.int().nullable().optional(),
+  landmarks: z
+    .object({ layout: z.string(), points: z.array(z.number()) })
+    .nullable()
+    .optional(),
+  annotation: z.object({ box: z.boolean() }).loose().nullable().optional(),
+});
+
+/** One exported face -> a record: its human and imported values (never predictions) become import labels. */
+function toRecord(
+  file: string,
+  line: number,
+  raw: unknown,
+  problems: Problems,
+  faceNos: Map<string, number>,
+): FaceRecord | null {
+  const parsed = faceSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    problems.error(file, line, undefined, issue.path.join('.') || undefined, issue.message);
+    return null;
+  }
+  const f = parsed.data;
+  const rec: FaceRecord = { file, line, name: f.image, faceNo: faceNos.get(f.image) ?? 0, labels: {} };
+  let ok = true;
+  for (const [key, v] of Object.entries(f.values)) {
+    if (v.source === 'prediction') continue;
+    if (!isLabelKey(key)) {
+      problems.error(file, line, undefined, key, 'unknown label key');
+      ok = false;
+      continue;
+    }
+    const r = normaliseLabel(key, v.value);
+    if ('error' in r) {
+      problems.error(file, line, undefined, key, r.error);
+      ok = false;
+    } else rec.labels[key] = r.value;
+  }
+  if (f.split) {
+    const split = normaliseSplit(f.split);
+    if (split) rec.split = split;
+  }
+  // A whole-image face has no box of its own: the import recreates it from the image size.
+  if (f.face.source === 'detected' || f.annotation?.box === true) {
+    const [x, y, w, h] = f.face.box;
+    rec.box = { x, y, w, h };
+  }
+  if (typeof f.identity === 'number') rec.identity = f.identity;
+  if (f.landmarks) rec.landmarks = f.landmarks;
+  if (!ok) return null;
+  faceNos.set(f.image, rec.faceNo + 1);
+  return rec;
+}
+
+/** Line and column of a JSON.parse error when V8's message names a position ("… at position N"), else null. */
+function positionOf(text: string, message: string): { line: number; column: number } | null {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return null;
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos);
+  return { line: before.split('\n').length, column: pos - before.lastIndexOf('\n') };
+}
+
+async function readJson(file: string, problems: Problems): Promise<FaceRecord[]> {
+  const records: FaceRecord[] = [];
+  const faceNos = new Map<string, number>();
+  let layout: 'lines' | 'other' | null = null;
+  let closed = false;
+  // The export's own layout (header, one face per line, `]}`) streams; anything else is parsed whole.
+  await readLines(file, (line, n) => {
+    if (problems.full) return false;
+    if (n === 1) {
+      layout = line === HEADER ? 'lines' : 'other';
+      return layout === 'lines';
+    }
+    if (line === ']}') {
+      closed = true;
+      return;
+    }
+    if (line.trim() === '') return;
+    if (closed) {
+      problems.error(file, n, 1, undefined, 'text after the end of the faces list');
+      return false;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line);
+    } catch (err) {
+      problems.error(file, n, 1, undefined, `not a JSON face record: ${(err as Error).message}`);
+      return;
+    }
+    const rec = toRecord(file, n, raw, problems, faceNos);
+    if (rec) records.push(rec);
+  });
+  if (layout === 'lines') {
+    if (!closed && problems.errors.length === 0)
+      problems.error(file, 0, undefined, undefined, 'file ends before "]}"');
+    return records;
+  }
+  if (layout === null) {
+    problems.error(file, 1, 1, undefined, 'empty file');
+    return records;
+  }
+  const text = await readFile(file, 'utf8');
+  if (text.length > WHOLE_FILE_LIMIT) {
+    problems.error(
+      file,
+      1,
+      1,
+      undefined,
+      'too large to read whole: keep the export layout (one face per line)',
+    );
+    return records;
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    const at = positionOf(text, (err as Error).message);
+    problems.error(file, at?.line ?? 0, at?.column, undefined, `not JSON: ${(err as Error).message}`);
+    return records;
+  }
+  const faces = (doc as { faces?: unknown } | null)?.faces;
+  if ((doc as { format?: unknown } | null)?.format !== 'faceinsight-faces' || !Array.isArray(faces)) {
+    problems.error(file, 1, 1, 'format', 'expected {"format": "faceinsight-faces", "faces": [...]}');
+    return records;
+  }
+  // Pretty-printed files have no line per face: errors name the face's position in the list instead.
+  faces.forEach((raw, i) => {
+    if (problems.full) return;
+    const rec = toRecord(file, 0, raw, problems, faceNos);
+    if (rec) records.push(rec);
+    else if (problems.errors.at(-1)?.where) problems.errors.at(-1)!.message += ` (faces[${i}])`;
+  });
+  return records;
+}
+
+async function read(ctx: ReadContext): Promise<ParsedAnnotations> {
+  const file = ctx.isFolder ? join(ctx.source, JSON_FILE) : ctx.source;
+  return { records: await readJson(file, ctx.problems), files: [file] };
+}
+
+export const json: FormatModule = { id: 'json', read, write: jsonFiles };

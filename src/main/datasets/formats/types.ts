@@ -30,6 +30,8 @@ export interface FaceRecord {
   landmarks?: { layout: string; points: number[] };
   /** Format-specific cells kept so an export can write the row back unchanged (e.g. FairFace service_test). */
   extra?: Record<string, string>;
+  /** An imported parsing map (CelebAMask-HQ): label-map PNG in canonical ids; box defaults to the face's. */
+  mask?: { png: Buffer; areas: { classes: string[]; fraction: Record<string, number> }; box?: Box };
 }
 
 export interface ReadContext {
@@ -39,6 +41,8 @@ export interface ReadContext {
   /** Every image path of the dataset (relative, POSIX); UTKFace reads its labels from these names. */
   imagePaths: readonly string[];
   problems: Problems;
+  /** `csv`: label key (or file, split, x, y, w, h) -> the column holding it. */
+  map?: Record<string, string>;
 }
 
 export interface ParsedAnnotations {
@@ -78,16 +82,27 @@ export type OutputFile =
   | { name: string; copyFrom: string }
   | { name: string; bytes: () => Promise<Buffer> };
 
+/** The mask an export writes for a face: its best one (human > import > model > derived, newest version). */
+export interface FaceMask {
+  source: 'human' | 'import' | 'model' | 'derived';
+  version: number;
+  png: Buffer;
+  /** Image pixels the map covers (the PNG may be smaller: CelebAMask-HQ maps are 512 px for 1024 px images). */
+  box: Box;
+}
+
 export interface WriteContext {
   faces: readonly ExportFace[];
   /** Absolute dataset root (UTKFace export copies images from it). */
   root: string;
   problems: Problems;
+  /** A face's best mask, or null (mask-writing formats only). */
+  masks?: (faceId: number) => FaceMask | null;
 }
 
 export interface FormatModule {
   id: AnnotationFormat;
   /** File names recognised inside an --annotations folder. */
   read(ctx: ReadContext): Promise<ParsedAnnotations>;
-  write(ctx: WriteContext): OutputFile[];
+  write(ctx: WriteContext): OutputFile[] | Promise<OutputFile[]>;
 }

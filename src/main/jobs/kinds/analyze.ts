@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../../../shared/errors';
 import { PARSING_CLASSES } from '../../../shared/taxonomy';
-import { analysisRuntime, createAnalyzer, type Analyzer, type FaceResult } from '../../analysis/index';
+import {
+  analysisRuntime,
+  createAnalyzer,
+  DEFAULT_BATCH_SIZE,
+  type AnalysisRuntime,
+  type Analyzer,
+  type FaceResult,
+} from '../../analysis/index';
 import { guardPath } from '../../assets';
 import { ConstraintEngine } from '../../constraints/index';
 import { loadRegistry } from '../../models/registry';
@@ -25,13 +32,30 @@ export interface AnalyzeParams {
   /** Only these images (the review screen's "re-run"). */
   imageIds?: number[];
   ep?: ExecutionProviderRequest;
+  /** Faces per model run, shared across the images in flight (`concurrency`). */
+  batchSize?: number;
 }
 
 interface Pipeline {
-  analyzer: Analyzer;
+  /** The analyzer for a batch size: one per size, all on the same sessions. */
+  analyzer(batchSize: number): Analyzer;
   runtime: ModelRuntime;
   /** sha256 of the pipeline version and every model id@version it runs. */
   key: string;
+}
+
+/**
+ * Instrumentation for `npm run bench -- analyze`: wraps the model runtime of analyzers made from now on (to record
+ * every model call) and receives each image's stage times in milliseconds. Null in the app.
+ */
+export interface AnalyzeProbe {
+  wrap?(runtime: AnalysisRuntime): AnalysisRuntime;
+  onImage?(stagesMs: Record<string, number>, faces: number): void;
+}
+let probe: AnalyzeProbe | null = null;
+export function setAnalyzeProbe(p: AnalyzeProbe | null): void {
+  probe = p;
+  pipelines.clear();
 }
 
 const pipelines = new Map<string, Promise<Pipeline>>();
@@ -53,7 +77,14 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
       const key = createHash('sha256')
         .update([PIPELINE_VERSION, ...versions].join('\n'))
         .digest('hex');
-      return { analyzer: createAnalyzer(ar), runtime, key };
+      const wrapped = probe?.wrap ? probe.wrap(ar) : ar;
+      const analyzers = new Map<number, Analyzer>();
+      const analyzer = (batchSize: number) => {
+        let a = analyzers.get(batchSize);
+        if (!a) analyzers.set(batchSize, (a = createAnalyzer(wrapped, { batchSize })));
+        return a;
+      };
+      return { analyzer, runtime, key };
     })();
     p.catch(() => pipelines.delete(id));
     pipelines.set(id, p);
@@ -99,6 +130,10 @@ function paramsOf(raw: Record<string, unknown>): AnalyzeParams {
       ? raw.imageIds.filter((x): x is number => Number.isInteger(x))
       : undefined,
     ep: isExecutionProviderRequest(ep) ? ep : 'auto',
+    batchSize:
+      Number.isInteger(raw.batchSize) && (raw.batchSize as number) >= 1
+        ? (raw.batchSize as number)
+        : DEFAULT_BATCH_SIZE,
   };
 }
 
@@ -133,11 +168,15 @@ export const analyzeKind: JobKindHandler = {
     const imported = existing.filter((f) => f.source === 'imported');
     let detected: FaceResult[];
     let fromImport: FaceResult[] = [];
+    const analyzer = pipeline.analyzer(params.batchSize ?? DEFAULT_BATCH_SIZE);
+    let stages: Record<string, number> = {};
     try {
-      detected = (await pipeline.analyzer.analyze(bytes, { signal: ctx.signal })).faces;
+      const result = await analyzer.analyze(bytes, { signal: ctx.signal });
+      detected = result.faces;
+      stages = result.timings;
       if (imported.length > 0) {
         const boxes = imported.map(({ x, y, w, h }) => ({ x, y, w, h }));
-        fromImport = (await pipeline.analyzer.analyzeFaces(bytes, boxes, { signal: ctx.signal })).faces;
+        fromImport = (await analyzer.analyzeFaces(bytes, boxes, { signal: ctx.signal })).faces;
       }
     } catch (err) {
       const e = AppError.from(err);
@@ -150,13 +189,16 @@ export const analyzeKind: JobKindHandler = {
       face,
       areas: await maskAreas(face.mask.png, face.mask.classes),
     });
+    const storeStart = performance.now();
     const newDetected = await Promise.all(detected.map(prep));
     const newImported = await Promise.all(fromImport.map(prep));
     const engine = engineFor(store);
+    const prepMs = performance.now() - storeStart;
 
     return {
       counter: 'analyzed',
       commit: () => {
+        const commitStart = performance.now();
         const write = (faceId: number, p: Prepared) => {
           store.faces.replaceModelOutputs(faceId, {
             predictions: p.face.predictions,
@@ -207,6 +249,10 @@ export const analyzeKind: JobKindHandler = {
         for (const f of old) if (!used.has(f.id) && !store.faces.isTouched(f.id)) store.faces.delete(f.id);
         store.images.markAnalyzed(imageId, pipeline.key);
         store.jobs.addToSummary(job.id, 'faces', newDetected.length + newImported.length);
+        if (probe?.onImage) {
+          const faces = newDetected.length + newImported.length;
+          probe.onImage({ ...stages, store: prepMs + performance.now() - commitStart }, faces);
+        }
       },
     };
   },

@@ -17,7 +17,12 @@ export function failWithReport(store: Store, jobId: number, err: unknown): never
   throw e;
 }
 
-function params(job: JobRecord): { format: AnnotationFormat; annotations: string; maxErrors?: number } {
+function params(job: JobRecord): {
+  format: AnnotationFormat;
+  annotations: string;
+  maxErrors?: number;
+  map?: Record<string, string>;
+} {
   const p = job.params;
   formatModule(String(p.format));
   if (typeof p.annotations !== 'string')
@@ -26,7 +31,12 @@ function params(job: JobRecord): { format: AnnotationFormat; annotations: string
     format: p.format as AnnotationFormat,
     annotations: p.annotations,
     ...(typeof p.maxErrors === 'number' ? { maxErrors: p.maxErrors } : {}),
+    ...(isStringMap(p.map) ? { map: p.map } : {}),
   };
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
 }
 
 export const annotationsKind: JobKindHandler = {
@@ -60,6 +70,7 @@ export const annotationsKind: JobKindHandler = {
           faces: r.faces,
           created: r.created,
           labels: r.labels,
+          ...(r.masks > 0 ? { masks: r.masks } : {}),
           skipped: r.skipped,
           warnings: r.warningCount,
         };

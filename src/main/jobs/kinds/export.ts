@@ -25,11 +25,17 @@ export const exportKind: JobKindHandler = {
         includePredictions: p.includePredictions === true,
         overwrite: p.overwrite === true,
         ...(typeof p.appVersion === 'string' ? { appVersion: p.appVersion } : {}),
+        ...(typeof p.seed === 'number' ? { seed: p.seed } : {}),
       });
     } catch (err) {
       failWithReport(store, job.id, err);
     }
-    const counts = { faces: report.faces, files: report.files.length, warnings: report.warningCount };
+    const counts = {
+      faces: report.faces,
+      files: report.files.length,
+      warnings: report.warningCount,
+      ...report.counts,
+    };
     const full: JobReport = {
       errors: [],
       warnings: report.warnings,

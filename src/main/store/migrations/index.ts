@@ -3,6 +3,8 @@ import type { Database } from 'better-sqlite3';
 import { up as initial } from './0001-initial';
 import { up as maskAreas } from './0002-mask-areas';
 import { up as analysisState } from './0003-analysis-state';
+import { up as learning } from './0004-learning';
+import { up as labelHistory } from './0005-label-history';
 
 export interface Migration {
   version: number;
@@ -14,4 +16,6 @@ export const migrations: Migration[] = [
   { version: 1, name: '0001-initial', up: initial },
   { version: 2, name: '0002-mask-areas', up: maskAreas },
   { version: 3, name: '0003-analysis-state', up: analysisState },
+  { version: 4, name: '0004-learning', up: learning },
+  { version: 5, name: '0005-label-history', up: labelHistory },
 ];

@@ -44,10 +44,16 @@ export function createAnnotationsRepository(db: Database) {
     .prepare(`SELECT id FROM faces WHERE image_id = ? AND source = 'imported' ORDER BY idx`)
     .pluck();
   const nextIdx = db.prepare(`SELECT coalesce(max(idx), -1) + 1 FROM faces WHERE image_id = ?`).pluck();
+  const importedFacesOfDataset = db.prepare(`SELECT f.image_id AS imageId, f.id FROM faces f
+    JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? AND f.source = 'imported' ORDER BY f.image_id, f.idx`);
+  const nextIdxOfDataset = db.prepare(`SELECT f.image_id AS imageId, max(f.idx) + 1 AS next FROM faces f
+    JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? GROUP BY f.image_id`);
   const insertFace = db.prepare(`INSERT INTO faces (image_id, idx, x, y, w, h, det_score, landmarks, source)
     VALUES (@imageId, @idx, @x, @y, @w, @h, NULL, NULL, 'imported') RETURNING id`);
   const updateBox = db.prepare(`UPDATE faces SET x = @x, y = @y, w = @w, h = @h WHERE id = @id`);
-  // One plain prepared upsert per label: measured ~3x faster here than one json_each statement per face.
+  // One plain prepared upsert per label is the fastest way in from JS. CPU seconds for 500k labels in one
+  // transaction, measured here: this 1.5; one json_each statement per 2,000 labels 1.9; per face 4.7; multi-row
+  // VALUES of 200 rows 3.0, of 20 rows 4.7 (SQLite runs multi-row VALUES as a co-routine).
   const setLabel = db.prepare(`INSERT INTO labels (face_id, key, source, value, updated_at)
     VALUES (?, ?, 'import', ?, ?)
     ON CONFLICT (face_id, key, source) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
@@ -78,6 +84,8 @@ export function createAnnotationsRepository(db: Database) {
       (SELECT json_group_array(json_array(l.key, l.source, l.value)) FROM labels l WHERE l.face_id = f.id)
         AS labels
     FROM faces f JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY f.id`);
+  const latestImportMask = db.prepare(`SELECT png, box FROM masks WHERE face_id = ? AND source = 'import'
+    ORDER BY version DESC LIMIT 1`);
   const clearLabelViolations = db.prepare(`DELETE FROM violations WHERE face_id = ? AND subject = 'labels'`);
   const insertViolation = db.prepare(`INSERT INTO violations (face_id, rule_id, subject, detail)
     VALUES (@faceId, @ruleId, 'labels', @detail)`);
@@ -93,6 +101,29 @@ export function createAnnotationsRepository(db: Database) {
     importedFaces(imageId: number): number[] {
       return importedFaces.all(imageId) as number[];
     },
+    /**
+     * Per image of a dataset: its imported face ids in idx order, and the next free idx. One query each
+     * instead of two per image (a bulk import reads them once, inside its write transaction).
+     */
+    faceSlots(datasetId: number): { imported: Map<number, number[]>; nextIdx: Map<number, number> } {
+      const imported = new Map<number, number[]>();
+      for (const r of importedFacesOfDataset.iterate(datasetId) as Iterable<{
+        imageId: number;
+        id: number;
+      }>) {
+        const list = imported.get(r.imageId);
+        if (list) list.push(r.id);
+        else imported.set(r.imageId, [r.id]);
+      }
+      const next = new Map<number, number>();
+      for (const r of nextIdxOfDataset.iterate(datasetId) as Iterable<{ imageId: number; next: number }>)
+        next.set(r.imageId, r.next);
+      return { imported, nextIdx: next };
+    },
+    /** A new imported face at a given idx (the caller knows the image's next free one, see faceSlots). */
+    insertFaceAt(imageId: number, idx: number, box: { x: number; y: number; w: number; h: number }): number {
+      return (insertFace.get({ imageId, idx, ...box }) as { id: number }).id;
+    },
     insertFace(imageId: number, box: { x: number; y: number; w: number; h: number }): number {
       const idx = nextIdx.get(imageId) as number;
       return (insertFace.get({ imageId, idx, ...box }) as { id: number }).id;
@@ -100,9 +131,23 @@ export function createAnnotationsRepository(db: Database) {
     updateBox(id: number, box: { x: number; y: number; w: number; h: number }): void {
       updateBox.run({ id, ...box });
     },
-    /** Upserts `import` labels (never `human` ones, never label_events). */
-    setImportLabels(faceId: number, labels: Record<string, string>, at: number): void {
-      for (const key in labels) setLabel.run(faceId, key, labels[key], at);
+    /** Upserts `import` labels (never `human` ones, never label_events); returns how many. */
+    setImportLabels(faceId: number, labels: Record<string, string>, at: number): number {
+      let n = 0;
+      for (const key in labels) {
+        setLabel.run(faceId, key, labels[key], at);
+        n++;
+      }
+      return n;
+    },
+    /** The newest imported mask of a face (a re-import adds a version only when it changed). */
+    latestImportMask(
+      faceId: number,
+    ): { png: Buffer; box: { x: number; y: number; w: number; h: number } } | null {
+      const row = latestImportMask.get(faceId) as { png: Buffer; box: string } | undefined;
+      return row
+        ? { png: row.png, box: JSON.parse(row.box) as { x: number; y: number; w: number; h: number } }
+        : null;
     },
     setSplit(imageId: number, split: string): void {
       setSplit.run(split, imageId);

@@ -30,8 +30,9 @@ export function createElectronApi(bridge: PreloadBridge): ApiClient {
     on<E extends EventName>(event: E, fn: (payload: Events[E]) => void): () => void {
       return bridge.on(event, (payload) => fn(payload as Events[E]));
     },
-    assetUrl(kind: AssetKind, id: number): string {
-      return `fi-asset://${kind}/${id}`;
+    assetUrl(kind: AssetKind, id: number, params?: Record<string, string | number>): string {
+      const query = params ? Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`) : [];
+      return `fi-asset://${kind}/${id}${query.length > 0 ? `?${query.join('&')}` : ''}`;
     },
   };
 }

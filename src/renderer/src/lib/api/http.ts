@@ -74,8 +74,9 @@ export function createHttpApi(token: string, origin = ''): ApiClient {
       set.add(cast);
       return () => set.delete(cast);
     },
-    assetUrl(kind: AssetKind, id: number): string {
-      return `${origin}/assets/${kind}/${id}?${q}`;
+    assetUrl(kind: AssetKind, id: number, params?: Record<string, string | number>): string {
+      const extra = params ? Object.entries(params).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`) : [];
+      return `${origin}/assets/${kind}/${id}?${q}${extra.join('')}`;
     },
   };
 }

@@ -54,7 +54,9 @@ export class Studio {
     const view: View = { datasetId: this.selectedId, filter: this.filter };
     this.previewOpen = false;
     void this.gallery.show(view.datasetId, view.filter);
-    const { pathname, search } = window.location;
+    const { pathname, search, hash } = window.location;
+    // Other screens (`#/faces?…`) own the hash; the image gallery's form is only written while it shows.
+    if (hash.startsWith('#/') && !hash.startsWith('#/images')) return;
     history.replaceState(history.state, '', pathname + search + formatView(view));
   }
 

@@ -7,8 +7,10 @@ export interface View {
 }
 
 export function parseView(hash: string): View {
-  const params = new URLSearchParams(hash.replace(/^#/, ''));
-  const id = Number(params.get('dataset'));
+  // The other screens' routes (`#/faces?ds=1`) name the dataset as `ds`.
+  const routed = /^#\/[^?]*\?(.*)$/.exec(hash);
+  const params = new URLSearchParams(routed ? routed[1] : hash.replace(/^#/, ''));
+  const id = Number(params.get(routed ? 'ds' : 'dataset'));
   return {
     datasetId: Number.isInteger(id) && id > 0 ? id : null,
     filter: params.get('status') === 'error' ? 'error' : 'all',

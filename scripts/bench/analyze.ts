@@ -1,0 +1,470 @@
+// `npm run bench -- analyze`: throughput, stage times, overhead vs pure ORT, API latency, RSS, and Human as a peer.
+// Options: --images N (corpus size, default 204) --concurrency C --batch-size B --subset K (in-process phase, default
+// 24) --peer-images P (default 4: Human on TF.js CPU takes ~50 s an image here) --sweep (batch size x concurrency table, in-process) --no-peer.
+// Internal: `analyze.ts --peer <out.json> <photo>...` runs @vladmandic/human in a child process.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { register } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { Dataset, Job, Page } from '../../src/shared/api';
+import type { AnalysisRuntime } from '../../src/main/analysis/runtime';
+import { AppError } from '../../src/shared/errors';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DEMO = join(ROOT, 'node_modules', '@vladmandic', 'face-api', 'demo');
+const SAMPLES = [1, 2, 3, 4, 5, 6].map((i) => join(DEMO, `sample${i}.jpg`));
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isInteger(v) && v > 0 ? v : fallback;
+}
+const has = (name: string) => process.argv.includes(name);
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const sum = (xs: Iterable<number>) => {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s;
+};
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** The demo photos copied (not linked: every file is read and decoded) to `n` files. */
+function corpus(dir: string, n: number): string[] {
+  mkdirSync(dir, { recursive: true });
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const src = SAMPLES[i % SAMPLES.length]!;
+    const to = join(
+      dir,
+      `c${String(Math.floor(i / SAMPLES.length)).padStart(3, '0')}-sample${(i % 6) + 1}.jpg`,
+    );
+    copyFileSync(src, to);
+    out.push(to);
+  }
+  return out;
+}
+
+/** Resident set size (VmRSS) and its high-water mark (VmHWM) of a process, in MB, from /proc. */
+function rssOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Peer: @vladmandic/human on TF.js' pure-JS CPU backend (the only TF.js backend installed here), same face models.
+
+async function peer(out: string, photos: string[]): Promise<void> {
+  // As test/helpers/analysis/human-reference.ts: Human's ESM build imports tfjs entry points Node cannot load and
+  // the wasm / webgpu backends, which are not installed.
+  const hooks = `
+const absent = new Set(['@tensorflow/tfjs-backend-wasm/dist/index.js', '@tensorflow/tfjs-backend-webgpu/dist/index.js']);
+export async function resolve(specifier, context, next) {
+  if (absent.has(specifier)) return { url: 'data:text/javascript,export {}', shortCircuit: true };
+  const m = /^(@tensorflow\\/tfjs-[a-z-]+)\\/dist\\/index\\.js$/.exec(specifier);
+  return next(m ? m[1] : specifier, context);
+}`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+  const sharp = (await import('sharp')).default;
+  const MODELS = join(ROOT, 'node_modules', '@vladmandic', 'human-models', 'models');
+  const BASE = 'http://human-models.local/';
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url: string | URL | Request, init?: RequestInit) => {
+    const u = String(url);
+    if (!u.startsWith(BASE)) return realFetch(url, init);
+    return new Response(await readFile(join(MODELS, u.slice(BASE.length))), { status: 200 });
+  };
+  const start = performance.now();
+  const H = (await import(
+    pathToFileURL(join(ROOT, 'node_modules', '@vladmandic', 'human', 'dist', 'human.esm-nobundle.js')).href
+  )) as unknown as {
+    Human: new (config: object) => {
+      tf: { tensor(d: Float32Array, s: number[], t: string): { dispose(): void }; getBackend(): string };
+      load(): Promise<void>;
+      detect(input: unknown): Promise<{ face: unknown[] }>;
+    };
+  };
+  const human = new H.Human({
+    backend: 'cpu',
+    modelBasePath: BASE,
+    warmup: 'none',
+    cacheSensitivity: 0,
+    async: false,
+    filter: { enabled: false },
+    gesture: { enabled: false },
+    body: { enabled: false },
+    hand: { enabled: false },
+    object: { enabled: false },
+    // The selfie matte, as our derived parsing map uses it.
+    segmentation: { enabled: true, modelPath: 'selfie.json' },
+    face: {
+      detector: { rotation: true, maxDetected: 100, minConfidence: 0.2, return: false },
+      mesh: { enabled: true },
+      iris: { enabled: false },
+      attention: { enabled: false },
+      emotion: { enabled: true, minConfidence: 0 },
+      description: { enabled: true, minConfidence: 0 },
+      gear: { enabled: true, modelPath: 'gear.json' },
+      mobilefacenet: { enabled: true, modelPath: 'mobilefacenet.json' },
+      antispoof: { enabled: false },
+      liveness: { enabled: false },
+    },
+  });
+  await human.load();
+  const loadMs = performance.now() - start;
+  let faces = 0;
+  for (const photo of photos) {
+    const { data, info } = await sharp(photo)
+      .rotate()
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const input = human.tf.tensor(Float32Array.from(data), [1, info.height, info.width, 3], 'float32');
+    faces += (await human.detect(input)).face.length;
+    input.dispose();
+  }
+  const totalMs = performance.now() - start;
+  writeFileSync(out, JSON.stringify({ backend: human.tf.getBackend(), loadMs, totalMs, faces }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Call {
+  model: string;
+  feeds: Record<string, { data: Float32Array; dims: readonly number[] }>;
+  ms: number;
+  rows: number;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--peer') {
+    const [out, ...photos] = process.argv.slice(3);
+    if (!out || photos.length === 0) throw new Error('usage: analyze.ts --peer <out.json> <photo>...');
+    await peer(out, photos);
+    return;
+  }
+  // Imported here, not at the top: the peer child must register its module hooks before tfjs loads anywhere.
+  const { startApp } = await import('../../src/main/app');
+  const { openStore } = await import('../../src/main/store/index');
+  const { dataPaths } = await import('../../src/main/paths');
+  const { runJob } = await import('../../src/main/jobs/runner');
+  const { analyzeKind, setAnalyzeProbe } = await import('../../src/main/jobs/kinds/analyze');
+  const { analysisRuntime, createAnalyzer, DEFAULT_BATCH_SIZE } =
+    await import('../../src/main/analysis/index');
+  const { loadRegistry } = await import('../../src/main/models/registry');
+  const { ModelRuntime } = await import('../../src/main/models/runtime');
+  const { DEFAULT_CONCURRENCY } = await import('../../src/main/jobs/runner');
+
+  const IMAGES = flag('--images', 204);
+  const SUBSET = flag('--subset', 24);
+  const PEER_IMAGES = flag('--peer-images', 4);
+  const concurrency = flag('--concurrency', DEFAULT_CONCURRENCY);
+  const batchSize = flag('--batch-size', DEFAULT_BATCH_SIZE);
+  const tmp = mkdtempSync(join(tmpdir(), 'fi-bench-analyze-'));
+  const call = async <T>(host: { call(m: string, r: unknown): Promise<unknown> }, m: string, r: unknown) => {
+    const env = (await host.call(m, r)) as { ok: boolean; value?: T; error?: unknown };
+    if (!env.ok) throw AppError.fromData(env.error as never);
+    return env.value as T;
+  };
+
+  try {
+    const photos = corpus(join(tmp, 'photos'), IMAGES);
+    const dataDir = join(tmp, 'data');
+
+    // ---- Phase 1: the app path (service -> job process), with a UI-like loop of list calls.
+    console.log(`corpus: ${IMAGES} images (the 6 demo photos copied) in ${tmp}`);
+    const host = await startApp({ dataDir, mode: 'browser' });
+    const created = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      root: join(tmp, 'photos'),
+    });
+    const waitJob = async (id: number) => {
+      for (;;) {
+        const j = await call<Job>(host, 'jobs.get', { id });
+        if (j.state === 'done' || j.state === 'failed' || j.state === 'cancelled') return j;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const imported = await waitJob(created.job.id);
+    if (imported.state !== 'done') throw new Error(`import ${imported.state}: ${imported.error}`);
+    const datasetId = created.dataset.id;
+    let done = 0;
+    host.on((event, payload) => {
+      if (event === 'jobs.progressed') done = (payload as { done: number }).done;
+    });
+    const t0 = performance.now();
+    const job = await call<Job>(host, 'datasets.analyze', {
+      datasetId,
+      ep: 'cpu',
+      concurrency,
+      ...(has('--batch-size') ? { batchSize } : {}),
+    });
+    let finished: Job | null = null;
+    const latencies: number[] = [];
+    const rss: { done: number; rss: number; hwm: number }[] = [];
+    const api = (async () => {
+      for (let k = 0; !finished; k++) {
+        const t = performance.now();
+        if (k % 2 === 0) await call<Page<unknown>>(host, 'images.list', { datasetId, limit: 100 });
+        else await call<Page<unknown>>(host, 'faces.list', { datasetId, limit: 100 });
+        latencies.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const sampler = setInterval(() => {
+      const pid = host.jobs.pid;
+      const r = pid === undefined ? null : rssOf(pid);
+      if (r) rss.push({ done, ...r });
+    }, 250);
+    finished = await waitJob(job.id);
+    const wallS = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    await api;
+    await host.close();
+    if (finished.state !== 'done') throw new Error(`analyze ${finished.state}: ${finished.error}`);
+    const faces = finished.summary.faces ?? 0;
+    const imagesPerSecond = finished.done / wallS;
+    const facesPerSecond = faces / wallS;
+    const peakRssMB = Math.max(...rss.map((r) => r.hwm));
+    // RSS against progress: a bounded run levels off after the first images (sessions, arenas) instead of growing.
+    const rssAt = (f: number) =>
+      (rss.find((r) => r.done >= f * finished!.total) ?? rss[rss.length - 1])?.rss ?? NaN;
+    const rssByProgress = Object.fromEntries(
+      [0.25, 0.5, 0.75, 1].map((f) => [`${f * 100}%`, round(rssAt(f))]),
+    );
+    const rssGrowthMB = rssAt(1) - rssAt(0.25);
+
+    // ---- Phase 2, in this process: the same job kind, recording every model call for the replay.
+    const store = openStore(join(dataDir, 'faceinsight.db'));
+    const paths = dataPaths(dataDir);
+    const imageIds = store.images.staleForAnalysis(datasetId, 'none', true).slice(0, SUBSET + 6);
+    const warmIds = imageIds.slice(0, 6);
+    const measuredIds = imageIds.slice(6, 6 + SUBSET);
+    const calls: Call[] = [];
+    let recording = false;
+    let base: AnalysisRuntime | null = null;
+    const stages: Record<string, number> = {};
+    let stageImages = 0;
+    setAnalyzeProbe({
+      wrap(rt) {
+        base = rt;
+        return {
+          ...rt,
+          async run(model, feeds) {
+            const t = performance.now();
+            const out = await rt.run(model, feeds);
+            if (recording) {
+              const rows = Object.values(feeds)[0]?.dims[0] ?? 0;
+              // Copied: the detector refills its input buffer for the next pass of the same image.
+              const copy = Object.fromEntries(
+                Object.entries(feeds).map(([k, v]) => [k, { data: v.data.slice(), dims: v.dims }]),
+              );
+              calls.push({ model, feeds: copy, ms: performance.now() - t, rows });
+            }
+            return out;
+          },
+        };
+      },
+      onImage(ms) {
+        if (!recording) return;
+        stageImages++;
+        for (const [k, v] of Object.entries(ms)) stages[k] = (stages[k] ?? 0) + v;
+      },
+    });
+    const ctx = { store, paths, worker: 'bench', signal: new AbortController().signal };
+    const runInProcess = async (ids: number[], c: number, b: number) => {
+      const id = store.write(() =>
+        store.jobs.create('analyze', datasetId, {
+          force: true,
+          imageIds: ids,
+          ep: 'cpu',
+          concurrency: c,
+          batchSize: b,
+        }),
+      );
+      const t = performance.now();
+      await runJob(store.jobs.get(id)!, { analyze: analyzeKind }, ctx, { onProgress() {} });
+      const ms = performance.now() - t;
+      const j = store.jobs.get(id)!;
+      if (j.state !== 'done') throw new Error(`in-process analyze ${j.state}: ${j.error}`);
+      return ms;
+    };
+    await runInProcess(warmIds, concurrency, batchSize); // loads the sessions
+    recording = true;
+    const pipelineMs = await runInProcess(measuredIds, concurrency, batchSize);
+    recording = false;
+    const inPipelineOrtMs = sum(calls.map((c) => c.ms));
+    const replayByModel: Record<string, { calls: number; rows: number; ms: number }> = {};
+    for (const c of calls) {
+      const t = performance.now();
+      await base!.run(c.model, c.feeds);
+      const r = (replayByModel[c.model] ??= { calls: 0, rows: 0, ms: 0 });
+      r.calls++;
+      r.rows += c.rows;
+      r.ms += performance.now() - t;
+    }
+    calls.length = 0;
+    const replayMs = sum(Object.values(replayByModel).map((r) => r.ms));
+    const overheadRatio = pipelineMs / replayMs;
+    const per = (k: string) => (stages[k] ?? 0) / Math.max(1, stageImages);
+    const stagesMs = {
+      decode: round(per('decode')),
+      detect: round(per('detect')),
+      landmarks: round(per('crop') + per('mesh')),
+      heads: round(per('heads')),
+      parsingMap: round(per('selfie') + per('parsing')),
+      store: round(per('store')),
+    };
+
+    // ---- Optional sweep of batch size x concurrency (in-process, same subset), for tuning the defaults.
+    const sweep: { batchSize: number; concurrency: number; imagesPerSecond: number }[] = [];
+    if (has('--sweep')) {
+      for (const c of [1, 2, 4]) {
+        for (const b of [1, 4, 8, 16]) {
+          const ms = await runInProcess(measuredIds, c, b);
+          sweep.push({
+            batchSize: b,
+            concurrency: c,
+            imagesPerSecond: round(measuredIds.length / (ms / 1000), 2),
+          });
+        }
+      }
+    }
+    setAnalyzeProbe(null);
+    store.close();
+
+    // ---- Phase 3: peer ratio on the same images, both including model loading.
+    let peerRatio = NaN;
+    interface PeerInfo {
+      backend: string;
+      loadMs: number;
+      totalMs: number;
+      faces: number;
+    }
+    let peerInfo = null as PeerInfo | null;
+    let oursPeerMs = NaN;
+    const peerPhotos = photos.slice(0, PEER_IMAGES);
+    if (!has('--no-peer')) {
+      const t = performance.now();
+      const registry = await loadRegistry({ bundledDir: join(ROOT, 'resources', 'models') });
+      const runtime = new ModelRuntime({ registry, dataDir, provider: 'cpu' });
+      const analyzer = createAnalyzer(analysisRuntime(runtime, registry), { batchSize });
+      let next = 0;
+      const worker = async () => {
+        while (next < peerPhotos.length) await analyzer.analyze(peerPhotos[next++]!);
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      oursPeerMs = performance.now() - t;
+      await runtime.dispose();
+      const out = join(tmp, 'peer.json');
+      const tsx = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+      await promisify(execFile)(
+        process.execPath,
+        [tsx, fileURLToPath(import.meta.url), '--peer', out, ...peerPhotos],
+        {
+          cwd: ROOT,
+          timeout: 600_000,
+        },
+      );
+      peerInfo = JSON.parse(readFileSync(out, 'utf8')) as PeerInfo;
+      peerRatio = peerInfo.totalMs / oursPeerMs;
+    }
+
+    // ---- Report.
+    const apiLatencyMsP50 = quantile(latencies, 0.5);
+    const apiLatencyMsP95 = quantile(latencies, 0.95);
+    console.log('');
+    console.log(
+      `app path (startApp -> datasets.analyze in the job process), ${finished.done} images, ${faces} faces`,
+    );
+    console.log(
+      `  concurrency ${concurrency}, batch size ${has('--batch-size') ? batchSize : `${DEFAULT_BATCH_SIZE} (default)`}`,
+    );
+    console.log(
+      `  wall ${round(wallS, 1)} s   images/s ${round(imagesPerSecond, 2)}   faces/s ${round(facesPerSecond, 2)}`,
+    );
+    console.log(
+      `  API while running: ${latencies.length} list calls, p50 ${round(apiLatencyMsP50)} ms, p95 ${round(apiLatencyMsP95)} ms`,
+    );
+    console.log(
+      `  job process RSS: peak ${round(peakRssMB)} MB; by progress ${JSON.stringify(rssByProgress)} MB`,
+    );
+    console.log('');
+    console.log(`stages, mean ms per image (in-process, ${stageImages} images; images in flight overlap):`);
+    for (const [k, v] of Object.entries(stagesMs)) console.log(`  ${k.padEnd(11)} ${String(v).padStart(8)}`);
+    console.log('');
+    console.log('overhead: pipeline wall vs the same model calls replayed on the same sessions');
+    console.log('  model          calls   rows   replay ms');
+    for (const [m, r] of Object.entries(replayByModel)) {
+      console.log(
+        `  ${m.padEnd(14)} ${String(r.calls).padStart(5)} ${String(r.rows).padStart(6)} ${String(round(r.ms)).padStart(11)}`,
+      );
+    }
+    console.log(
+      `  pipeline ${round(pipelineMs)} ms, model calls inside it ${round(inPipelineOrtMs)} ms, replay ${round(replayMs)} ms`,
+    );
+    console.log(`  overhead ratio ${round(overheadRatio, 2)}`);
+    if (sweep.length) {
+      console.log('');
+      console.log('sweep (in-process images/s):');
+      for (const s of sweep)
+        console.log(
+          `  batch ${String(s.batchSize).padStart(2)}  concurrency ${s.concurrency}  ${s.imagesPerSecond}`,
+        );
+    }
+    if (peerInfo) {
+      console.log('');
+      console.log(
+        `peer: @vladmandic/human on TF.js backend "${peerInfo.backend}" (tfjs-backend-wasm is not installed),`,
+      );
+      console.log(
+        `  ${peerPhotos.length} images incl. model loading: Human ${round(peerInfo.totalMs / 1000, 1)} s ` +
+          `(load ${round(peerInfo.loadMs / 1000, 1)} s, ${peerInfo.faces} faces), ours ${round(oursPeerMs / 1000, 1)} s; ratio ${round(peerRatio, 2)}`,
+      );
+    }
+    console.log(
+      JSON.stringify({
+        images: finished.done,
+        faces,
+        concurrency,
+        batchSize,
+        imagesPerSecond: round(imagesPerSecond, 3),
+        facesPerSecond: round(facesPerSecond, 3),
+        overheadRatio: round(overheadRatio, 3),
+        pipelineMs: round(pipelineMs),
+        replayOrtMs: round(replayMs),
+        inPipelineOrtMs: round(inPipelineOrtMs),
+        peerRatio: round(peerRatio, 3),
+        peerImages: peerPhotos.length,
+        peerBackend: peerInfo?.backend ?? null,
+        peerHumanMs: peerInfo ? round(peerInfo.totalMs) : null,
+        peerOursMs: round(oursPeerMs),
+        apiLatencyMsP50: round(apiLatencyMsP50),
+        apiLatencyMsP95: round(apiLatencyMsP95),
+        apiCalls: latencies.length,
+        peakRssMB: round(peakRssMB),
+        rssByProgressMB: rssByProgress,
+        rssGrowthMB: round(rssGrowthMB),
+        stagesMs,
+        stagesImages: stageImages,
+        sweep: sweep.length ? sweep : undefined,
+      }),
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

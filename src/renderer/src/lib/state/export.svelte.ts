@@ -1,0 +1,53 @@
+// The export dialog: starts one export job, follows its progress and reads its report when it ends.
+import type { ApiClient, ExportFormat, Job, JobReport } from '@shared/api';
+import type { Notices } from './notices.svelte';
+
+export interface ExportForm {
+  format: ExportFormat;
+  out: string;
+  reviewedOnly: boolean;
+  includePredictions: boolean;
+  overwrite: boolean;
+}
+
+export class ExportState {
+  job = $state.raw<Job | null>(null);
+  report = $state.raw<JobReport | null>(null);
+  #api: ApiClient;
+  #notices: Notices;
+
+  constructor(api: ApiClient, notices: Notices) {
+    this.#api = api;
+    this.#notices = notices;
+  }
+
+  async start(datasetId: number, form: ExportForm): Promise<void> {
+    this.report = null;
+    try {
+      this.job = await this.#api.call('exports.start', { datasetId, ...form, out: form.out.trim() });
+    } catch (err) {
+      this.#notices.report(err);
+    }
+  }
+
+  progressed(p: { jobId: number; state: Job['state']; done: number; total: number }): void {
+    const job = this.job;
+    if (!job || job.id !== p.jobId) return;
+    this.job = { ...job, state: p.state, done: p.done, total: p.total };
+    if (p.state !== 'queued' && p.state !== 'running') void this.#finish(job.id);
+  }
+
+  async #finish(id: number): Promise<void> {
+    try {
+      const [job, { report }] = await Promise.all([
+        this.#api.call('jobs.get', { id }),
+        this.#api.call('jobs.report', { id }),
+      ]);
+      if (this.job?.id !== id) return;
+      this.job = job;
+      this.report = report;
+    } catch (err) {
+      this.#notices.report(err);
+    }
+  }
+}
