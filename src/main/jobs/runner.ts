@@ -31,9 +31,9 @@ function report(hooks: RunnerHooks, job: JobRecord | undefined): void {
   hooks.onProgress({ jobId: id, kind, datasetId, state, done, total, failed });
 }
 
-function concurrencyOf(job: JobRecord): number {
+function concurrencyOf(job: JobRecord, fallback: number): number {
   const c = job.params.concurrency;
-  return typeof c === 'number' && Number.isInteger(c) && c >= 1 && c <= 16 ? c : DEFAULT_CONCURRENCY;
+  return typeof c === 'number' && Number.isInteger(c) && c >= 1 && c <= 16 ? c : fallback;
 }
 
 /**
@@ -63,7 +63,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     report(hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
     let failure: unknown = null;
-    const limit = concurrencyOf(job);
+    const limit = concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
 
     const finish = (item: ClaimedItem, outcome: ItemOutcome) => {
       store.write(() => {

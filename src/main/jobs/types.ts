@@ -27,6 +27,8 @@ export interface ItemOutcome {
 }
 
 export interface JobKindHandler {
+  /** Items in flight when the job's params do not say; 1 keeps commits (and so row ids) in plan order. */
+  concurrency?: number;
   plan(job: JobRecord, ctx: JobContext): Promise<Plan>;
   process(job: JobRecord, item: ClaimedItem, ctx: JobContext): Promise<ItemOutcome>;
 }

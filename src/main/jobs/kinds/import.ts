@@ -25,6 +25,9 @@ function reason(err: unknown): string {
 }
 
 export const importKind: JobKindHandler = {
+  // One file at a time: images get their ids in path order, which the gallery pages by. Hashing and
+  // thumbnails are fast next to analysis, so the overlap would buy little.
+  concurrency: 1,
   async plan(job, ctx) {
     const ds = datasetRoot(job, ctx);
     const walk = await walkFolder(ds.root, ctx.signal);
