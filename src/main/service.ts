@@ -151,7 +151,7 @@ export function createService(deps: ServiceDeps) {
       deps.wakeJobs();
       return toJob(getJob(id));
     },
-    'datasets.importAnnotations': ({ datasetId, format, annotations, maxErrors }) => {
+    'datasets.importAnnotations': ({ datasetId, format, annotations, maxErrors, map }) => {
       const ds = getDataset(datasetId);
       // UTKFace keeps its labels in the image names: the images folder is its annotation source.
       const source = annotations ?? (format === 'utkface' ? ds.root : undefined);
@@ -160,7 +160,12 @@ export function createService(deps: ServiceDeps) {
           where: { field: 'annotations' },
         });
       }
-      const params = { format, annotations: resolve(source), ...(maxErrors ? { maxErrors } : {}) };
+      const params = {
+        format,
+        annotations: resolve(source),
+        ...(maxErrors ? { maxErrors } : {}),
+        ...(map ? { map } : {}),
+      };
       const jobId = store.write(() => store.jobs.create('annotations', datasetId, params));
       deps.wakeJobs();
       return toJob(getJob(jobId));

@@ -19,7 +19,12 @@ export type { StoredLabel, LabelEvent } from './repositories/labels';
 export type { RuleRow, ViolationInput, ViolationRow, ViolationQuery } from './repositories/rules';
 export type { IndexedImage, ExportRow } from './repositories/annotations';
 export { IMPORT_MODEL_ID } from './repositories/annotations';
-export type { LearnedModelRow, LearningSettings, EmbeddingModel, FaceImageRow } from './repositories/learning';
+export type {
+  LearnedModelRow,
+  LearningSettings,
+  EmbeddingModel,
+  FaceImageRow,
+} from './repositories/learning';
 
 export interface Store {
   readonly file: string;
