@@ -181,7 +181,7 @@ export function createService(deps: ServiceDeps) {
       getJob(id);
       return { report: store.annotations.jobReport(id) as JobReport | null };
     },
-    'datasets.analyze': ({ datasetId, force, ep, concurrency }) => {
+    'datasets.analyze': ({ datasetId, force, ep, concurrency, batchSize }) => {
       getDataset(datasetId);
       const jobId = store.write(() => {
         const active = store.jobs
@@ -190,7 +190,12 @@ export function createService(deps: ServiceDeps) {
             (j) =>
               j.kind === 'analyze' && !j.params.imageIds && (j.state === 'queued' || j.state === 'running'),
           );
-        const params = { force: force ?? false, ep: ep ?? 'auto', ...(concurrency ? { concurrency } : {}) };
+        const params = {
+          force: force ?? false,
+          ep: ep ?? 'auto',
+          ...(concurrency ? { concurrency } : {}),
+          ...(batchSize ? { batchSize } : {}),
+        };
         return active?.id ?? store.jobs.create('analyze', datasetId, params);
       });
       deps.wakeJobs();

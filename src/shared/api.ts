@@ -438,7 +438,13 @@ export type Api = {
   'jobs.cancel': { req: { id: number }; res: Job };
   /** Queues analysis of a dataset's images not yet analysed with the current models (all with `force`). */
   'datasets.analyze': {
-    req: { datasetId: number; force?: boolean; ep?: ExecutionProviderRequest; concurrency?: number };
+    req: {
+      datasetId: number;
+      force?: boolean;
+      ep?: ExecutionProviderRequest;
+      concurrency?: number;
+      batchSize?: number;
+    };
     res: Job;
   };
   /** Re-runs analysis of one image now (the review screen's "re-run"); human labels and masks stay. */

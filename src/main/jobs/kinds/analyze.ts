@@ -17,6 +17,8 @@ import { guardPath } from '../../assets';
 import { ConstraintEngine } from '../../constraints/index';
 import { loadRegistry } from '../../models/registry';
 import { ModelRuntime } from '../../models/runtime';
+import { findParsingModel, parseRegion } from '../../models/parsing';
+import type { ModelEntry } from '../../models/registry';
 import { isExecutionProviderRequest, type ExecutionProviderRequest } from '../../models/ep';
 import { resourcesDir } from '../../paths';
 import type { Box, Store } from '../../store/index';
@@ -40,6 +42,8 @@ interface Pipeline {
   /** The analyzer for a batch size: one per size, all on the same sessions. */
   analyzer(batchSize: number): Analyzer;
   runtime: ModelRuntime;
+  /** A user's face-parsing model (BYO manifest): its maps replace the derived ones, marked `model`. */
+  parser: ModelEntry | undefined;
   /** sha256 of the pipeline version and every model id@version it runs. */
   key: string;
 }
@@ -73,7 +77,9 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
       });
       const runtime = new ModelRuntime({ registry, dataDir: ctx.paths.dataDir, provider: ep });
       const ar = analysisRuntime(runtime, registry);
+      const parser = findParsingModel(registry.list());
       const versions = PIPELINE_MODELS.map((m) => `${m}@${ar.modelVersion(m)}`);
+      if (parser) versions.push(`${parser.id}@${parser.manifest.version}`);
       const key = createHash('sha256')
         .update([PIPELINE_VERSION, ...versions].join('\n'))
         .digest('hex');
@@ -84,7 +90,7 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
         if (!a) analyzers.set(batchSize, (a = createAnalyzer(wrapped, { batchSize })));
         return a;
       };
-      return { analyzer, runtime, key };
+      return { analyzer, runtime, parser, key };
     })();
     p.catch(() => pipelines.delete(id));
     pipelines.set(id, p);
@@ -131,7 +137,7 @@ function paramsOf(raw: Record<string, unknown>): AnalyzeParams {
       : undefined,
     ep: isExecutionProviderRequest(ep) ? ep : 'auto',
     batchSize:
-      Number.isInteger(raw.batchSize) && (raw.batchSize as number) >= 1
+      Number.isInteger(raw.batchSize) && (raw.batchSize as number) >= 1 && (raw.batchSize as number) <= 64
         ? (raw.batchSize as number)
         : DEFAULT_BATCH_SIZE,
   };
@@ -185,10 +191,15 @@ export const analyzeKind: JobKindHandler = {
     }
     // An imported face stands for the detection that overlaps it.
     detected = detected.filter((d) => !imported.some((f) => iou(d.box, f) > 0.5));
-    const prep = async (face: FaceResult): Promise<Prepared> => ({
-      face,
-      areas: await maskAreas(face.mask.png, face.mask.classes),
-    });
+    const prep = async (face: FaceResult): Promise<Prepared> => {
+      if (pipeline.parser) {
+        // The user's parser reads the same region the derived map covers; its map wins (DESIGN.md §4).
+        const parsed = await parseRegion(pipeline.runtime, pipeline.parser, bytes, face.mask.box);
+        const mask = { png: parsed.png, box: parsed.box, source: 'model' as const, classes: parsed.classes };
+        return { face: { ...face, mask }, areas: await maskAreas(parsed.png, parsed.classes) };
+      }
+      return { face, areas: await maskAreas(face.mask.png, face.mask.classes) };
+    };
     const storeStart = performance.now();
     const newDetected = await Promise.all(detected.map(prep));
     const newImported = await Promise.all(fromImport.map(prep));

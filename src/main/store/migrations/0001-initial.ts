@@ -61,8 +61,8 @@ export function up(db: Database): void {
       source TEXT NOT NULL CHECK (source IN ('human', 'import')),
       value TEXT NOT NULL,
       updated_at INTEGER NOT NULL,
-      UNIQUE (face_id, key, source)
-    ) STRICT;
+      PRIMARY KEY (face_id, key, source)
+    ) STRICT, WITHOUT ROWID; -- clustered by face: a CelebA import writes 40 rows a face, reads go by face
 
     CREATE TABLE label_events (
       id INTEGER PRIMARY KEY,

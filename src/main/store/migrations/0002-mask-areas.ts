@@ -5,5 +5,4 @@ export function up(db: Database): void {
   // JSON {"classes": [...expressible classes], "fraction": {class: share of the face region}}.
   db.exec(`ALTER TABLE masks ADD COLUMN areas TEXT`);
   db.exec(`CREATE INDEX faces_image ON faces(image_id)`);
-  db.exec(`CREATE INDEX labels_key ON labels(key, value)`);
 }
