@@ -1,6 +1,10 @@
 // Derived parsing map: facemesh polygons plus the selfie person matte, rasterised in CelebAMask-HQ class ids.
 import sharp from 'sharp';
-import { CELEBAMASK_HQ_CLASSES, type ParsingClass } from '../models/manifest';
+import {
+  DERIVED_MASK_CLASSES,
+  PARSING_CLASSES as CELEBAMASK_HQ_CLASSES,
+  type ParsingClass,
+} from '../../shared/taxonomy';
 
 /**
  * MediaPipe FaceMesh index loops (as in MediaPipe's face_mesh_connections and Human's facemeshcoords.ts). MediaPipe's
@@ -27,21 +31,8 @@ export const MESH_REGIONS = {
   nose: [168, 122, 351, 196, 419, 4, 45, 220, 115, 48, 64, 98, 97, 2, 326, 327, 294, 278, 344, 440, 275],
 } as const;
 
-/** Classes the derived map can express. */
-export const DERIVED_CLASSES: readonly ParsingClass[] = [
-  'background',
-  'skin',
-  'nose',
-  'l_eye',
-  'r_eye',
-  'l_brow',
-  'r_brow',
-  'mouth',
-  'u_lip',
-  'l_lip',
-  'hair',
-  'neck',
-];
+/** Classes the derived map can express (the taxonomy's list, which the rules read too). */
+export const DERIVED_CLASSES: readonly ParsingClass[] = DERIVED_MASK_CLASSES;
 
 const id = (c: ParsingClass): number => CELEBAMASK_HQ_CLASSES.indexOf(c);
 

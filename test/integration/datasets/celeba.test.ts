@@ -1,26 +1,16 @@
 // CelebA import / export: round trip of all five lists, human edits in the export, line-numbered refusals.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CELEBA_ATTRIBUTES } from '../../../src/shared/taxonomy';
 import { AppError } from '../../../src/shared/errors';
-import { openStore, type Store } from '../../../src/main/store/index';
+import type { Store } from '../../../src/main/store/index';
 import { importAnnotations } from '../../../src/main/datasets/formats/import';
 import { exportDataset } from '../../../src/main/datasets/formats/export';
 import { celebaRow, celebaValues, makeCeleba, seedDataset } from '../../helpers/datasets/generate';
-import { tempDir } from '../../helpers/fs';
+import { tempStores } from '../../helpers/store';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-
-function setup(): { dir: string; store: Store } {
-  const t = tempDir('fi-celeba-');
-  const store = openStore(join(t.dir, 'db.sqlite'));
-  cleanups.push(t.cleanup, () => store.close());
-  return { dir: t.dir, store };
-}
+const setup = tempStores('fi-celeba-');
 
 const tokens = (file: string) =>
   readFileSync(file, 'utf8')

@@ -1,25 +1,15 @@
 // FairFace, UTKFace, RAF-DB and ExpW: round trips on generated layouts, edits in exports, refusals; JSON / COCO.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../../../src/shared/errors';
-import { openStore, type Store } from '../../../src/main/store/index';
+import type { Store } from '../../../src/main/store/index';
 import { importAnnotations } from '../../../src/main/datasets/formats/import';
 import { exportDataset } from '../../../src/main/datasets/formats/export';
 import { makeExpw, makeFairFace, makeRafdb, makeUtk, seedDataset } from '../../helpers/datasets/generate';
-import { tempDir } from '../../helpers/fs';
+import { tempStores } from '../../helpers/store';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-
-function setup(): { dir: string; store: Store } {
-  const t = tempDir('fi-formats-');
-  const store = openStore(join(t.dir, 'db.sqlite'));
-  cleanups.push(t.cleanup, () => store.close());
-  return { dir: t.dir, store };
-}
+const setup = tempStores('fi-formats-');
 
 function faceOf(store: Store, datasetId: number, relPath: string, idx = 0) {
   const img = store.images.page({ datasetId, limit: 1000 }).items.find((i) => i.relPath === relPath)!;
