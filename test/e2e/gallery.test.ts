@@ -80,6 +80,7 @@ describe('gallery (browser mode)', () => {
     await page.keyboard.press('?');
     await expect.poll(() => page.getByTestId('key-overlay').count()).toBe(1);
     expect(await page.getByTestId('key-overlay').innerText()).toContain('Open the larger preview');
+    expect(await page.getByTestId('key-overlay').innerText()).toContain('Review the focused face');
     await page.screenshot({ path: join(RESULTS, 'keys.png') });
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('key-overlay').count()).toBe(0);

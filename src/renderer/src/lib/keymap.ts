@@ -43,6 +43,20 @@ export const KEYMAP: readonly Binding[] = [
   { action: 'close', keys: ['Escape'], label: 'Close preview, overlay or message', group: 'General' },
 ];
 
+/** Keys of the face gallery: FacesScreen handles them ahead of the table above; the overlay lists them too. */
+export const FACES_KEYS: readonly { keys: string[]; label: string }[] = [
+  { keys: ['ArrowLeft', 'h'], label: 'Previous face' },
+  { keys: ['ArrowRight', 'l'], label: 'Next face' },
+  { keys: ['ArrowUp', 'k'], label: 'Face above' },
+  { keys: ['ArrowDown', 'j'], label: 'Face below' },
+  { keys: ['Home'], label: 'First face' },
+  { keys: ['End'], label: 'Last face' },
+  { keys: ['Enter'], label: 'Review the focused face' },
+  { keys: ['x'], label: 'Select or unselect the focused face' },
+  { keys: ['Escape'], label: 'Clear the selection' },
+  { keys: ['/'], label: 'Search file names' },
+];
+
 const byKey = new Map<string, Action>(KEYMAP.flatMap((b) => b.keys.map((k) => [k, b.action] as const)));
 
 /** True while the user types into a field: keys then belong to the field, except Escape. */
