@@ -17,6 +17,7 @@ import { affine, resizeBilinear } from './image-ops';
 import { DERIVED_CLASSES, derivedLabelMap, encodeLabelMap, maskRegion, type Matte } from './parsing';
 import { batchingRuntime } from './batcher';
 import type { AnalysisRuntime } from './runtime';
+import { labelMapAreas } from '../../shared/taxonomy';
 
 export type { AnalysisRuntime } from './runtime';
 export { analysisRuntime } from './runtime';
@@ -58,7 +59,14 @@ export interface FaceResult {
   /** The square crop every model read (Human's 1.4x enlarged detector box) and the rotation applied, in radians. */
   crop: FaceBox & { angle: number };
   predictions: FacePrediction[];
-  mask: { png: Buffer; box: FaceBox; source: 'derived' | 'model'; classes: string[] };
+  mask: {
+    png: Buffer;
+    box: FaceBox;
+    source: 'derived' | 'model';
+    classes: string[];
+    /** Share of the box per expressible class, from the map before encoding (what `area(...)` rules read). */
+    areas: { classes: string[]; fraction: Record<string, number> };
+  };
   embeddings: { modelId: string; vector: Float32Array }[];
 }
 
@@ -233,6 +241,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
           box: region,
           source: 'derived',
           classes: [...DERIVED_CLASSES],
+          areas: labelMapAreas(map.ids, DERIVED_CLASSES),
         },
         embeddings: [
           { modelId: 'faceres', vector: h.descriptor },

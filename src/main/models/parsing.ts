@@ -1,6 +1,7 @@
 // Runs a user's face-parsing model (BYO manifest) on a face region: a label map in canonical CelebAMask-HQ ids.
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors';
+import { labelMapAreas } from '../../shared/taxonomy';
 import type { ModelEntry } from './registry';
 import { toClassMap, type ModelRuntime } from './runtime';
 
@@ -17,6 +18,8 @@ export interface ParsedMask {
   box: Region;
   /** Canonical classes this model can output (its classMap's values). */
   classes: string[];
+  /** Share of the box per class, from the map before encoding. */
+  areas: { classes: string[]; fraction: Record<string, number> };
 }
 
 /** The first registered face-parsing model that is ready, if any. */
@@ -87,5 +90,5 @@ export async function parseRegion(
     .png({ compressionLevel: 9 })
     .toBuffer();
   const classes = [...new Set(Object.values(m.classMap ?? {}))];
-  return { png, box, classes };
+  return { png, box, classes, areas: labelMapAreas(map.ids, classes) };
 }

@@ -111,3 +111,18 @@ export function remapLabelMap(map: Uint8Array, lut: Uint8Array): Uint8Array {
   for (let i = 0; i < map.length; i++) out[i] = lut[map[i] ?? 0] ?? 0;
   return out;
 }
+
+/** A label map's areas as the rules read them: the classes its source can express and each one's share of the map. */
+export function labelMapAreas(
+  ids: Uint8Array,
+  classes: readonly string[],
+): { classes: string[]; fraction: Record<string, number> } {
+  const counts = new Float64Array(PARSING_CLASSES.length);
+  for (const v of ids) if (v < counts.length) counts[v]!++;
+  const fraction: Record<string, number> = {};
+  for (const cls of classes) {
+    const id = parsingClassId(cls);
+    if (id >= 0) fraction[cls] = Math.round((counts[id]! / Math.max(1, ids.length)) * 1e6) / 1e6;
+  }
+  return { classes: [...classes], fraction };
+}

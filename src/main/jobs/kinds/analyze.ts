@@ -2,9 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { AppError } from '../../../shared/errors';
-import { PARSING_CLASSES } from '../../../shared/taxonomy';
 import {
   analysisRuntime,
   createAnalyzer,
@@ -114,20 +112,6 @@ function iou(a: Box, b: Box): number {
   return union > 0 ? inter / union : 0;
 }
 
-/** Share of the mask's box per class the mask's source can express (what `area(class)` rules read). */
-export async function maskAreas(png: Buffer, classes: readonly string[]) {
-  const { data, info } = await sharp(png).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-  const counts = new Float64Array(PARSING_CLASSES.length);
-  for (const v of data) if (v < counts.length) counts[v]!++;
-  const total = info.width * info.height;
-  const fraction: Record<string, number> = {};
-  for (const cls of classes) {
-    const idx = (PARSING_CLASSES as readonly string[]).indexOf(cls);
-    if (idx >= 0) fraction[cls] = Math.round((counts[idx]! / total) * 1e6) / 1e6;
-  }
-  return { classes: [...classes], fraction };
-}
-
 function paramsOf(raw: Record<string, unknown>): AnalyzeParams {
   const ep = raw.ep;
   return {
@@ -145,7 +129,7 @@ function paramsOf(raw: Record<string, unknown>): AnalyzeParams {
 
 interface Prepared {
   face: FaceResult;
-  areas: Awaited<ReturnType<typeof maskAreas>>;
+  areas: FaceResult['mask']['areas'];
 }
 
 export const analyzeKind: JobKindHandler = {
@@ -195,10 +179,10 @@ export const analyzeKind: JobKindHandler = {
       if (pipeline.parser) {
         // The user's parser reads the same region the derived map covers; its map wins (DESIGN.md §4).
         const parsed = await parseRegion(pipeline.runtime, pipeline.parser, bytes, face.mask.box);
-        const mask = { png: parsed.png, box: parsed.box, source: 'model' as const, classes: parsed.classes };
-        return { face: { ...face, mask }, areas: await maskAreas(parsed.png, parsed.classes) };
+        const { png, box, classes, areas } = parsed;
+        return { face: { ...face, mask: { png, box, source: 'model', classes, areas } }, areas };
       }
-      return { face, areas: await maskAreas(face.mask.png, face.mask.classes) };
+      return { face, areas: face.mask.areas };
     };
     const storeStart = performance.now();
     const newDetected = await Promise.all(detected.map(prep));
