@@ -133,6 +133,8 @@ export async function prepareImport(store: Store, opts: ImportOptions): Promise<
   let masks = 0;
   const write = (at = Date.now()) => {
     const { imported: existing, nextIdx } = store.annotations.faceSlots(ds.id);
+    const labelWriter = store.annotations.importLabels(at);
+    const predictionWriter = store.annotations.importPredictions(opts.format, at);
     for (const { rec, img } of resolved) {
       let faces = existing.get(img.id);
       if (!faces) existing.set(img.id, (faces = []));
@@ -146,9 +148,8 @@ export async function prepareImport(store: Store, opts: ImportOptions): Promise<
         faces[rec.faceNo] = faceId;
         created++;
       } else if (rec.box) store.annotations.updateBox(faceId, rec.box);
-      // The import's main cost: ~8 million of these for CelebA, each a b-tree insert into labels and its two
-      // indexes; a single-row prepared upsert is the fastest way in from JS (see annotations.ts).
-      labels += store.annotations.setImportLabels(faceId, rec.labels, at);
+      // The import's main cost: ~8 million labels for CelebA, multi-row upserts of 50 faces (see annotations.ts).
+      labels += labelWriter.set(faceId, rec.labels);
       if (rec.split) store.annotations.setSplit(img.id, rec.split);
       if (rec.mask) {
         // CelebAMask-HQ maps cover the whole image (512 px maps for 1024 px images); the box says so.
@@ -171,9 +172,10 @@ export async function prepareImport(store: Store, opts: ImportOptions): Promise<
       if (rec.identity !== undefined) kept.identity = { id: rec.identity };
       if (rec.landmarks) kept.landmarks = rec.landmarks;
       // A new face has nothing to replace; an updated one drops what the previous import kept.
-      if (isNew || Object.keys(kept).length > 0)
-        store.annotations.replaceImportPredictions(faceId, kept, opts.format, at, isNew);
+      if (isNew || Object.keys(kept).length > 0) predictionWriter.replace(faceId, kept, isNew);
     }
+    labelWriter.flush();
+    predictionWriter.flush();
   };
   const report = (): ImportReport => ({
     format: opts.format,
