@@ -340,7 +340,7 @@ export interface FaceFilter {
   /** Row offset (random access for the virtualised grid); with it, `nextCursor` is the next offset. */
   offset?: number;
 }
-export const FACE_SORTS = ['id', 'file', 'violations', 'confidence', 'unusual'] as const;
+export const FACE_SORTS = ['id', 'file', 'violations', 'confidence', 'unusual', 'useful'] as const;
 export type FaceSort = (typeof FACE_SORTS)[number];
 /** The whole gallery query as data. */
 export type FaceQuery = Api['faces.list']['req'];
@@ -391,6 +391,15 @@ export interface ConfusionMatrix {
   classes: string[];
   /** Row-major: rows = label, columns = prediction. */
   counts: number[];
+}
+
+/** The provider decision of this machine (null before the first analysis) and, where a GPU is used, per model. */
+export interface EpStatus {
+  active: string | null;
+  reason: string | null;
+  at: number | null;
+  /** Per-model decisions of `auto` on a GPU (a model may stay on CPU); empty when every model runs on `active`. */
+  models: { id: string; provider: string; reason: string }[];
 }
 
 export interface AppSettings {
@@ -556,7 +565,7 @@ export type Api = {
   /** The app settings and the execution provider decision of this machine. */
   'settings.get': {
     req: Record<string, never>;
-    res: { settings: AppSettings; ep: { active: string | null; reason: string | null; at: number | null } };
+    res: { settings: AppSettings; ep: EpStatus };
   };
   /** Changes some settings (merged, validated, written atomically). */
   'settings.set': { req: Partial<AppSettings>; res: { settings: AppSettings } };

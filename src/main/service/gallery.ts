@@ -3,6 +3,7 @@ import type { FaceQuery } from '../../shared/api';
 import { cooccurrence, effectiveLabels, unusualScores, type LabelRow } from '../../shared/rules';
 import { CELEBA_ATTRIBUTES } from '../../shared/taxonomy';
 import { labelFromText } from '../constraints/index';
+import { rankFaces } from '../learning/ranking';
 import { setLabel } from '../constraints/faces';
 import type { GalleryQuery } from '../store/repositories/gallery';
 import type { Handlers, ServiceContext } from '../service';
@@ -47,15 +48,31 @@ function unusualCache(ctx: ServiceContext) {
   };
 }
 
+/** The learning module's review order (learning.ranking) of a dataset's faces, cached while its inputs hold. */
+function usefulCache(ctx: ServiceContext) {
+  const cache = new Map<number, { stamp: string; order: readonly number[] }>();
+  return (datasetId: number): readonly number[] => {
+    const stamp = ctx.store.gallery.rankingStamp(datasetId);
+    const hit = cache.get(datasetId);
+    if (hit?.stamp === stamp) return hit.order;
+    const order = rankFaces(ctx.store, datasetId).map((e) => e.faceId);
+    cache.set(datasetId, { stamp, order });
+    return order;
+  };
+}
+
 export function galleryHandlers(
   ctx: ServiceContext,
 ): Pick<Handlers, 'faces.list' | 'faces.facets' | 'labels.bulkSet' | 'datasets.stats'> {
   const { store } = ctx;
   const scores = unusualCache(ctx);
+  const useful = usefulCache(ctx);
   const withScores = (q: FaceQuery, always: boolean): GalleryQuery => {
     ctx.getDataset(q.datasetId);
     const needs = always || q.unusualBelow !== undefined || q.sort === 'unusual';
-    return needs ? { ...q, unusualScores: scores(q.datasetId) } : q;
+    const out: GalleryQuery = needs ? { ...q, unusualScores: scores(q.datasetId) } : { ...q };
+    if (q.sort === 'useful' && !always) out.usefulOrder = useful(q.datasetId);
+    return out;
   };
   return {
     'faces.list': (q) => store.gallery.page(withScores(q, false)),

@@ -128,4 +128,31 @@ describe('gallery query', () => {
       true,
     );
   });
+
+  it('answers pages past the middle (read backwards from the end) as a forward walk would', () => {
+    for (const q of [
+      { sort: 'file' as const, desc: true },
+      { sort: 'violations' as const },
+      { sort: 'confidence' as const, attr: { key: 'gender' } },
+      { review: 'reviewed' as const },
+    ]) {
+      const all = store.gallery.page({ datasetId, ...q, offset: 0, limit: FACES }).items.map((f) => f.id);
+      for (const offset of [Math.floor(all.length / 2) + 1, all.length - 150]) {
+        const page = store.gallery.page({ datasetId, ...q, offset, limit: 100 });
+        expect(page.items.map((f) => f.id)).toEqual(all.slice(offset, offset + 100));
+      }
+      const tail = store.gallery.page({ datasetId, ...q, offset: all.length - 30, limit: 100 });
+      expect(tail.items.map((f) => f.id)).toEqual(all.slice(-30));
+      expect(tail.nextCursor).toBeNull();
+    }
+  });
+
+  it('plans prediction filters on best_predictions, reading no prediction JSON', () => {
+    const plan = store.gallery.explain({
+      datasetId,
+      attr: { key: 'gender', source: 'prediction', value: 'Female', confMin: 0.7 },
+    });
+    expect(plan.some((d) => /SEARCH bp USING (COVERING )?(INDEX|PRIMARY KEY)/.test(d))).toBe(true);
+    expect(plan.join('\n')).not.toMatch(/predictions_face|SCAN predictions/);
+  });
 });

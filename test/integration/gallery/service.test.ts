@@ -10,6 +10,7 @@ import type {
   FaceSummary,
   Job,
   Page,
+  RankedFace,
 } from '../../../src/shared/api';
 import type { AppHost } from '../../../src/main/app';
 import { openStore } from '../../../src/main/store/index';
@@ -67,6 +68,26 @@ describe('gallery service', () => {
     expect(facets.total).toBe(N);
     expect(facets.withViolations).toBe((await list({ hasViolations: true, limit: 1 })).total);
     expect(facets.review.reviewed).toBe((await list({ review: 'reviewed', limit: 1 })).total);
+  });
+
+  it('sorts by the review order of learning.ranking and follows label edits', async () => {
+    const useful = async (desc = false) =>
+      (await list({ sort: 'useful', desc, limit: N })).items.map((f) => f.id);
+    const ranking = async () =>
+      (await call<Page<RankedFace>>(host, 'learning.ranking', { datasetId: dataset.id, limit: N })).items.map(
+        (r) => r.face.id,
+      );
+    const before = await ranking();
+    expect(await useful()).toEqual(before);
+    expect(await useful(true)).toEqual([...before].reverse());
+    const page = await list({ sort: 'useful', offset: 10, limit: 5 });
+    expect(page.items.map((f) => f.id)).toEqual(before.slice(10, 15));
+    // A human label makes the top face certain (uncertainty 0): it leaves the top, in both lists alike.
+    const top = before[0]!;
+    await call(host, 'labels.bulkSet', { faceIds: [top], key: 'Wearing_Hat', value: -1 });
+    const after = await ranking();
+    expect(after[0]).not.toBe(top);
+    expect(await useful()).toEqual(after);
   });
 
   it('refuses a malformed filter with the offending field', async () => {

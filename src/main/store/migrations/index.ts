@@ -5,6 +5,7 @@ import { up as maskAreas } from './0002-mask-areas';
 import { up as analysisState } from './0003-analysis-state';
 import { up as learning } from './0004-learning';
 import { up as labelHistory } from './0005-label-history';
+import { up as bestPredictions } from './0006-best-predictions';
 
 export interface Migration {
   version: number;
@@ -18,4 +19,5 @@ export const migrations: Migration[] = [
   { version: 3, name: '0003-analysis-state', up: analysisState },
   { version: 4, name: '0004-learning', up: learning },
   { version: 5, name: '0005-label-history', up: labelHistory },
+  { version: 6, name: '0006-best-predictions', up: bestPredictions },
 ];

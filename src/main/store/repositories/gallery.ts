@@ -6,27 +6,18 @@ import type { DatasetStats, FaceFacets, FaceQuery, FaceSummary } from '../../../
 export interface GalleryQuery extends FaceQuery {
   /** JSON object {faceId: score} of faces with an unusual-combination score. */
   unusualScores?: string;
+  /** Face ids in the learning module's review order (sort `useful`); the same array while it is current. */
+  usefulOrder?: readonly number[];
 }
 
 type Dim = 'review' | 'violations' | 'severity' | 'rule' | 'split' | 'attrValue' | 'disagree' | 'unusual';
 
-// Which prediction of a task the gallery reads: a learned head first, then the model, a derivation, an import.
-// One lookup per source in precedence order (no per-face sort): the first source that has one wins.
-const bestPrediction = `coalesce(${['learned', 'model', 'derived', 'import']
-  .map(
-    (src) =>
-      `(SELECT max(id) FROM predictions WHERE face_id = f.id AND task = @attrKey AND source = '${src}')`,
-  )
-  .join(', ')})`;
+// The effective label is human, else import: two primary-key reads of the clustered labels table.
 const labelValue = `coalesce(lh.value, li.value)`;
-// Predictions spell a class as {"label": …} (gender, race, expression) or {"value": ±1} (CelebA).
-const predValue = `CAST(coalesce(json_extract(pp.value, '$.label'), json_extract(pp.value, '$.value')) AS TEXT)`;
-// Confidence of the predicted value: max(p, 1 - p) for CelebA's P(+1), p or probs[label] for classes.
-const predConf = `CASE WHEN json_type(pp.value, '$.value') IS NOT NULL
-    THEN max(json_extract(pp.value, '$.p'), 1 - json_extract(pp.value, '$.p'))
-  WHEN json_type(pp.value, '$.probs') IS NOT NULL
-    THEN json_extract(pp.value, '$.probs."' || json_extract(pp.value, '$.label') || '"')
-  ELSE json_extract(pp.value, '$.p') END`;
+// The prediction the gallery reads (learned > model > derived > import) with its value and confidence as
+// columns, kept by triggers on predictions (migration 0006), so filters and sorts parse no JSON.
+const predValue = `bp.value`;
+const predConf = `bp.conf`;
 const labelIsOn = (k: string) => `coalesce(
   (SELECT value FROM labels WHERE face_id = f.id AND key = @${k} AND source = 'human'),
   (SELECT value FROM labels WHERE face_id = f.id AND key = @${k} AND source = 'import')) = '1'`;
@@ -46,33 +37,43 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+// In the violation lookups below CROSS JOIN keeps SQLite on the face's violations (violations_face): left to
+// itself it may start from the rule and walk every violation of it for each face.
+
 /**
  * FROM and WHERE of a query, leaving out one dimension (for that dimension's facet counts). `uses` is the rest
  * of the statement (columns, grouping, order): the label / prediction joins are added only when SQL reads them.
  */
-function clauses(q: GalleryQuery, skip?: Dim, uses = ''): { from: string; where: string } {
+function clauses(
+  q: GalleryQuery,
+  skip?: Dim | 'facets',
+  uses = '',
+  violated = false,
+): { from: string; where: string } {
+  // 'facets' leaves out every facet dimension: the facet query groups by them instead.
+  const on = (d: Dim) => skip !== d && skip !== 'facets';
   const w = ['i.dataset_id = @datasetId'];
   const attr = q.attr;
   if (q.imageId !== undefined) w.push('f.image_id = @imageId');
-  if (q.review !== undefined && skip !== 'review') w.push(`coalesce(r.status, 'unreviewed') = @review`);
-  if (q.hasViolations !== undefined && skip !== 'violations') {
+  if (q.review !== undefined && on('review')) w.push(`coalesce(r.status, 'unreviewed') = @review`);
+  if (q.hasViolations !== undefined && on('violations')) {
     w.push(`${q.hasViolations ? '' : 'NOT '}EXISTS (SELECT 1 FROM violations v WHERE v.face_id = f.id)`);
   }
-  if (q.ruleKey !== undefined && skip !== 'rule') {
-    w.push(`EXISTS (SELECT 1 FROM violations v JOIN rules ru ON ru.id = v.rule_id
+  if (q.ruleKey !== undefined && on('rule')) {
+    w.push(`EXISTS (SELECT 1 FROM violations v CROSS JOIN rules ru ON ru.id = v.rule_id
       WHERE v.face_id = f.id AND ru.key = @ruleKey)`);
   }
-  if (q.severity !== undefined && skip !== 'severity') {
-    w.push(`EXISTS (SELECT 1 FROM violations v JOIN rules ru ON ru.id = v.rule_id
+  if (q.severity !== undefined && on('severity')) {
+    w.push(`EXISTS (SELECT 1 FROM violations v CROSS JOIN rules ru ON ru.id = v.rule_id
       WHERE v.face_id = f.id AND ru.severity = @severity)`);
   }
-  if (q.split !== undefined && skip !== 'split') w.push(`coalesce(i.split, '') = @split`);
+  if (q.split !== undefined && on('split')) w.push(`coalesce(i.split, '') = @split`);
   if (q.search) w.push(`i.rel_path LIKE @search ESCAPE '\\'`);
-  if (attr?.value !== undefined && skip !== 'attrValue') {
+  if (attr?.value !== undefined && on('attrValue')) {
     const expr = attr.source === 'prediction' ? predValue : labelValue;
     w.push(attr.value === '?' ? `${expr} IS NULL` : `${expr} = @attrValue`);
   }
-  if (attr?.disagree && skip !== 'disagree') {
+  if (attr?.disagree && on('disagree')) {
     w.push(`${labelValue} IS NOT NULL AND ${predValue} IS NOT NULL AND ${labelValue} != ${predValue}`);
   }
   if (attr?.confMin !== undefined) w.push(`${predConf} >= @confMin`);
@@ -80,22 +81,30 @@ function clauses(q: GalleryQuery, skip?: Dim, uses = ''): { from: string; where:
   if (q.pair) {
     for (const k of ['pairA', 'pairB']) w.push(q.pair.source === 'labels' ? labelIsOn(k) : predictionIsOn(k));
   }
-  if (q.unusualBelow !== undefined && q.unusualScores !== undefined && skip !== 'unusual') {
+  if (q.unusualBelow !== undefined && q.unusualScores !== undefined && on('unusual')) {
     w.push('u.score < @unusualBelow');
   }
+  if (/\bur\./.test(uses)) w.push('ur.dataset_id = @datasetId');
   const where = w.join(' AND ');
-  const all = where + uses;
+  const all = `${where} ${uses}`;
   // In id order, walking faces by primary key and stopping at LIMIT beats joining from the dataset's images
-  // and sorting every face of it (SQLite's own choice): CROSS JOIN pins faces as the outer loop.
+  // and sorting every face of it (SQLite's own choice): CROSS JOIN pins faces as the outer loop. In `useful`
+  // order every face of the dataset has a rank, so walking the ranks (inner join) needs no sort either.
   const join = (q.sort ?? 'id') === 'id' ? 'CROSS JOIN' : 'JOIN';
-  let from = `FROM faces f ${join} images i ON i.id = f.image_id LEFT JOIN reviews r ON r.face_id = f.id`;
+  // `violated`: only faces with a violation, walked from the violations (a small share of the faces).
+  let from = /\bur\./.test(uses)
+    ? `FROM gallery_ranks ur CROSS JOIN faces f ON f.id = ur.face_id CROSS JOIN images i ON i.id = f.image_id`
+    : violated
+      ? `FROM (SELECT DISTINCT face_id FROM violations) vf CROSS JOIN faces f ON f.id = vf.face_id
+        CROSS JOIN images i ON i.id = f.image_id`
+      : `FROM faces f ${join} images i ON i.id = f.image_id`;
+  from += ' LEFT JOIN reviews r ON r.face_id = f.id';
   if (/\bl[hi]\./.test(all)) {
     from += ` LEFT JOIN labels lh ON lh.face_id = f.id AND lh.key = @attrKey AND lh.source = 'human'
       LEFT JOIN labels li ON li.face_id = f.id AND li.key = @attrKey AND li.source = 'import'`;
   }
-  // face_id and task first, so SQLite walks the (face_id, task) index and checks the chosen id on 1–2 rows.
-  if (/\bpp\./.test(all)) {
-    from += ` LEFT JOIN predictions pp ON pp.face_id = f.id AND pp.task = @attrKey AND pp.id = ${bestPrediction}`;
+  if (/\bbp\./.test(all)) {
+    from += ` LEFT JOIN best_predictions bp ON bp.face_id = f.id AND bp.task = @attrKey`;
   }
   if (/\bu\./.test(all)) {
     from += ` LEFT JOIN (SELECT CAST(key AS INTEGER) AS faceId, value AS score FROM json_each(@unusualScores))
@@ -104,21 +113,54 @@ function clauses(q: GalleryQuery, skip?: Dim, uses = ''): { from: string; where:
   return { from, where };
 }
 
-function orderBy(q: GalleryQuery): string {
+/** ORDER BY terms: expression, direction, and NULLS LAST where the expression may be NULL. */
+type Term = [expr: string, dir: 'ASC' | 'DESC', nullsLast?: boolean];
+
+function orderTerms(q: GalleryQuery): Term[] {
   const dir = q.desc ? 'DESC' : 'ASC';
   switch (q.sort ?? 'id') {
     case 'file':
-      return `i.rel_path ${dir}, f.idx ${dir}, f.id`;
+      return [
+        ['i.rel_path', dir],
+        ['f.idx', dir],
+        ['f.id', 'ASC'],
+      ];
     case 'violations':
       // Most violations first unless asked otherwise: that is what a reviewer sorts by.
-      return `${violationCount} ${q.desc === false ? 'ASC' : 'DESC'}, f.id`;
+      return [
+        [violationCount, q.desc === false ? 'ASC' : 'DESC'],
+        ['f.id', 'ASC'],
+      ];
     case 'confidence':
-      return q.attr ? `${predConf} ${dir} NULLS LAST, f.id` : 'f.id';
+      return q.attr
+        ? [
+            [predConf, dir, true],
+            ['f.id', 'ASC'],
+          ]
+        : [['f.id', 'ASC']];
     case 'unusual':
-      return q.unusualScores !== undefined ? `u.score ${dir} NULLS LAST, f.id` : 'f.id';
+      return q.unusualScores !== undefined
+        ? [
+            ['u.score', dir, true],
+            ['f.id', 'ASC'],
+          ]
+        : [['f.id', 'ASC']];
+    case 'useful':
+      return q.usefulOrder !== undefined ? [['ur.rank', dir]] : [['f.id', 'ASC']];
     default:
-      return `f.id ${dir}`;
+      return [['f.id', dir]];
   }
+}
+
+/** The ORDER BY clause; `reverse` flips every term (pages near the end are read backwards from the end). */
+function orderBy(q: GalleryQuery, reverse = false): string {
+  return orderTerms(q)
+    .map(([expr, dir, nullsLast]) => {
+      const d = reverse ? (dir === 'ASC' ? 'DESC' : 'ASC') : dir;
+      const nulls = nullsLast === undefined ? '' : nullsLast !== reverse ? ' NULLS LAST' : ' NULLS FIRST';
+      return `${expr} ${d}${nulls}`;
+    })
+    .join(', ');
 }
 
 function params(q: GalleryQuery): Record<string, unknown> {
@@ -148,6 +190,109 @@ function bind(sql: string, all: Record<string, unknown>): Record<string, unknown
   return out;
 }
 
+/** The unusual facet's threshold when the query sets none (p of the rarest label pair). */
+const UNUSUAL_DEFAULT = 0.05;
+
+/** One group of the facet pass: a combination of facet values and its number of faces. */
+interface FacetGroup {
+  rv: string;
+  sp: string;
+  hv: number;
+  se: number;
+  sw: number;
+  rk: number;
+  lv: string | null;
+  pv: string | null;
+  un: number | null;
+  n: number;
+}
+
+/**
+ * The facet pass's columns: each facet dimension's value (or flag) per face. The violation flags are looked up
+ * only in the pass over violated faces (`violated`); the other pass sets them to 0.
+ */
+function facetCols(q: GalleryQuery, violated: boolean): string {
+  const severity = (s: string) => `EXISTS (SELECT 1 FROM violations v CROSS JOIN rules ru ON ru.id = v.rule_id
+    WHERE v.face_id = f.id AND ru.severity = '${s}')`;
+  const rule = `EXISTS (SELECT 1 FROM violations v CROSS JOIN rules ru ON ru.id = v.rule_id
+    WHERE v.face_id = f.id AND ru.key = @ruleKey)`;
+  const flags = violated
+    ? `1 AS hv, ${severity('error')} AS se, ${severity('warning')} AS sw,
+      ${q.ruleKey !== undefined ? rule : '0'} AS rk`
+    : '0 AS hv, 0 AS se, 0 AS sw, 0 AS rk';
+  return `coalesce(r.status, 'unreviewed') AS rv, coalesce(i.split, '') AS sp, ${flags},
+    ${q.attr ? `${labelValue} AS lv, ${predValue} AS pv` : 'NULL AS lv, NULL AS pv'},
+    ${q.unusualScores !== undefined ? 'u.score < @unusualAt' : 'NULL'} AS un`;
+}
+
+/** All faces' groups (violation flags 0) minus the violated faces' groups, plus the latter: every face once. */
+function mergeGroups(all: FacetGroup[], violated: FacetGroup[]): FacetGroup[] {
+  const key = (g: FacetGroup) => JSON.stringify([g.rv, g.sp, g.lv, g.pv, g.un]);
+  const taken = new Map<string, number>();
+  for (const g of violated) taken.set(key(g), (taken.get(key(g)) ?? 0) + g.n);
+  const clean = all.map((g) => ({ ...g, n: g.n - (taken.get(key(g)) ?? 0) })).filter((g) => g.n > 0);
+  return [...clean, ...violated];
+}
+
+/** Whether a facet group passes each dimension's active filter (an inactive one passes everything). */
+function passes(q: GalleryQuery, g: FacetGroup): Record<Dim, boolean> {
+  const attr = q.attr;
+  const value = attr?.source === 'prediction' ? g.pv : g.lv;
+  const disagree = g.lv !== null && g.pv !== null && g.lv !== g.pv;
+  return {
+    review: q.review === undefined || g.rv === q.review,
+    violations: q.hasViolations === undefined || Boolean(g.hv) === q.hasViolations,
+    rule: q.ruleKey === undefined || g.rk === 1,
+    severity: q.severity === undefined || (q.severity === 'error' ? g.se : g.sw) === 1,
+    split: q.split === undefined || g.sp === q.split,
+    attrValue: attr?.value === undefined || (attr.value === '?' ? value === null : value === attr.value),
+    disagree: !attr?.disagree || disagree,
+    unusual: q.unusualBelow === undefined || q.unusualScores === undefined || g.un === 1,
+  };
+}
+
+/** Sums the facet groups into the facets (each under every active filter but its own); keys sorted. */
+function tally(q: GalleryQuery, groups: FacetGroup[]): Omit<FaceFacets, 'rules'> {
+  const out = {
+    total: 0,
+    review: {} as Record<string, number>,
+    severity: {} as Record<string, number>,
+    splits: {} as Record<string, number>,
+    withViolations: 0,
+    labelValues: {} as Record<string, number>,
+    predictionValues: {} as Record<string, number>,
+    disagree: 0,
+    unusual: 0,
+  };
+  const add = (m: Record<string, number>, k: string, n: number) => (m[k] = (m[k] ?? 0) + n);
+  for (const g of groups) {
+    const ok = passes(q, g);
+    const but = (d: Dim) => (Object.keys(ok) as Dim[]).every((k) => k === d || ok[k]);
+    if (but('review')) add(out.review, g.rv, g.n);
+    if (but('severity') && g.se) add(out.severity, 'error', g.n);
+    if (but('severity') && g.sw) add(out.severity, 'warning', g.n);
+    if (but('split')) add(out.splits, g.sp, g.n);
+    if (but('violations') && g.hv) out.withViolations += g.n;
+    if (q.attr && but('attrValue')) {
+      add(out.labelValues, g.lv ?? '?', g.n);
+      add(out.predictionValues, g.pv ?? '?', g.n);
+      if (g.lv !== null && g.pv !== null && g.lv !== g.pv) out.disagree += g.n;
+    }
+    if (q.unusualScores !== undefined && but('unusual') && g.un === 1) out.unusual += g.n;
+    if (Object.values(ok).every(Boolean)) out.total += g.n;
+  }
+  const sorted = (m: Record<string, number>) =>
+    Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return {
+    ...out,
+    review: sorted(out.review),
+    severity: sorted(out.severity),
+    splits: sorted(out.splits),
+    labelValues: sorted(out.labelValues),
+    predictionValues: sorted(out.predictionValues),
+  };
+}
+
 type Row = Omit<FaceSummary, 'box'> & { x: number; y: number; w: number; h: number };
 
 export function createGalleryRepository(db: Database) {
@@ -163,13 +308,14 @@ export function createGalleryRepository(db: Database) {
     return st;
   };
   const run = (sql: string, q: GalleryQuery) => ({ st: prepare(sql), args: bind(sql, params(q)) });
-  const count = (q: GalleryQuery, skip?: Dim, extra = ''): number => {
-    const { from, where } = clauses(q, skip);
-    const { st, args } = run(`SELECT count(*) ${from} WHERE ${where}${extra}`, q);
+  const count = (q: GalleryQuery): number => {
+    const { from, where } = clauses(q);
+    const { st, args } = run(`SELECT count(*) ${from} WHERE ${where}`, q);
     return st.pluck().get(args) as number;
   };
   const grouped = (q: GalleryQuery, skip: Dim, key: string, join = ''): Record<string, number> => {
-    const { from, where } = clauses(q, skip, key);
+    // A join with the violations counts violated faces only: walk those instead of every face.
+    const { from, where } = clauses(q, skip, key, join !== '');
     // Only the violation join repeats a face; DISTINCT costs a temp b-tree, so it is used only there.
     const n = join ? 'count(DISTINCT f.id)' : 'count(*)';
     const sql = `SELECT ${key} AS k, ${n} AS n ${from} ${join} WHERE ${where} GROUP BY k`;
@@ -179,6 +325,23 @@ export function createGalleryRepository(db: Database) {
     return out;
   };
   const ruleJoin = `JOIN violations v ON v.face_id = f.id JOIN rules ru ON ru.id = v.rule_id`;
+
+  // The `useful` order of each dataset, as last loaded into this connection's temp table (temp writes take no
+  // lock on the database file, so the UI's reads never wait on the job runner for them).
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS gallery_ranks (dataset_id INTEGER NOT NULL, rank INTEGER NOT NULL,
+    face_id INTEGER NOT NULL, PRIMARY KEY (dataset_id, rank)) WITHOUT ROWID`);
+  const loaded = new Map<number, readonly number[]>();
+  const clearRanks = db.prepare(`DELETE FROM temp.gallery_ranks WHERE dataset_id = ?`);
+  const addRank = db.prepare(`INSERT INTO temp.gallery_ranks (dataset_id, rank, face_id) VALUES (?, ?, ?)`);
+  const loadRanks = db.transaction((datasetId: number, order: readonly number[]) => {
+    clearRanks.run(datasetId);
+    order.forEach((faceId, rank) => addRank.run(datasetId, rank, faceId));
+  });
+  const useRanks = (q: GalleryQuery) => {
+    if (!q.usefulOrder || loaded.get(q.datasetId) === q.usefulOrder) return;
+    loadRanks(q.datasetId, q.usefulOrder);
+    loaded.set(q.datasetId, q.usefulOrder);
+  };
 
   const stats = db.prepare(`SELECT d.id AS datasetId,
       (SELECT count(*) FROM images i WHERE i.dataset_id = d.id) AS images,
@@ -192,6 +355,11 @@ export function createGalleryRepository(db: Database) {
       (SELECT count(DISTINCT v.face_id) FROM violations v JOIN faces f ON f.id = v.face_id
         JOIN images i ON i.id = f.image_id WHERE i.dataset_id = d.id) AS facesWithViolations
     FROM datasets d WHERE @id IS NULL OR d.id = @id ORDER BY d.id`);
+  const rankingStamp = db.prepare(`SELECT coalesce((SELECT max(id) FROM predictions), 0) || ':' ||
+    (SELECT count(*) FROM predictions WHERE source = 'learned') || ':' ||
+    coalesce((SELECT max(rowid) FROM violations), 0) || ':' || (SELECT count(*) FROM violations) || ':' ||
+    (SELECT count(*) FROM faces) || ':' ||
+    coalesce((SELECT max(id) FROM learned_models WHERE dataset_id = ? AND active = 1), 0)`);
   const labelsStamp = db.prepare(`SELECT count(*) || ':' || coalesce(max(l.updated_at), 0) FROM labels l
     JOIN faces f ON f.id = l.face_id JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ?`);
 
@@ -203,66 +371,62 @@ export function createGalleryRepository(db: Database) {
       nextCursor: number | null;
     } {
       const limit = q.limit ?? 200;
+      useRanks(q);
       const { from, where } = clauses(q, undefined, orderBy(q));
       const byOffset = q.offset !== undefined || (q.sort !== undefined && q.sort !== 'id') || q.desc === true;
       const offset = q.offset ?? (byOffset ? (q.cursor ?? 0) : 0);
-      const sql = byOffset
-        ? `SELECT ${summaryCols} ${from} WHERE ${where} ORDER BY ${orderBy(q)} LIMIT @limit OFFSET @offset`
-        : `SELECT ${summaryCols} ${from} WHERE ${where} AND f.id > @cursor ORDER BY f.id LIMIT @limit`;
+      const total = count(q);
+      // OFFSET walks the rows it skips: a page past the middle is read in reverse order from the end instead,
+      // so the last page costs what the first does.
+      const backwards = byOffset && offset > total / 2 && offset < total;
+      const sql = !byOffset
+        ? `SELECT ${summaryCols} ${from} WHERE ${where} AND f.id > @cursor ORDER BY f.id LIMIT @limit`
+        : `SELECT ${summaryCols} ${from} WHERE ${where} ORDER BY ${orderBy(q, backwards)}
+          LIMIT @limit OFFSET @offset`;
       const { st, args } = run(sql, q);
+      const window = backwards
+        ? { limit: Math.min(limit, total - offset), offset: Math.max(0, total - offset - limit) }
+        : { limit, offset };
       const rows = st.all({
         ...args,
-        limit,
-        ...(byOffset ? { offset } : { cursor: q.cursor ?? 0 }),
+        ...(byOffset ? window : { limit, cursor: q.cursor ?? 0 }),
       }) as (Row & {
         imageWidth: number | null;
         imageHeight: number | null;
       })[];
+      if (backwards) rows.reverse();
       const items = rows.map(({ x, y, w, h, ...rest }) => ({ ...rest, box: { x, y, w, h } }));
       const last = items.at(-1);
       const full = items.length === limit;
       return {
         items,
-        total: count(q),
+        total,
         nextCursor: !full || !last ? null : byOffset ? offset + limit : last.id,
       };
     },
     /** The SQL text and bound values of a page query, for EXPLAIN QUERY PLAN tests. */
     explain(q: GalleryQuery): string[] {
+      useRanks(q);
       const { from, where } = clauses(q, undefined, orderBy(q));
       const sql = `SELECT ${summaryCols} ${from} WHERE ${where} ORDER BY ${orderBy(q)} LIMIT 200 OFFSET 0`;
       const args = bind(sql, params(q));
       return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(args) as { detail: string }[]).map((r) => r.detail);
     },
+    /**
+     * Live counts: one grouped pass over the faces under the filters that are no facet, by every facet
+     * dimension at once, then each facet summed in JS under all active filters but its own; rule keys (several
+     * per face) are one more grouped query.
+     */
     facets(q: GalleryQuery): FaceFacets {
-      const attr = q.attr;
-      const withAttr = (source: 'label' | 'prediction') =>
-        attr
-          ? grouped(
-              { ...q, attr: { ...attr, source } },
-              'attrValue',
-              source === 'label' ? labelValue : predValue,
-            )
-          : {};
-      return {
-        total: count(q),
-        review: grouped(q, 'review', `coalesce(r.status, 'unreviewed')`),
-        severity: grouped(q, 'severity', 'ru.severity', ruleJoin),
-        rules: grouped(q, 'rule', 'ru.key', ruleJoin),
-        splits: grouped(q, 'split', `coalesce(i.split, '')`),
-        withViolations: count(
-          q,
-          'violations',
-          ' AND EXISTS (SELECT 1 FROM violations v WHERE v.face_id = f.id)',
-        ),
-        labelValues: withAttr('label'),
-        predictionValues: withAttr('prediction'),
-        disagree: attr ? count({ ...q, attr: { ...attr, disagree: true } }, 'attrValue') : 0,
-        unusual:
-          q.unusualScores !== undefined
-            ? count({ ...q, unusualBelow: q.unusualBelow ?? 0.05 }, undefined)
-            : 0,
+      const pass = (violated: boolean) => {
+        const cols = facetCols(q, violated);
+        const { from, where } = clauses(q, 'facets', cols, violated);
+        const sql = `SELECT ${cols}, count(*) AS n ${from} WHERE ${where} GROUP BY rv, sp, se, sw, rk, lv, pv, un`;
+        const { st, args } = run(sql, q);
+        return st.all({ ...args, unusualAt: q.unusualBelow ?? UNUSUAL_DEFAULT }) as FacetGroup[];
       };
+      const groups = mergeGroups(pass(false), pass(true));
+      return { ...tally(q, groups), rules: grouped(q, 'rule', 'ru.key', ruleJoin) };
     },
     datasetStats(datasetId?: number): DatasetStats[] {
       return stats.all({ id: datasetId ?? null }) as DatasetStats[];
@@ -270,6 +434,13 @@ export function createGalleryRepository(db: Database) {
     /** Changes whenever a label of the dataset is written (count and latest write time). */
     labelsStamp(datasetId: number): string {
       return labelsStamp.pluck().get(datasetId) as string;
+    },
+    /**
+     * Changes whenever the review order's inputs may have: the dataset's labels, any prediction written (new
+     * ids), violations, faces, or the active learned model.
+     */
+    rankingStamp(datasetId: number): string {
+      return `${labelsStamp.pluck().get(datasetId) as string}:${rankingStamp.pluck().get(datasetId) as string}`;
     },
   };
 }

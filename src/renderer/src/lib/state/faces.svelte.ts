@@ -42,6 +42,9 @@ export class FaceGalleryState {
       this.selected = NO_FACES;
       this.focused = 0;
     }
+    // The route answers one filter change twice (the edit, then the hash): the load in flight already serves
+    // the same query, and a second one would queue behind it in main (at 100k faces, list + counts again).
+    if (!changed && this.loading) return;
     await this.refresh(changed);
   }
 
