@@ -1,19 +1,28 @@
 // `faceinsight doctor`: what this machine offers (providers, the chosen one and why), model files, database.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
 import { EXECUTION_PROVIDERS, type ExecutionProviderRequest } from '../../shared/api';
-import { chooseExecutionProvider, supportedBackends } from '../models/ep';
-import { loadRegistry } from '../models/registry';
+import {
+  checkGpuAdapter,
+  chooseExecutionProvider,
+  chooseModelProvider,
+  supportedBackends,
+  type EpDecision,
+  type ExecutionProvider,
+} from '../models/ep';
+import { loadRegistry, type ModelEntry } from '../models/registry';
 import { appVersion } from '../app';
 import { dataPaths, resolveDataDir, resourcesDir } from '../paths';
 import { openStore } from '../store/index';
 
 export const DOCTOR_HELP = `  faceinsight doctor [--ep auto|cpu|webgpu|cuda|dml|coreml] [--recheck] [--db FILE] [--json]
-      Execution providers available and the one chosen (with the reason), model files with status and sha256,
-      manifest problems, the database's schema version. --recheck probes the GPU again instead of the cache.`;
+      Execution providers available, GPU adapters found, the provider chosen for the machine and for each model
+      (with the reasons), model files with status and sha256, manifest problems, the database's schema version.
+      --recheck probes the GPU (and each model's warm-up) again instead of reading the cache.`;
 
 function sha256(file: string): Promise<string> {
   return new Promise((ok, fail) => {
@@ -23,6 +32,34 @@ function sha256(file: string): Promise<string> {
       .on('end', () => ok(h.digest('hex')))
       .on('error', fail);
   });
+}
+
+/** GPU providers with an adapter to look at (CUDA has no software adapter; its library is what can be missing). */
+const ADAPTER_PROVIDERS: readonly string[] = ['webgpu', 'dml', 'coreml'];
+
+/** Per GPU provider this build offers: whether it would run on a hardware adapter, and the adapter's name. */
+function adapters(available: readonly string[]) {
+  return available
+    .filter((p): p is ExecutionProvider => ADAPTER_PROVIDERS.includes(p))
+    .map((provider) => ({ provider, ...checkGpuAdapter(provider) }));
+}
+
+/** Where one model runs and why: the machine decision, refined per model for `auto` on a GPU (cached warm-up). */
+async function modelProvider(
+  machine: EpDecision,
+  entry: ModelEntry,
+  hash: string | null,
+  opts: { dataDir: string; recheck: boolean },
+) {
+  if (hash === null) return { provider: null, reason: 'model file missing' };
+  const inputs = entry.manifest.inputs.map((i) => ({
+    name: i.name,
+    shape: i.layout === 'NHWC' ? [...i.size, i.channels] : [i.channels, ...i.size],
+    dtype: i.dtype,
+  }));
+  const read = () => readFile(entry.modelPath);
+  const d = await chooseModelProvider(machine, { id: entry.id, hash, inputs, read }, opts);
+  return { provider: d.provider, reason: d.reason };
 }
 
 export async function doctorCmd(args: string[]): Promise<number> {
@@ -52,8 +89,24 @@ export async function doctorCmd(args: string[]): Promise<number> {
     dataDir: paths.dataDir,
     recheck: values.recheck ?? false,
   });
-  const models = await Promise.all(
-    registry.list().map(async (m) => ({
+  const available = supportedBackends().map((b) => b.name);
+  const recheck = values.recheck ?? false;
+  const models: {
+    id: string;
+    version: string;
+    task: string;
+    origin: string;
+    status: string;
+    file: string;
+    bytes: number | null;
+    sha256: string | null;
+    provider: string | null;
+    reason: string;
+  }[] = [];
+  // One model at a time: a GPU warm-up of each competes for the same device.
+  for (const m of registry.list()) {
+    const hash = m.status === 'ready' ? await sha256(m.modelPath) : null;
+    models.push({
       id: m.id,
       version: m.manifest.version,
       task: m.manifest.task,
@@ -61,9 +114,10 @@ export async function doctorCmd(args: string[]): Promise<number> {
       status: m.status,
       file: m.modelPath,
       bytes: m.status === 'ready' ? statSync(m.modelPath).size : null,
-      sha256: m.status === 'ready' ? await sha256(m.modelPath) : null,
-    })),
-  );
+      sha256: hash,
+      ...(await modelProvider(decision, m, hash, { dataDir: paths.dataDir, recheck })),
+    });
+  }
   let database: { path: string; exists: boolean; schemaVersion: number | null } = {
     path: resolve(paths.dbPath),
     exists: existsSync(paths.dbPath),
@@ -80,7 +134,8 @@ export async function doctorCmd(args: string[]): Promise<number> {
     platform: `${process.platform}-${process.arch}`,
     dataDir: paths.dataDir,
     providers: {
-      available: supportedBackends().map((b) => b.name),
+      available,
+      adapters: adapters(available),
       requested: values.ep,
       chosen: decision.provider,
       reason: decision.reason,
@@ -95,6 +150,11 @@ export async function doctorCmd(args: string[]): Promise<number> {
     console.log(`FaceInsight Studio ${report.version} on Node ${report.node} (${report.platform})`);
     console.log(`data dir: ${report.dataDir}`);
     console.log(`execution providers available: ${report.providers.available.join(', ')}`);
+    for (const a of report.providers.adapters) {
+      console.log(
+        `  ${a.provider}: ${a.hardware ? 'hardware adapter' : 'no hardware adapter'} (${a.detail})`,
+      );
+    }
     console.log(
       `requested ${report.providers.requested} -> using ${report.providers.chosen}: ${report.providers.reason}`,
     );
@@ -103,6 +163,9 @@ export async function doctorCmd(args: string[]): Promise<number> {
       const size =
         m.bytes === null ? '' : ` ${(m.bytes / 1e6).toFixed(1)} MB sha256 ${m.sha256?.slice(0, 16)}…`;
       console.log(`  ${m.id.padEnd(14)} ${m.version.padEnd(22)} ${m.origin.padEnd(8)} ${m.status}${size}`);
+      console.log(
+        `  ${''.padEnd(14)} runs on ${m.provider ?? '-'}: ${m.reason === decision.reason ? 'as above' : m.reason}`,
+      );
     }
     for (const p of report.problems) console.log(`problem: ${p}`);
     for (const n of report.notes) console.log(`note: ${n}`);

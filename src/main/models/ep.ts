@@ -1,4 +1,5 @@
-// Execution-provider choice: probe GPU providers, reject software adapters, check against CPU, cache per machine.
+// Execution-provider choice: probe GPU providers, reject software adapters, check against CPU, then per model (warm-up
+// matches CPU and is faster); decisions cached per machine and model file.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -439,12 +440,231 @@ export async function chooseExecutionProvider(
       : `this onnxruntime-node build offers no GPU provider (${backends.join(', ')})`;
     chosen = decide('cpu', `no usable GPU provider: ${tried}`);
   }
-  cache.machines[key] = chosen;
+  const decided = chosen;
   try {
-    await writeCache(cachePath, opts.dataDir, cache);
+    await updateCache(opts.dataDir, (c) => {
+      c.machines[key] = decided;
+    });
   } catch (err) {
     // A read-only data dir costs a probe per start, not the app.
     chosen.reason += `; not cached (${(err as Error).message})`;
   }
   return chosen;
+}
+
+// --- per-model decisions: the machine's GPU provider is used for a model only where it helps that model ---
+
+/** A GPU output may differ from CPU by this share of the output's scale (its largest CPU magnitude, at least 1). */
+export const MODEL_TOLERANCE = 1e-3;
+/** Warm-up batch: the pipeline's default batch size (src/main/analysis/batcher.ts), unless the graph fixes one. */
+export const WARMUP_BATCH = 8;
+/** Timed runs after the first (the first compiles GPU shaders and is not timed). */
+const WARMUP_RUNS = 3;
+
+/** Which provider runs one model file on this machine, and why; `hash` is the .onnx's sha256. */
+export interface ModelDecision {
+  modelId: string;
+  hash: string;
+  provider: ExecutionProvider;
+  reason: string;
+  checkedAt: number;
+  /** Median ms per warm-up batch on each provider, where both ran. */
+  ms?: { gpu: number; cpu: number; batch: number };
+}
+
+/** One model input as its manifest states it: shape without the batch axis. */
+export interface WarmupInput {
+  name: string;
+  shape: readonly number[];
+  dtype: 'float32' | 'uint8' | 'int32';
+}
+
+/** A model to decide for; `read` is called only when a warm-up is needed. */
+export interface ModelTarget {
+  id: string;
+  hash: string;
+  inputs: readonly WarmupInput[];
+  read: () => Promise<Uint8Array>;
+}
+
+/** What a warm-up run answered on one provider: its outputs and median ms per batch, or why it failed. */
+export type WarmupAnswer =
+  { ok: true; outputs: Record<string, Float32Array>; ms: number; batch: number } | { ok: false; why: string };
+
+export type ModelProbe = (provider: ExecutionProvider, model: ModelTarget) => Promise<WarmupAnswer>;
+
+export interface ModelChooseOptions extends Pick<
+  ChooseOptions,
+  'dataDir' | 'recheck' | 'supportedBackends' | 'now'
+> {
+  /** Injected for tests of the decision logic; default: {@link warmupModel} (real sessions). */
+  probe?: ModelProbe;
+}
+
+function seededInput(input: WarmupInput, batch: number, seed: number): ort.Tensor {
+  const dims = [batch, ...input.shape];
+  const n = dims.reduce((a, b) => a * b, 1);
+  // Values in 0..1 (uint8: 0..255): every bundled model's input range covers them.
+  const unit = seeded(n, seed, 0.5).map((v) => v + 0.5);
+  if (input.dtype === 'float32') return new ort.Tensor('float32', unit, dims);
+  if (input.dtype === 'uint8')
+    return new ort.Tensor(
+      'uint8',
+      Uint8Array.from(unit, (v) => v * 255),
+      dims,
+    );
+  return new ort.Tensor(
+    'int32',
+    Int32Array.from(unit, (v) => v * 255),
+    dims,
+  );
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+/** Creates `model` on `provider`, runs a seeded batch once untimed, then times {@link WARMUP_RUNS}. Never throws. */
+export async function warmupModel(provider: ExecutionProvider, model: ModelTarget): Promise<WarmupAnswer> {
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(await model.read(), {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+    });
+  } catch (err) {
+    return { ok: false, why: `session failed to create: ${shortOrtMessage(err)}` };
+  }
+  try {
+    const lead = session.inputMetadata.find((m) => m.isTensor)?.shape[0];
+    const batch = typeof lead === 'number' && lead > 0 ? lead : WARMUP_BATCH;
+    const feeds = Object.fromEntries(model.inputs.map((i, k) => [i.name, seededInput(i, batch, 11 + k)]));
+    let result = await session.run(feeds);
+    const times: number[] = [];
+    for (let r = 0; r < WARMUP_RUNS; r++) {
+      const t0 = performance.now();
+      result = await session.run(feeds);
+      times.push(performance.now() - t0);
+    }
+    const outputs: Record<string, Float32Array> = {};
+    for (const [name, t] of Object.entries(result)) {
+      if (t.data instanceof Float32Array) outputs[name] = t.data;
+    }
+    return { ok: true, outputs, ms: median(times), batch };
+  } catch (err) {
+    return { ok: false, why: `warm-up run failed: ${shortOrtMessage(err)}` };
+  } finally {
+    await session.release();
+  }
+}
+
+/** Largest |gpu - cpu| over all outputs, each divided by its output's scale (max |cpu|, at least 1). */
+export function relativeDiff(cpu: Record<string, Float32Array>, gpu: Record<string, Float32Array>): number {
+  let worst = 0;
+  for (const [name, ref] of Object.entries(cpu)) {
+    const other = gpu[name];
+    if (!other) return Infinity;
+    let scale = 1;
+    for (const v of ref) scale = Math.max(scale, Math.abs(v));
+    worst = Math.max(worst, maxAbsDiff(ref, other) / scale);
+  }
+  return worst;
+}
+
+const ms2 = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+
+/**
+ * The decision table for one model, given the machine's GPU provider and the two warm-up answers: GPU only when
+ * it ran, matches CPU within {@link MODEL_TOLERANCE} of the output scale, and is faster.
+ */
+export function decideModel(
+  gpuProvider: ExecutionProvider,
+  cpu: WarmupAnswer,
+  gpu: WarmupAnswer,
+): Pick<ModelDecision, 'provider' | 'reason' | 'ms'> {
+  if (!gpu.ok)
+    return { provider: 'cpu', reason: `${gpuProvider} failed for this model (${gpu.why}); using CPU` };
+  if (!cpu.ok) return { provider: 'cpu', reason: `CPU reference warm-up failed (${cpu.why}); using CPU` };
+  const ms = { gpu: gpu.ms, cpu: cpu.ms, batch: gpu.batch };
+  const diff = relativeDiff(cpu.outputs, gpu.outputs);
+  if (!(diff <= MODEL_TOLERANCE)) {
+    return {
+      provider: 'cpu',
+      reason: `${gpuProvider} output differs from CPU on this model (${diff.toExponential(2)} of the output scale, allowed ${MODEL_TOLERANCE}); using CPU`,
+      ms,
+    };
+  }
+  const timing = `${ms2(gpu.ms)} vs ${ms2(cpu.ms)} on CPU per batch of ${gpu.batch}`;
+  if (!(gpu.ms < cpu.ms)) {
+    return {
+      provider: 'cpu',
+      reason: `${gpuProvider} is not faster on this model (${timing}); using CPU`,
+      ms,
+    };
+  }
+  return {
+    provider: gpuProvider,
+    reason: `${gpuProvider} ${(cpu.ms / gpu.ms).toFixed(1)}x faster than CPU (${timing}); matches CPU within ${diff.toExponential(1)} of the output scale`,
+    ms,
+  };
+}
+
+interface ModelCache {
+  version: 1;
+  machines: Record<string, EpDecision>;
+  /** Per machine key, per model id: the decision for one file (hash) and GPU provider. */
+  models?: Record<string, Record<string, ModelDecision & { gpu: ExecutionProvider }>>;
+}
+
+/** Cache updates in this process run one after another, so parallel model loads do not drop each other's entry. */
+let cacheQueue: Promise<unknown> = Promise.resolve();
+
+function updateCache(dataDir: string, change: (cache: ModelCache) => void): Promise<void> {
+  const next = cacheQueue.then(async () => {
+    const path = epCachePath(dataDir);
+    const cache = (await readCache(path)) as ModelCache;
+    change(cache);
+    await writeCache(path, dataDir, cache as EpCache);
+  });
+  cacheQueue = next.catch(() => undefined);
+  return next;
+}
+
+/**
+ * Which provider runs `model` on this machine. An explicit request is honoured as the machine decision says (a
+ * session that fails still falls back in the runtime); `auto` with a GPU provider warms the model up on GPU and CPU,
+ * keeps the GPU only where it matches and is faster, and caches that per machine, model id and file hash.
+ */
+export async function chooseModelProvider(
+  machine: EpDecision,
+  model: ModelTarget,
+  opts: ModelChooseOptions,
+): Promise<ModelDecision> {
+  const now = opts.now ?? Date.now;
+  const base = { modelId: model.id, hash: model.hash };
+  if (machine.requested !== 'auto' || machine.provider === 'cpu') {
+    return { ...base, provider: machine.provider, reason: machine.reason, checkedAt: machine.checkedAt };
+  }
+  const gpuProvider = machine.provider;
+  const key = machineKey((opts.supportedBackends ?? supportedBackends)().map((b) => b.name));
+  const cached = ((await readCache(epCachePath(opts.dataDir))) as ModelCache).models?.[key]?.[model.id];
+  if (!opts.recheck && cached && cached.hash === model.hash && cached.gpu === gpuProvider) {
+    const { gpu: _gpu, ...decision } = cached;
+    return decision;
+  }
+  const probe = opts.probe ?? warmupModel;
+  const gpu = await probe(gpuProvider, model);
+  // Without a GPU answer there is nothing to compare: skip the CPU warm-up.
+  const cpu = gpu.ok ? await probe('cpu', model) : ({ ok: false, why: 'not run' } as const);
+  const decision: ModelDecision = { ...base, ...decideModel(gpuProvider, cpu, gpu), checkedAt: now() };
+  try {
+    await updateCache(opts.dataDir, (cache) => {
+      cache.models ??= {};
+      cache.models[key] = { ...cache.models[key], [model.id]: { ...decision, gpu: gpuProvider } };
+    });
+  } catch (err) {
+    decision.reason += `; not cached (${(err as Error).message})`;
+  }
+  return decision;
 }

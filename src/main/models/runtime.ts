@@ -1,4 +1,5 @@
 // Inference runtime: one cached ORT session per model, manifest checks at load and per run, batching, class maps.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
@@ -6,11 +7,14 @@ import { AppError } from '../../shared/errors';
 import { canonicalClassIds, CELEBAMASK_HQ_CLASSES, type Manifest, type ManifestInput } from './manifest';
 import {
   chooseExecutionProvider,
+  chooseModelProvider,
   shortOrtMessage,
   type ChooseOptions,
   type EpDecision,
   type ExecutionProvider,
   type ExecutionProviderRequest,
+  type ModelChooseOptions,
+  type WarmupInput,
 } from './ep';
 import type { ModelEntry, ModelRegistry } from './registry';
 
@@ -28,7 +32,7 @@ export interface RuntimeOptions {
   dataDir: string;
   provider?: ExecutionProviderRequest;
   /** Passed on to the provider choice (tests inject the backend list / adapter check). */
-  choose?: Omit<ChooseOptions, 'dataDir'>;
+  choose?: Omit<ChooseOptions, 'dataDir'> & Pick<ModelChooseOptions, 'probe'>;
 }
 
 /** What a loaded model runs on; `reason` says why when it is not the runtime's provider. */
@@ -184,6 +188,17 @@ function loadError(entry: ModelEntry, err: unknown): AppError {
   );
 }
 
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** The manifest's inputs as warm-up shapes (batch axis left out). */
+function warmupInputs(entry: ModelEntry): WarmupInput[] {
+  return entry.manifest.inputs.map((i) => ({
+    name: i.name,
+    shape: i.layout === 'NHWC' ? [...i.size, i.channels] : [i.channels, ...i.size],
+    dtype: i.dtype,
+  }));
+}
+
 const sessionOptions = (provider: ExecutionProvider): ort.InferenceSession.SessionOptions => ({
   executionProviders: [provider],
   graphOptimizationLevel: 'all',
@@ -253,6 +268,17 @@ export class ModelRuntime {
     const decision = await this.executionProvider();
     let provider = decision.provider;
     let reason = decision.reason;
+    if (decision.requested === 'auto' && provider !== 'cpu') {
+      // auto keeps a model on the GPU only where its own warm-up matches CPU and is faster (cached per file hash).
+      const target = {
+        id: entry.id,
+        hash: sha256(bytes),
+        inputs: warmupInputs(entry),
+        read: async () => bytes,
+      };
+      const opts = { ...this.#opts.choose, dataDir: this.#opts.dataDir };
+      ({ provider, reason } = await chooseModelProvider(decision, target, opts));
+    }
     let session: ort.InferenceSession | undefined;
     if (provider !== 'cpu') {
       try {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { EXECUTION_PROVIDERS, type AppSettings } from '../../shared/api';
+import { EXECUTION_PROVIDERS, type AppSettings, type EpStatus } from '../../shared/api';
 import { requestSchemas } from '../../shared/schemas';
 import type { Handlers, ServiceContext } from '../service';
 
@@ -42,23 +42,40 @@ const decision = z.object({
   checkedAt: z.number(),
 });
 
+const modelDecision = z.object({
+  modelId: z.string(),
+  provider: z.enum(EXECUTION_PROVIDERS),
+  reason: z.string(),
+  gpu: z.enum(EXECUTION_PROVIDERS),
+});
+
 /**
- * The newest decision in `<dataDir>/ep.json` (written by the job process's runtime). The UI process runs no
- * inference, so it reports what the runtime decided instead of probing.
+ * The newest decision in `<dataDir>/ep.json` (written by the job process's runtime), with that machine's per-model
+ * decisions for the GPU it chose. The UI process runs no inference, so it reports what the runtime decided.
  */
-async function cachedDecision(dataDir: string) {
+async function cachedDecision(dataDir: string): Promise<EpStatus> {
   try {
-    const json = JSON.parse(await readFile(join(dataDir, 'ep.json'), 'utf8')) as { machines?: unknown };
-    const all = Object.values((json.machines ?? {}) as Record<string, unknown>)
-      .map((d) => decision.safeParse(d))
-      .flatMap((r) => (r.success ? [r.data] : []))
+    const json = JSON.parse(await readFile(join(dataDir, 'ep.json'), 'utf8')) as {
+      machines?: unknown;
+      models?: Record<string, unknown>;
+    };
+    const all = Object.entries((json.machines ?? {}) as Record<string, unknown>)
+      .map(([key, d]) => ({ key, r: decision.safeParse(d) }))
+      .flatMap(({ key, r }) => (r.success ? [{ key, ...r.data }] : []))
       .sort((a, b) => b.checkedAt - a.checkedAt);
     const d = all[0];
-    if (d) return { active: d.provider, reason: d.reason, at: d.checkedAt };
+    if (d) {
+      const perModel = Object.values((json.models?.[d.key] ?? {}) as Record<string, unknown>)
+        .map((m) => modelDecision.safeParse(m))
+        .flatMap((r) => (r.success && r.data.gpu === d.provider ? [r.data] : []))
+        .map((m) => ({ id: m.modelId, provider: m.provider, reason: m.reason }))
+        .sort((a, b) => a.id.localeCompare(b.id));
+      return { active: d.provider, reason: d.reason, at: d.checkedAt, models: perModel };
+    }
   } catch {
     // No analysis has run on this machine yet: nothing decided.
   }
-  return { active: null, reason: null, at: null };
+  return { active: null, reason: null, at: null, models: [] };
 }
 
 export function settingsHandlers(ctx: ServiceContext): Pick<Handlers, 'settings.get' | 'settings.set'> {

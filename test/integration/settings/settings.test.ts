@@ -26,7 +26,7 @@ describe('settings', () => {
   it('starts from the defaults with no provider decided yet', async () => {
     const res = await call<Res<'settings.get'>>(host, 'settings.get', {});
     expect(res.settings).toEqual({ ep: 'auto', thresholds: {}, theme: 'system', views: [] });
-    expect(res.ep).toEqual({ active: null, reason: null, at: null });
+    expect(res.ep).toEqual({ active: null, reason: null, at: null, models: [] });
   });
 
   it('merges a change, writes it to settings.json and reads it back', async () => {
@@ -60,11 +60,39 @@ describe('settings', () => {
       reason: `${provider} chosen`,
       checkedAt,
     });
+    const model = (modelId: string, provider: string, gpu: string) => ({
+      modelId,
+      hash: 'f'.repeat(64),
+      provider,
+      reason: `${modelId} on ${provider}`,
+      checkedAt: 1500,
+      gpu,
+    });
     writeFileSync(
       join(dataDir, 'ep.json'),
-      JSON.stringify({ version: 1, machines: { a: decision('cpu', 1000), b: decision('webgpu', 2000) } }),
+      JSON.stringify({
+        version: 1,
+        machines: { a: decision('cpu', 1000), b: decision('webgpu', 2000) },
+        // Per machine: machine a's entry and machine b's decision for another GPU provider are not this one's.
+        models: {
+          a: { gear: model('gear', 'webgpu', 'webgpu') },
+          b: {
+            gear: model('gear', 'cpu', 'webgpu'),
+            faceres: model('faceres', 'webgpu', 'webgpu'),
+            selfie: model('selfie', 'cuda', 'cuda'),
+          },
+        },
+      }),
     );
     const res = await call<Res<'settings.get'>>(host, 'settings.get', {});
-    expect(res.ep).toEqual({ active: 'webgpu', reason: 'webgpu chosen', at: 2000 });
+    expect(res.ep).toEqual({
+      active: 'webgpu',
+      reason: 'webgpu chosen',
+      at: 2000,
+      models: [
+        { id: 'faceres', provider: 'webgpu', reason: 'faceres on webgpu' },
+        { id: 'gear', provider: 'cpu', reason: 'gear on cpu' },
+      ],
+    });
   });
 });

@@ -6,10 +6,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   checkGpuAdapter,
   chooseExecutionProvider,
+  chooseModelProvider,
   epCachePath,
   isExecutionProviderRequest,
   machineKey,
   shortOrtMessage,
+  type EpDecision,
+  type ExecutionProvider,
+  type ModelTarget,
+  type WarmupAnswer,
 } from '../../../../src/main/models/ep';
 
 let dataDir: string;
@@ -172,4 +177,196 @@ describe('helpers', () => {
       expect(check.detail).toMatch(/no GPU device|only lvp_icd\.x86_64\.json/);
     },
   );
+});
+
+// Recorded answers of one model's warm-up (emotion, batch 8: 7 softmax scores a face), as a provider probe returns
+// them; the decision logic, not the runtime, is what these tests fake.
+const EMOTION_CPU = Float32Array.from([0.012, 0.001, 0.02, 0.71, 0.05, 0.007, 0.2]);
+const answer = (ms: number, scores = EMOTION_CPU): WarmupAnswer => ({
+  ok: true,
+  outputs: { 'Identity:0': scores },
+  ms,
+  batch: 8,
+});
+const gpuMachine: EpDecision = {
+  provider: 'webgpu',
+  requested: 'auto',
+  reason: 'webgpu on GPU nvidia (/dev/nvidia0); Vulkan nvidia_icd.json; warm-up matches CPU',
+  checkedAt: 1,
+};
+const model = (id: string, hash = 'a'.repeat(64)): ModelTarget => ({
+  id,
+  hash,
+  inputs: [{ name: 'input_1:0', shape: [64, 64, 1], dtype: 'float32' }],
+  read: async () => new Uint8Array(),
+});
+
+/** A probe that answers from a table per provider and counts its calls. */
+function recorded(table: Partial<Record<ExecutionProvider, WarmupAnswer>>) {
+  const calls: string[] = [];
+  const probe = async (provider: ExecutionProvider, m: ModelTarget) => {
+    calls.push(`${m.id}:${provider}`);
+    return table[provider] ?? { ok: false as const, why: 'no recorded answer' };
+  };
+  return { probe, calls };
+}
+
+describe('chooseModelProvider (auto, per model)', () => {
+  const backends = cpuAndWebgpu;
+
+  it('keeps every model on CPU with the machine reason when there is no GPU adapter, without a warm-up', async () => {
+    const machine = await chooseExecutionProvider('auto', {
+      dataDir,
+      supportedBackends: backends,
+      adapterCheck: () => ({
+        hardware: false,
+        detail: 'no GPU device (no /dev/nvidia0, no hardware DRM render node)',
+      }),
+    });
+    const { probe, calls } = recorded({ webgpu: answer(1), cpu: answer(2) });
+    const d = await chooseModelProvider(machine, model('emotion'), {
+      dataDir,
+      probe,
+      supportedBackends: backends,
+    });
+    expect(d.provider).toBe('cpu');
+    expect(d.reason).toBe(
+      'no usable GPU provider: webgpu: no GPU device (no /dev/nvidia0, no hardware DRM render node)',
+    );
+    expect(calls).toEqual([]);
+  });
+
+  it('keeps every model on CPU when the only adapter is a software rasteriser', async () => {
+    const machine = await chooseExecutionProvider('auto', {
+      dataDir,
+      supportedBackends: backends,
+      adapterCheck: softwareOnly,
+    });
+    const { probe, calls } = recorded({ webgpu: answer(1), cpu: answer(2) });
+    const d = await chooseModelProvider(machine, model('gear'), {
+      dataDir,
+      probe,
+      supportedBackends: backends,
+    });
+    expect(d).toMatchObject({ provider: 'cpu', reason: expect.stringMatching(/software rasteriser/) });
+    expect(calls).toEqual([]);
+  });
+
+  it('uses the GPU for a model that matches CPU and is faster', async () => {
+    const close = EMOTION_CPU.map((v, i) => v + (i % 2 ? 2e-7 : -2e-7));
+    const { probe, calls } = recorded({ webgpu: answer(2, close), cpu: answer(8) });
+    const d = await chooseModelProvider(gpuMachine, model('faceres'), {
+      dataDir,
+      probe,
+      supportedBackends: backends,
+      now: () => 5,
+    });
+    expect(d).toEqual({
+      modelId: 'faceres',
+      hash: 'a'.repeat(64),
+      provider: 'webgpu',
+      reason: expect.stringMatching(
+        /^webgpu 4\.0x faster than CPU \(2\.00 ms vs 8\.00 ms on CPU per batch of 8\); matches CPU within 2\.\de-7/,
+      ),
+      checkedAt: 5,
+      ms: { gpu: 2, cpu: 8, batch: 8 },
+    });
+    expect(calls).toEqual(['faceres:webgpu', 'faceres:cpu']);
+  });
+
+  it('rejects a GPU whose output differs from CPU beyond 1e-3 of the output scale', async () => {
+    const off = EMOTION_CPU.map((v, i) => (i === 3 ? v - 0.01 : v));
+    const { probe } = recorded({ webgpu: answer(1, off), cpu: answer(8) });
+    const d = await chooseModelProvider(gpuMachine, model('emotion'), {
+      dataDir,
+      probe,
+      supportedBackends: backends,
+    });
+    expect(d.provider).toBe('cpu');
+    expect(d.reason).toMatch(
+      /^webgpu output differs from CPU on this model \(1\.00e-2 of the output scale, allowed 0\.001\); using CPU$/,
+    );
+  });
+
+  it('keeps a model on CPU where the GPU is slower (small model, batch overhead)', async () => {
+    const { probe } = recorded({ webgpu: answer(3.4), cpu: answer(1.2) });
+    const d = await chooseModelProvider(gpuMachine, model('emotion'), {
+      dataDir,
+      probe,
+      supportedBackends: backends,
+    });
+    expect(d.provider).toBe('cpu');
+    expect(d.reason).toBe(
+      'webgpu is not faster on this model (3.40 ms vs 1.20 ms on CPU per batch of 8); using CPU',
+    );
+    expect(d.ms).toEqual({ gpu: 3.4, cpu: 1.2, batch: 8 });
+  });
+
+  it('falls back per model when its session fails to create on the GPU, and records it', async () => {
+    const why = 'session failed to create: Could not find an implementation for Einsum(12) node';
+    const { probe, calls } = recorded({ webgpu: { ok: false, why }, cpu: answer(8) });
+    const opts = { dataDir, probe, supportedBackends: backends };
+    const d = await chooseModelProvider(gpuMachine, model('selfie'), opts);
+    expect(d.provider).toBe('cpu');
+    expect(d.reason).toBe(`webgpu failed for this model (${why}); using CPU`);
+    expect(calls).toEqual(['selfie:webgpu']);
+    const cache = JSON.parse(await readFile(epCachePath(dataDir), 'utf8'));
+    expect(cache.models[machineKey(['cpu', 'webgpu'])].selfie).toMatchObject({
+      provider: 'cpu',
+      gpu: 'webgpu',
+      reason: d.reason,
+    });
+  });
+
+  it('answers a cached decision without a warm-up, and probes again for a new model hash', async () => {
+    const { probe, calls } = recorded({ webgpu: answer(2), cpu: answer(8) });
+    const opts = { dataDir, probe, supportedBackends: backends };
+    const first = await chooseModelProvider(gpuMachine, model('gear'), { ...opts, now: () => 10 });
+    const again = await chooseModelProvider(gpuMachine, model('gear'), { ...opts, now: () => 20 });
+    expect(again).toEqual(first);
+    expect(calls).toEqual(['gear:webgpu', 'gear:cpu']);
+    const updated = await chooseModelProvider(gpuMachine, model('gear', 'b'.repeat(64)), {
+      ...opts,
+      now: () => 30,
+    });
+    expect(updated).toMatchObject({ hash: 'b'.repeat(64), checkedAt: 30 });
+    expect(calls).toHaveLength(4);
+    const rechecked = await chooseModelProvider(gpuMachine, model('gear', 'b'.repeat(64)), {
+      ...opts,
+      recheck: true,
+    });
+    expect(rechecked.provider).toBe('webgpu');
+    expect(calls).toHaveLength(6);
+  });
+
+  it('keeps every model of parallel loads in the cache beside the machine decision', async () => {
+    await chooseExecutionProvider('auto', {
+      dataDir,
+      supportedBackends: backends,
+      adapterCheck: softwareOnly,
+    });
+    const { probe } = recorded({ webgpu: answer(2), cpu: answer(8) });
+    const opts = { dataDir, probe, supportedBackends: backends };
+    await Promise.all(
+      ['emotion', 'gear', 'faceres', 'mobilefacenet'].map((id) =>
+        chooseModelProvider(gpuMachine, model(id), opts),
+      ),
+    );
+    const cache = JSON.parse(await readFile(epCachePath(dataDir), 'utf8'));
+    const key = machineKey(['cpu', 'webgpu']);
+    expect(Object.keys(cache.models[key]).sort()).toEqual(['emotion', 'faceres', 'gear', 'mobilefacenet']);
+    expect(cache.machines[key].provider).toBe('cpu');
+  });
+
+  it('honours an explicit provider for every model without a warm-up', async () => {
+    const explicit: EpDecision = { ...gpuMachine, requested: 'webgpu', reason: 'webgpu requested' };
+    const { probe, calls } = recorded({});
+    const d = await chooseModelProvider(explicit, model('facemesh'), {
+      dataDir,
+      probe,
+      supportedBackends: backends,
+    });
+    expect(d).toMatchObject({ provider: 'webgpu', reason: 'webgpu requested' });
+    expect(calls).toEqual([]);
+  });
 });
