@@ -4,6 +4,22 @@ import { AppError } from '@shared/errors';
 
 export type NeighbourQuery = Record<string, unknown>;
 
+/** Where Enter goes after marking a face reviewed: the active-review order, or the next face of the list. */
+export type EnterOrder = 'useful' | 'list';
+
+/** Query keys that order the list rather than narrow it. */
+const ORDER_KEYS = new Set(['sort', 'desc']);
+
+/**
+ * The rule: Enter follows `learning.next` when the gallery was sorted "Most useful to review", or when the
+ * dataset has a learned model and the list is not filtered (a filtered list is a subset the reviewer chose).
+ */
+export function enterOrder(query: NeighbourQuery, hasModel: boolean): EnterOrder {
+  if (query.sort === 'useful') return 'useful';
+  const filtered = Object.keys(query).some((k) => !ORDER_KEYS.has(k));
+  return hasModel && !filtered ? 'useful' : 'list';
+}
+
 export class ReviewState {
   #api: ApiClient;
   #seq = 0;
@@ -15,6 +31,8 @@ export class ReviewState {
   error = $state.raw<string | null>(null);
   /** A short line after an action ("Undone", "Marked reviewed"). */
   status = $state<string | null>(null);
+  order = $state<EnterOrder>('list');
+  #orderSeq = 0;
 
   constructor(api: ApiClient) {
     this.#api = api;
@@ -62,6 +80,38 @@ export class ReviewState {
       cursor = page.nextCursor;
     }
     return ids;
+  }
+
+  /** Decides where Enter goes (see `enterOrder`); asks main whether a learned model exists. */
+  async loadOrder(datasetId: number, query: NeighbourQuery): Promise<void> {
+    const seq = ++this.#orderSeq;
+    if (query.sort === 'useful') {
+      this.order = 'useful';
+      return;
+    }
+    try {
+      const { model } = await this.#api.call('learning.report', { datasetId });
+      if (seq === this.#orderSeq) this.order = enterOrder(query, model !== null);
+    } catch (err) {
+      if (seq === this.#orderSeq)
+        this.status = `Cannot read the learned model: ${AppError.from(err).message}`;
+    }
+  }
+
+  /** The most useful unreviewed face besides this one (`learning.next`), or null when none is left. */
+  async nextUseful(datasetId: number): Promise<number | null> {
+    const current = this.detail?.face.id;
+    try {
+      const { item, retrainJob } = await this.#api.call('learning.next', {
+        datasetId,
+        ...(current ? { exclude: [current] } : {}),
+      });
+      if (retrainJob) this.status = `Marked reviewed; retraining queued (job ${retrainJob.id})`;
+      return item?.face.id ?? null;
+    } catch (err) {
+      this.status = AppError.from(err).message;
+      return null;
+    }
   }
 
   neighbour(step: 1 | -1): number | null {

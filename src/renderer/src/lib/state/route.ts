@@ -1,7 +1,16 @@
 // The screen in the URL hash (`#/faces?ds=1&q={…}`) as data; the image gallery keeps its older `#dataset=1` form.
 import type { FaceQuery } from '@shared/api';
 
-export const SCREENS = ['library', 'images', 'faces', 'stats', 'rules', 'export', 'settings'] as const;
+export const SCREENS = [
+  'library',
+  'images',
+  'faces',
+  'stats',
+  'identities',
+  'rules',
+  'export',
+  'settings',
+] as const;
 export type Screen = (typeof SCREENS)[number] | 'review';
 
 /** The gallery filter without the dataset (that is `ds`): what a URL and a saved view carry. */

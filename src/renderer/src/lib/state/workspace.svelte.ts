@@ -7,6 +7,7 @@ import { Router, cleanQuery, type FaceFilterQuery, type Screen } from './route.s
 import { StatsState } from './stats.svelte';
 import { RulesEditorState } from './rules.svelte';
 import { ExportState } from './export.svelte';
+import { LearningState } from './learning.svelte';
 import type { Studio } from './studio.svelte';
 
 export class Workspace {
@@ -16,6 +17,7 @@ export class Workspace {
   readonly stats: StatsState;
   readonly rules: RulesEditorState;
   readonly exporter: ExportState;
+  readonly learning: LearningState;
   settings = $state.raw<AppSettings | null>(null);
   ep = $state.raw<{ active: string | null; reason: string | null; at: number | null } | null>(null);
   #api: ApiClient;
@@ -31,6 +33,7 @@ export class Workspace {
     this.stats = new StatsState(api, studio.notices);
     this.rules = new RulesEditorState(api, studio.notices);
     this.exporter = new ExportState(api, studio.notices);
+    this.learning = new LearningState(api, studio.notices);
   }
 
   get screen(): Screen {
@@ -44,8 +47,14 @@ export class Workspace {
       this.library.progressed(p);
       this.rules.progressed(p);
       this.exporter.progressed(p);
+      this.learning.progressed(p);
       this.#refreshLibrary();
-      if (p.kind === 'analyze' || p.kind === 'reevaluate-rules' || p.kind === 'annotations')
+      if (
+        p.kind === 'analyze' ||
+        p.kind === 'reevaluate-rules' ||
+        p.kind === 'annotations' ||
+        p.kind === 'train'
+      )
         this.#refreshFaces();
     });
     void this.library.refresh();
@@ -92,6 +101,11 @@ export class Workspace {
   openFace(face: GalleryFace): void {
     const r = this.router.route;
     this.router.go({ screen: 'review', datasetId: r.datasetId, query: r.query, faceId: face.id });
+  }
+
+  /** A face from another screen (identities): Review walks the dataset's whole gallery order. */
+  openFaceId(faceId: number): void {
+    this.router.go({ screen: 'review', datasetId: this.router.route.datasetId, query: {}, faceId });
   }
 
   async loadSettings(): Promise<void> {

@@ -38,7 +38,7 @@ export const REVIEW_KEYS: readonly ReviewBinding[] = [
   {
     action: 'reviewed-next',
     keys: ['Enter'],
-    label: 'Mark reviewed and go to the next face',
+    label: 'Mark reviewed and go on (to the most useful face when the header says so)',
     group: 'Faces',
   },
   { action: 'flag', keys: ['f'], label: 'Flag the face (toggle)', group: 'Faces' },
