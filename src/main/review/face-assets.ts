@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { AppError } from '../../shared/errors';
 import type { MaskRecord, Store } from '../store/index';
 import { MASK_PRECEDENCE } from '../store/repositories/faces';
@@ -39,6 +39,33 @@ export function faceCropPath(
   return join(thumbsDir, 'faces', sha256.slice(0, 2), `${sha256}-${faceId}-${b}.jpg`);
 }
 
+type Pixels = { data: Buffer; info: OutputInfo };
+/** Decoded upright images by sha256, newest last: a photo's faces sit side by side in the gallery. */
+const decoded = new Map<string, Promise<Pixels>>();
+const DECODED_KEEP = 4;
+
+/**
+ * The upright (EXIF-rotated) pixels of an image, decoded once for all its faces' crops: re-decoding a large
+ * photo per face made a gallery page of a crowd photo cost one full decode per tile.
+ */
+function uprightPixels(sha256: string, path: () => Promise<string>): Promise<Pixels> {
+  let pixels = decoded.get(sha256);
+  if (pixels) decoded.delete(sha256);
+  else {
+    pixels = path().then(async (src) =>
+      sharp(await readFile(src), { animated: false })
+        .rotate()
+        .raw()
+        .toBuffer({ resolveWithObject: true }),
+    );
+    // A failed decode is not remembered: the next request tries again and reports its own error.
+    pixels.catch(() => decoded.delete(sha256));
+  }
+  decoded.set(sha256, pixels);
+  while (decoded.size > DECODED_KEEP) decoded.delete(decoded.keys().next().value!);
+  return pixels;
+}
+
 /** Writes (atomically) and returns the cached JPEG crop of one face; `original` reads the guarded source file. */
 export async function faceCrop(
   store: Store,
@@ -54,13 +81,10 @@ export async function faceCrop(
   }
   const file = faceCropPath(thumbsDir, image.sha256, faceId, face);
   if (existsSync(file)) return file;
-  const src = await original(image.root, image.relPath);
-  // Boxes are in the upright image's pixels (decode applies EXIF orientation), so rotate before cropping.
-  const upright = await sharp(await readFile(src), { animated: false })
-    .rotate()
-    .toBuffer({ resolveWithObject: true });
+  const upright = await uprightPixels(image.sha256, () => original(image.root, image.relPath));
   const region = faceCropRegion(face, upright.info.width, upright.info.height);
-  const jpeg = await sharp(upright.data)
+  const { width, height, channels } = upright.info;
+  const jpeg = await sharp(upright.data, { raw: { width, height, channels } })
     .extract(region)
     .resize(FACE_CROP_SIZE, FACE_CROP_SIZE, { fit: 'inside', withoutEnlargement: true })
     .flatten({ background: '#202020' })
