@@ -51,7 +51,9 @@ export class FaceGalleryState {
   /** Reloads counts and the pages on screen (after edits or job progress). */
   async refresh(reset = false): Promise<void> {
     const seq = ++this.#seq;
-    this.#requested = {};
+    // This load brings page 0 itself: the grid, redrawn for the new query meanwhile, must not ask for it again
+    // (a second faces.list would queue in main behind the facet counts).
+    this.#requested = { 0: true };
     if (this.datasetId === null) {
       this.items = [];
       this.total = 0;
@@ -71,12 +73,14 @@ export class FaceGalleryState {
         : this.items.slice(0, page.total);
       items.length = page.total;
       page.items.forEach((f, i) => (items[i] = f));
-      this.#requested[0] = true;
       this.items = items;
       this.total = page.total;
       this.focused = Math.min(this.focused, Math.max(0, page.total - 1));
     } catch (err) {
-      if (seq === this.#seq) this.#notices.report(err);
+      if (seq === this.#seq) {
+        delete this.#requested[0];
+        this.#notices.report(err);
+      }
     } finally {
       if (seq === this.#seq) this.loading = false;
     }
