@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset, FaceDetail, FaceSummary, Job, Page as ApiPage } from '../../src/shared/api';
 import { launchBrowser, openPage } from '../helpers/e2e/browser';
 import { sampleFolder, tempDir } from '../helpers/e2e/samples';
-import { ROOT, startServer, type RunningServer } from '../helpers/e2e/server';
+import { ROOT, startServer, type RunningServer, callApi, waitForJob } from '../helpers/e2e/server';
 
 const RESULTS = join(ROOT, 'test-results');
 /** The overlay's colour for `hair` (CLASS_COLOURS in review/mask.ts). */
@@ -19,24 +19,8 @@ let faces: FaceSummary[];
 const photos = sampleFolder();
 const data = tempDir('data');
 
-async function api<T>(method: string, req: unknown): Promise<T> {
-  const res = await fetch(`${server.origin}/api/${method}?token=${server.token}`, {
-    method: 'POST',
-    body: JSON.stringify(req),
-  });
-  const body = (await res.json()) as { ok: boolean; value: T; error: { message: string } };
-  if (!body.ok) throw new Error(`${method}: ${body.error.message}`);
-  return body.value;
-}
-
-async function waitJob(id: number): Promise<Job> {
-  for (const end = Date.now() + 240_000; Date.now() < end;) {
-    const job = await api<Job>('jobs.get', { id });
-    if (['done', 'failed', 'cancelled'].includes(job.state)) return job;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`job ${id} did not finish`);
-}
+const api = <T>(method: string, req: unknown): Promise<T> => callApi<T>(server, method, req);
+const waitJob = (id: number): Promise<Job> => waitForJob<Job>(server, id, 240_000);
 
 /** Pixels of the mask canvas drawn in `rgb` (the canvas holds colours at full alpha; CSS sets the opacity). */
 function colourCount(page: Page, rgb: number[]): Promise<number> {

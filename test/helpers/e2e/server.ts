@@ -68,3 +68,28 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
   clearTimeout(timer);
 }
+
+/** One API call over the server's HTTP transport, as the renderer makes it; a refusal throws with its error. */
+export async function callApi<T>(server: RunningServer, method: string, req: unknown = {}): Promise<T> {
+  const res = await fetch(`${server.origin}/api/${method}?token=${server.token}`, {
+    method: 'POST',
+    body: JSON.stringify(req),
+  });
+  const body = (await res.json()) as { ok: boolean; value: T; error: unknown };
+  if (!body.ok) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.value;
+}
+
+/** Polls a job until it ends (done, failed or cancelled). */
+export async function waitForJob<J extends { state: string }>(
+  server: RunningServer,
+  id: number,
+  timeoutMs: number,
+): Promise<J> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end;) {
+    const job = await callApi<J>(server, 'jobs.get', { id });
+    if (['done', 'failed', 'cancelled'].includes(job.state)) return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`job ${id} did not finish in ${timeoutMs} ms`);
+}
