@@ -42,7 +42,22 @@ export function faceCropPath(
 type Pixels = { data: Buffer; info: OutputInfo };
 /** Decoded upright images by sha256, newest last: a photo's faces sit side by side in the gallery. */
 const decoded = new Map<string, Promise<Pixels>>();
+/** Bytes of the decoded images that have arrived, by sha256 (a 24 MP photo is 72 MB of RGB). */
+const decodedBytes = new Map<string, number>();
 const DECODED_KEEP = 4;
+const DECODED_MAX_BYTES = 128 * 2 ** 20;
+
+/** Drops the oldest entries past the count or the byte budget; the newest always stays. */
+function trimDecoded(): void {
+  let bytes = 0;
+  for (const n of decodedBytes.values()) bytes += n;
+  while (decoded.size > 1 && (decoded.size > DECODED_KEEP || bytes > DECODED_MAX_BYTES)) {
+    const oldest = decoded.keys().next().value!;
+    decoded.delete(oldest);
+    bytes -= decodedBytes.get(oldest) ?? 0;
+    decodedBytes.delete(oldest);
+  }
+}
 
 /**
  * The upright (EXIF-rotated) pixels of an image, decoded once for all its faces' crops: re-decoding a large
@@ -58,11 +73,21 @@ function uprightPixels(sha256: string, path: () => Promise<string>): Promise<Pix
         .raw()
         .toBuffer({ resolveWithObject: true }),
     );
-    // A failed decode is not remembered: the next request tries again and reports its own error.
-    pixels.catch(() => decoded.delete(sha256));
+    // Once decoded, its size counts against the budget; a failed decode is not remembered (the next request
+    // tries again and reports its own error).
+    pixels.then(
+      (p) => {
+        if (decoded.get(sha256) !== pixels) return;
+        decodedBytes.set(sha256, p.data.length);
+        trimDecoded();
+      },
+      () => {
+        if (decoded.get(sha256) === pixels) decoded.delete(sha256);
+      },
+    );
   }
   decoded.set(sha256, pixels);
-  while (decoded.size > DECODED_KEEP) decoded.delete(decoded.keys().next().value!);
+  trimDecoded();
   return pixels;
 }
 
