@@ -11,7 +11,6 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Dataset, Job, Page } from '../../src/shared/api';
-import type { AnalysisRuntime } from '../../src/main/analysis/runtime';
 import { AppError } from '../../src/shared/errors';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -142,13 +141,6 @@ export async function resolve(specifier, context, next) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-interface Call {
-  model: string;
-  feeds: Record<string, { data: Float32Array; dims: readonly number[] }>;
-  ms: number;
-  rows: number;
-}
-
 async function main(): Promise<void> {
   if (process.argv[2] === '--peer') {
     const [out, ...photos] = process.argv.slice(3);
@@ -162,10 +154,9 @@ async function main(): Promise<void> {
   const { dataPaths } = await import('../../src/main/paths');
   const { runJob } = await import('../../src/main/jobs/runner');
   const { analyzeKind, setAnalyzeProbe } = await import('../../src/main/jobs/kinds/analyze');
-  const { analysisRuntime, createAnalyzer, DEFAULT_BATCH_SIZE } =
-    await import('../../src/main/analysis/index');
+  const { createAnalyzer, DEFAULT_BATCH_SIZE } = await import('../../src/main/analysis/index');
   const { loadRegistry } = await import('../../src/main/models/registry');
-  const { ModelRuntime } = await import('../../src/main/models/runtime');
+  const { ModelThread } = await import('../../src/main/models/runtime-worker');
   const { DEFAULT_CONCURRENCY } = await import('../../src/main/jobs/runner');
 
   const IMAGES = flag('--images', 204);
@@ -252,27 +243,13 @@ async function main(): Promise<void> {
     const imageIds = store.images.staleForAnalysis(datasetId, 'none', true).slice(0, SUBSET + 6);
     const warmIds = imageIds.slice(0, 6);
     const measuredIds = imageIds.slice(6, 6 + SUBSET);
-    const calls: Call[] = [];
+    let thread: import('../../src/main/models/runtime-worker').ModelThread | null = null;
     let recording = false;
-    let base: AnalysisRuntime | null = null;
     const stages: Record<string, number> = {};
     let stageImages = 0;
     setAnalyzeProbe({
-      wrap(rt) {
-        base = rt;
-        return {
-          ...rt,
-          async run(model, feeds) {
-            const t = performance.now();
-            const out = await rt.run(model, feeds);
-            if (recording) {
-              const rows = Object.values(feeds)[0]?.dims[0] ?? 0;
-              // Kept, not copied: every model input is a fresh array that nothing writes after the call.
-              calls.push({ model, feeds, ms: performance.now() - t, rows });
-            }
-            return out;
-          },
-        };
+      onPipeline(t) {
+        thread = t;
       },
       onImage(ms) {
         if (!recording) return;
@@ -299,21 +276,15 @@ async function main(): Promise<void> {
       return ms;
     };
     await runInProcess(warmIds, concurrency, batchSize); // loads the sessions
+    const modelThread = thread as import('../../src/main/models/runtime-worker').ModelThread | null;
+    if (!modelThread) throw new Error('the model thread did not start (see the warning above)');
+    // Every model run as the thread's sessions receive it (after batching), kept there and replayed afterwards
+    // through the same sessions (so the same thread settings), in the same order, with the same batches.
+    await modelThread.record(true);
     recording = true;
     const pipelineMs = await runInProcess(measuredIds, concurrency, batchSize);
     recording = false;
-    const inPipelineOrtMs = sum(calls.map((c) => c.ms));
-    // Same sessions (so the same thread settings), same order, same batches, same input arrays.
-    const replayByModel: Record<string, { calls: number; rows: number; ms: number }> = {};
-    for (const c of calls) {
-      const t = performance.now();
-      await base!.run(c.model, c.feeds);
-      const r = (replayByModel[c.model] ??= { calls: 0, rows: 0, ms: 0 });
-      r.calls++;
-      r.rows += c.rows;
-      r.ms += performance.now() - t;
-    }
-    calls.length = 0;
+    const { byModel: replayByModel, inPipelineMs: inPipelineOrtMs } = await modelThread.replay();
     const replayMs = sum(Object.values(replayByModel).map((r) => r.ms));
     const overheadRatio = pipelineMs / replayMs;
     const per = (k: string) => (stages[k] ?? 0) / Math.max(1, stageImages);
@@ -321,8 +292,9 @@ async function main(): Promise<void> {
       decode: round(per('decode')),
       detect: round(per('detect')),
       landmarks: round(per('crop') + per('mesh')),
+      // The four heads and the selfie matte are requested together, so `heads` includes the matte.
       heads: round(per('heads')),
-      parsingMap: round(per('selfie') + per('parsing')),
+      parsingMap: round(per('parsing')),
       store: round(per('store')),
     };
 
@@ -357,15 +329,20 @@ async function main(): Promise<void> {
     if (!has('--no-peer')) {
       const t = performance.now();
       const registry = await loadRegistry({ bundledDir: join(ROOT, 'resources', 'models') });
-      const runtime = new ModelRuntime({ registry, dataDir, provider: 'cpu' });
-      const analyzer = createAnalyzer(analysisRuntime(runtime, registry), { batchSize });
+      // As the app runs it: the sessions on a model thread.
+      const modelThread = await ModelThread.start({
+        bundledDir: join(ROOT, 'resources', 'models'),
+        dataDir,
+        provider: 'cpu',
+      });
+      const analyzer = createAnalyzer(modelThread.batching(registry, batchSize), { batchSize });
       let next = 0;
       const worker = async () => {
         while (next < peerPhotos.length) await analyzer.analyze(peerPhotos[next++]!);
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
       oursPeerMs = performance.now() - t;
-      await runtime.dispose();
+      await modelThread.close();
       const out = join(tmp, 'peer.json');
       const tsx = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
       await promisify(execFile)(

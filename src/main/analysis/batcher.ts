@@ -40,6 +40,12 @@ export interface BatchingRuntime extends AnalysisRuntime {
   readonly batchSize: number;
 }
 
+/** Whether a runtime already shares runs across callers (has a batch size of its own). */
+export function isBatching(rt: AnalysisRuntime): rt is BatchingRuntime {
+  const size = (rt as Partial<BatchingRuntime>).batchSize;
+  return typeof size === 'number' && Number.isInteger(size) && size >= 1;
+}
+
 function batchOf(modelId: string, feeds: Feeds): number {
   let n: number | undefined;
   for (const [name, t] of Object.entries(feeds)) {

@@ -331,11 +331,22 @@ export async function detectFaces(
   const whole: View = { x: 0, y: 0, w: image.width, h: image.height, level: 0 };
   const tiles = tileViews(image.width, image.height, opts.minFaceSize);
   const BATCH = 8;
-  const found = await detectViews(runtime, image, [whole], opts);
+  const tileOpts = { ...opts, minConfidence: Math.max(opts.minConfidence, opts.tileMinConfidence) };
+  // Every pass is requested at once (they are independent), so the runtime always has detector work queued while
+  // this thread prepares the next input; the results are merged in pass order, as if run one after another.
+  const passes = [detectViews(runtime, image, [whole], opts)];
   for (let i = 0; i < tiles.length; i += BATCH) {
-    if (signal?.aborted) throw new AppError('cancelled', 'Analysis cancelled');
-    const tileOpts = { ...opts, minConfidence: Math.max(opts.minConfidence, opts.tileMinConfidence) };
-    for (const d of await detectViews(runtime, image, tiles.slice(i, i + BATCH), tileOpts)) {
+    passes.push(detectViews(runtime, image, tiles.slice(i, i + BATCH), tileOpts));
+  }
+  const settled = await Promise.allSettled(passes);
+  if (signal?.aborted) throw new AppError('cancelled', 'Analysis cancelled');
+  const results = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  });
+  const found = results[0]!;
+  for (const pass of results.slice(1)) {
+    for (const d of pass) {
       const box = [d.x1, d.y1, d.x2, d.y2];
       const overlapping = found.find((f) => iou(box, [f.x1, f.y1, f.x2, f.y2]) >= opts.iouThreshold);
       if (!overlapping) found.push(d);

@@ -73,13 +73,23 @@ export function mobilefacenetInput(crop: FloatRaster): FloatRaster {
   return resizeBilinear(crop, 112, 112);
 }
 
-/** Runs the four heads on a batch of face crops, one model at a time so each session sees one batch. */
+/**
+ * Runs the four heads on a batch of face crops. The four runs are requested together (each model still sees one
+ * batch), so the runtime has the next one queued while this thread prepares the others' inputs.
+ */
 export async function runHeads(runtime: AnalysisRuntime, crops: FloatRaster[]): Promise<HeadOutputs[]> {
   if (crops.length === 0) return [];
-  const emo = await runtime.run('emotion', { 'input_1:0': stack(crops.map(emotionInput)) });
-  const gear = await runtime.run('gear', { input_1: stack(crops.map(gearInput)) });
-  const res = await runtime.run('faceres', { input_1: stack(crops.map(faceresInput)) });
-  const mfn = await runtime.run('mobilefacenet', { img_inputs: stack(crops.map(mobilefacenetInput)) });
+  const runs = [
+    runtime.run('emotion', { 'input_1:0': stack(crops.map(emotionInput)) }),
+    runtime.run('gear', { input_1: stack(crops.map(gearInput)) }),
+    runtime.run('faceres', { input_1: stack(crops.map(faceresInput)) }),
+    runtime.run('mobilefacenet', { img_inputs: stack(crops.map(mobilefacenetInput)) }),
+  ];
+  const settled = await Promise.allSettled(runs);
+  const [emo, gear, res, mfn] = settled.map((r) => {
+    if (r.status === 'rejected') throw r.reason;
+    return r.value;
+  }) as [Record<string, Tensor>, Record<string, Tensor>, Record<string, Tensor>, Record<string, Tensor>];
   const e = floats(emo, 'emotion', 'Identity:0');
   const r = floats(gear, 'gear', 'race_output');
   const g = floats(res, 'faceres', 'gender_pred/Sigmoid:0');

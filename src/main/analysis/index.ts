@@ -15,14 +15,14 @@ import { makeFaceCrop, meshToImage, type FaceCrop } from './face-crop';
 import { argmax, EXPRESSIONS, faceresAge, RACES, runHeads, runMesh } from './heads';
 import { affine, resizeBilinear } from './image-ops';
 import { DERIVED_CLASSES, derivedLabelMap, encodeLabelMap, maskRegion, type Matte } from './parsing';
-import { batchingRuntime } from './batcher';
+import { batchingRuntime, isBatching } from './batcher';
 import type { AnalysisRuntime } from './runtime';
 import { labelMapAreas } from '../../shared/taxonomy';
 
 export type { AnalysisRuntime } from './runtime';
 export { analysisRuntime } from './runtime';
 export { decodeImage } from './decode';
-export { batchingRuntime, DEFAULT_BATCH_SIZE } from './batcher';
+export { batchingRuntime, DEFAULT_BATCH_SIZE, type BatchingRuntime } from './batcher';
 
 export interface AnalyzeOptions {
   /** Detector score threshold (Human's default 0.2). */
@@ -118,7 +118,11 @@ interface Candidate {
 }
 
 export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions = {}): Analyzer {
-  const runtime = batchingRuntime(base, options.batchSize);
+  // A runtime that batches already (the job process's model thread) is used as it is.
+  const runtime =
+    isBatching(base) && (options.batchSize === undefined || options.batchSize === base.batchSize)
+      ? base
+      : batchingRuntime(base, options.batchSize);
   const version = (id: string) => runtime.modelVersion(id);
 
   function detectOptions(opts: AnalyzeOptions): DetectOptions {
@@ -160,17 +164,21 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     checkAbort(signal);
     if (kept.length === 0) return [];
 
+    // The heads and the selfie matte are independent: requested together, timed together as `heads`.
     t = performance.now();
-    const heads = await runHeads(
-      runtime,
-      kept.map((c) => c.crop.tensor),
-    );
+    const [headsRun, matteRun] = await Promise.allSettled([
+      runHeads(
+        runtime,
+        kept.map((c) => c.crop.tensor),
+      ),
+      selfieMatte(image),
+    ]);
+    if (headsRun.status === 'rejected') throw headsRun.reason;
+    if (matteRun.status === 'rejected') throw matteRun.reason;
+    const heads = headsRun.value;
+    const matte = matteRun.value;
     timings.heads = performance.now() - t;
     checkAbort(signal);
-
-    t = performance.now();
-    const matte = await selfieMatte(image);
-    timings.selfie = performance.now() - t;
 
     t = performance.now();
     const derivedVersion = `1+faceres@${version('faceres')}+emotion@${version('emotion')}+facemesh@${version('facemesh')}`;

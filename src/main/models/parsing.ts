@@ -39,7 +39,7 @@ function clampRegion(r: Region, width: number, height: number): Region {
 
 /** Crops `region` of the (EXIF-oriented) image, feeds the model, and returns the argmax map as a PNG. */
 export async function parseRegion(
-  runtime: ModelRuntime,
+  runtime: Pick<ModelRuntime, 'run'>,
   entry: ModelEntry,
   image: Buffer,
   region: Region,

@@ -7,7 +7,6 @@ import {
   analysisRuntime,
   createAnalyzer,
   DEFAULT_BATCH_SIZE,
-  type AnalysisRuntime,
   type Analyzer,
   type FaceResult,
 } from '../../analysis/index';
@@ -15,6 +14,7 @@ import { guardPath } from '../../assets';
 import { ConstraintEngine } from '../../constraints/index';
 import { loadRegistry } from '../../models/registry';
 import { ModelRuntime } from '../../models/runtime';
+import { ModelThread } from '../../models/runtime-worker';
 import { findParsingModel, parseRegion } from '../../models/parsing';
 import type { ModelEntry } from '../../models/registry';
 import { isExecutionProviderRequest, type ExecutionProviderRequest } from '../../models/ep';
@@ -36,10 +36,15 @@ export interface AnalyzeParams {
   batchSize?: number;
 }
 
+/** Runs one model call for the user's parsing model (no cross-image batching). */
+type ParserRuntime = Pick<ModelRuntime, 'run'>;
+
 interface Pipeline {
   /** The analyzer for a batch size: one per size, all on the same sessions. */
   analyzer(batchSize: number): Analyzer;
-  runtime: ModelRuntime;
+  runtime: ParserRuntime;
+  /** The model thread holding the sessions; null where it could not start (the sessions then run here). */
+  thread: ModelThread | null;
   /** A user's face-parsing model (BYO manifest): its maps replace the derived ones, marked `model`. */
   parser: ModelEntry | undefined;
   /** sha256 of the pipeline version and every model id@version it runs. */
@@ -47,17 +52,27 @@ interface Pipeline {
 }
 
 /**
- * Instrumentation for `npm run bench -- analyze`: wraps the model runtime of analyzers made from now on (to record
- * every model call) and receives each image's stage times in milliseconds. Null in the app.
+ * Instrumentation for `npm run bench -- analyze`: hands over each new pipeline's model thread (whose runs it records
+ * and replays) and receives each image's stage times in milliseconds. Null in the app.
  */
 export interface AnalyzeProbe {
-  wrap?(runtime: AnalysisRuntime): AnalysisRuntime;
+  /** The pipeline's model thread (record / replay its runs), or null where the sessions run in-thread. */
+  onPipeline?(thread: ModelThread | null): void;
   onImage?(stagesMs: Record<string, number>, faces: number): void;
 }
 let probe: AnalyzeProbe | null = null;
 export function setAnalyzeProbe(p: AnalyzeProbe | null): void {
   probe = p;
+  void closeAnalyzePipelines();
+}
+
+/** Ends every cached pipeline's model thread (sessions released); the next analysis starts afresh. */
+export async function closeAnalyzePipelines(): Promise<void> {
+  const all = [...pipelines.values()];
   pipelines.clear();
+  for (const p of await Promise.allSettled(all)) {
+    if (p.status === 'fulfilled') await p.value.thread?.close();
+  }
 }
 
 const pipelines = new Map<string, Promise<Pipeline>>();
@@ -73,22 +88,46 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
         bundledDir: join(resourcesDir(), 'models'),
         userDir: ctx.paths.userModelsDir,
       });
-      const runtime = new ModelRuntime({ registry, dataDir: ctx.paths.dataDir, provider: ep });
-      const ar = analysisRuntime(runtime, registry);
       const parser = findParsingModel(registry.list());
-      const versions = PIPELINE_MODELS.map((m) => `${m}@${ar.modelVersion(m)}`);
+      const versions = PIPELINE_MODELS.map((m) => `${m}@${registry.get(m).manifest.version}`);
       if (parser) versions.push(`${parser.id}@${parser.manifest.version}`);
       const key = createHash('sha256')
         .update([PIPELINE_VERSION, ...versions].join('\n'))
         .digest('hex');
-      const wrapped = probe?.wrap ? probe.wrap(ar) : ar;
+      // The sessions go on a model thread, so inference overlaps this thread's decoding and preprocessing; should
+      // the thread not start, they run here as before (slower, same results).
+      let thread: ModelThread | null = null;
+      try {
+        thread = await ModelThread.start({
+          bundledDir: join(resourcesDir(), 'models'),
+          userDir: ctx.paths.userModelsDir,
+          dataDir: ctx.paths.dataDir,
+          provider: ep,
+        });
+        // A stopped thread (crash, close) takes its pipeline with it; the next job starts a new one.
+        thread.onStop(() => {
+          if (pipelines.get(id) === p) pipelines.delete(id);
+        });
+      } catch (err) {
+        console.warn(
+          `analyze: model thread unavailable, running models in-process: ${AppError.from(err).message}`,
+        );
+      }
+      const local = thread ? null : new ModelRuntime({ registry, dataDir: ctx.paths.dataDir, provider: ep });
+      const runtime: ParserRuntime = thread
+        ? { run: (modelId, feeds) => thread.run(modelId, feeds) }
+        : local!;
       const analyzers = new Map<number, Analyzer>();
       const analyzer = (batchSize: number) => {
         let a = analyzers.get(batchSize);
-        if (!a) analyzers.set(batchSize, (a = createAnalyzer(wrapped, { batchSize })));
+        if (!a) {
+          const base = thread ? thread.batching(registry, batchSize) : analysisRuntime(local!, registry);
+          analyzers.set(batchSize, (a = createAnalyzer(base, { batchSize })));
+        }
         return a;
       };
-      return { analyzer, runtime, parser, key };
+      probe?.onPipeline?.(thread);
+      return { analyzer, runtime, thread, parser, key };
     })();
     p.catch(() => pipelines.delete(id));
     pipelines.set(id, p);

@@ -1,0 +1,135 @@
+// The model thread: one ModelRuntime (the ORT sessions) inside a worker_threads thread of the job process.
+// onnxruntime-node runs `session.run` synchronously on the thread that calls it, so the sessions live here and the
+// job process's main thread keeps preparing the next inputs (decode, crops, parsing maps) while a model runs.
+import { parentPort, workerData } from 'node:worker_threads';
+import { AppError } from '../../shared/errors';
+import { analysisRuntime, type AnalysisRuntime } from '../analysis/runtime';
+import { batchingRuntime, type BatchingRuntime } from '../analysis/batcher';
+import { loadRegistry } from './registry';
+import { ModelRuntime } from './runtime';
+import type { ReplayReport, WorkerInit, WorkerReply, WorkerRequest, Feeds } from './runtime-worker-protocol';
+
+const port = parentPort;
+if (!port) throw new Error('runtime-worker-entry runs as a worker thread');
+
+type FloatFeeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
+
+interface Recorded {
+  modelId: string;
+  feeds: FloatFeeds;
+  rows: number;
+  ms: number;
+}
+
+/** Batched runs concatenate rows, which the batcher does for float32 inputs (every bundled model's). */
+function floatFeeds(modelId: string, feeds: Feeds): FloatFeeds {
+  for (const [name, t] of Object.entries(feeds)) {
+    if (!(t.data instanceof Float32Array)) {
+      throw new AppError(
+        'invalid_request',
+        `Model "${modelId}" input "${name}": batched runs take float32 inputs`,
+      );
+    }
+  }
+  return feeds as FloatFeeds;
+}
+
+async function main(init: WorkerInit): Promise<void> {
+  const registry = await loadRegistry({
+    bundledDir: init.bundledDir,
+    ...(init.userDir ? { userDir: init.userDir } : {}),
+  });
+  const runtime = new ModelRuntime({ registry, dataDir: init.dataDir, provider: init.provider });
+  const base = analysisRuntime(runtime, registry);
+
+  // `npm run bench -- analyze`: every model run as it reaches ORT (after batching), kept by reference (each run's
+  // inputs are fresh arrays nothing writes afterwards), replayed later through the same sessions.
+  let recording: Recorded[] | null = null;
+  const recorded: AnalysisRuntime = {
+    ...base,
+    async run(modelId, feeds) {
+      if (!recording) return base.run(modelId, feeds);
+      const calls = recording;
+      const t = performance.now();
+      const out = await base.run(modelId, feeds);
+      calls.push({ modelId, feeds, rows: Object.values(feeds)[0]?.dims[0] ?? 0, ms: performance.now() - t });
+      return out;
+    },
+  };
+  // One batcher per batch size, all on the same sessions; a run request names its batch size.
+  const batchers = new Map<number, BatchingRuntime>();
+  const batcher = (size: number) => {
+    let b = batchers.get(size);
+    if (!b) batchers.set(size, (b = batchingRuntime(recorded, size)));
+    return b;
+  };
+
+  const reply = (msg: WorkerReply, transfer: ArrayBuffer[] = []) => {
+    try {
+      port!.postMessage(msg, transfer);
+    } catch {
+      // A buffer ORT owns cannot be detached: send a copy.
+      port!.postMessage(msg);
+    }
+  };
+
+  async function replay(): Promise<ReplayReport> {
+    const calls = recording ?? [];
+    recording = null;
+    const byModel: ReplayReport['byModel'] = {};
+    let inPipelineMs = 0;
+    for (const c of calls) {
+      inPipelineMs += c.ms;
+      const t = performance.now();
+      await base.run(c.modelId, c.feeds);
+      const ms = performance.now() - t;
+      const r = (byModel[c.modelId] ??= { calls: 0, rows: 0, ms: 0 });
+      r.calls++;
+      r.rows += c.rows;
+      r.ms += ms;
+    }
+    return { byModel, inPipelineMs };
+  }
+
+  async function handle(msg: WorkerRequest): Promise<void> {
+    try {
+      switch (msg.type) {
+        case 'run': {
+          const out =
+            msg.batchSize === undefined
+              ? await runtime.run(msg.modelId, msg.feeds)
+              : await batcher(msg.batchSize).run(msg.modelId, floatFeeds(msg.modelId, msg.feeds));
+          const transfer: ArrayBuffer[] = [];
+          for (const t of Object.values(out)) {
+            // Outputs are this thread's own arrays: hand the memory over instead of copying it.
+            const buf = t.data.buffer;
+            if (buf instanceof ArrayBuffer && !transfer.includes(buf)) transfer.push(buf);
+          }
+          reply({ type: 'result', id: msg.id, ok: true, value: out }, transfer);
+          return;
+        }
+        case 'record':
+          recording = msg.on ? [] : null;
+          reply({ type: 'result', id: msg.id, ok: true, value: null });
+          return;
+        case 'replay':
+          reply({ type: 'result', id: msg.id, ok: true, value: await replay() });
+          return;
+        case 'close':
+          await runtime.dispose();
+          reply({ type: 'result', id: msg.id, ok: true, value: null });
+          port!.close();
+          return;
+      }
+    } catch (err) {
+      reply({ type: 'result', id: msg.id, ok: false, error: AppError.from(err).toJSON() });
+    }
+  }
+
+  port!.on('message', (msg: WorkerRequest) => void handle(msg));
+  reply({ type: 'ready' });
+}
+
+main(workerData as WorkerInit).catch((err: unknown) => {
+  port.postMessage({ type: 'failed', error: AppError.from(err).toJSON() } satisfies WorkerReply);
+});

@@ -1,0 +1,35 @@
+// Messages between the job process's main thread and its model thread (runtime-worker-entry.ts).
+import type { AppErrorData } from '../../shared/errors';
+import type { Tensor } from '../analysis/runtime';
+import type { ExecutionProviderRequest } from './ep';
+
+export type Feeds = Record<string, Tensor>;
+export type Outputs = Record<string, Tensor>;
+
+/** `workerData` of the model thread. */
+export interface WorkerInit {
+  bundledDir: string;
+  userDir?: string;
+  dataDir: string;
+  provider: ExecutionProviderRequest;
+}
+
+/** The recorded model runs replayed one after another: per model, runs, batch rows and milliseconds. */
+export interface ReplayReport {
+  byModel: Record<string, { calls: number; rows: number; ms: number }>;
+  /** The same runs' time as they happened while recording (inside the pipeline). */
+  inPipelineMs: number;
+}
+
+export type WorkerRequest =
+  /** With `batchSize`, the run joins the thread's cross-request batcher for that size; without, one plain run. */
+  | { type: 'run'; id: number; modelId: string; feeds: Feeds; batchSize?: number }
+  | { type: 'record'; id: number; on: boolean }
+  | { type: 'replay'; id: number }
+  | { type: 'close'; id: number };
+
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'failed'; error: AppErrorData }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: AppErrorData };

@@ -1,0 +1,186 @@
+// The job process's model thread, seen from its main thread: model runs posted to a worker_threads thread that owns
+// the ORT sessions, so inference (synchronous on the thread that calls it) overlaps decoding and JS preprocessing.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../../shared/errors';
+import type { BatchingRuntime } from '../analysis/batcher';
+import { projectRoot } from '../paths';
+import type { ModelRegistry } from './registry';
+import type {
+  Feeds,
+  Outputs,
+  ReplayReport,
+  WorkerInit,
+  WorkerReply,
+  WorkerRequest,
+} from './runtime-worker-protocol';
+
+export type { ReplayReport } from './runtime-worker-protocol';
+
+/**
+ * The model thread's script: the built one next to out/main, else the TypeScript source behind a small ESM
+ * bootstrap that registers tsx inside the thread (Node 20 does not apply `--import` hooks to a worker's entry).
+ */
+export function modelThreadEntry(): { file: string; data: Record<string, string> } {
+  const root = projectRoot();
+  const built = join(root, 'out', 'main', 'runtime-worker.js');
+  // Electron starts workers from inside app.asar (electron/electron#33216), so the packaged path works as it is.
+  if (!import.meta.url.endsWith('.ts') && existsSync(built)) return { file: built, data: {} };
+  return {
+    file: join(root, 'src', 'main', 'models', 'ts-worker-boot.mjs'),
+    data: { entry: pathToFileURL(join(root, 'src', 'main', 'models', 'runtime-worker-entry.ts')).href },
+  };
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** Buffers to hand over with a request: a typed array that is its whole buffer moves; a view into a larger one is copied. */
+function ownedFeeds(feeds: Feeds): { feeds: Feeds; transfer: ArrayBuffer[] } {
+  const out: Feeds = {};
+  const transfer: ArrayBuffer[] = [];
+  for (const [name, t] of Object.entries(feeds)) {
+    let data = t.data;
+    const whole =
+      data.buffer instanceof ArrayBuffer &&
+      data.byteOffset === 0 &&
+      data.byteLength === data.buffer.byteLength;
+    if (!whole || transfer.includes(data.buffer as ArrayBuffer)) data = data.slice();
+    transfer.push(data.buffer as ArrayBuffer);
+    out[name] = { data, dims: [...t.dims] };
+  }
+  return { feeds: out, transfer };
+}
+
+/**
+ * One model thread: a ModelRuntime (one ORT session per model) on a worker thread, with the cross-image batcher
+ * running there too, so a run starts the moment the previous one ends, whatever the main thread is doing.
+ *
+ * Ownership: `run` takes its feeds. An input array that spans its whole ArrayBuffer is transferred (it is detached
+ * here afterwards, length 0); any other is copied. Every model input the analyzer builds is a fresh array.
+ */
+export class ModelThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #seq = 0;
+  #dead: AppError | null = null;
+  readonly #onExit = new Set<(err: AppError) => void>();
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.on('message', (msg: WorkerReply) => {
+      if (msg.type !== 'result') return;
+      const p = this.#pending.get(msg.id);
+      if (!p) return;
+      this.#pending.delete(msg.id);
+      if (this.#pending.size === 0) this.#worker.unref();
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(AppError.fromData(msg.error));
+    });
+    worker.unref();
+    worker.on('error', (err) => this.#stop(err));
+    worker.on('exit', (code) => this.#stop(new Error(`exit code ${code}`)));
+  }
+
+  /** Starts the thread; resolves once its model registry has loaded (sessions load on first use). */
+  static start(init: WorkerInit): Promise<ModelThread> {
+    const { file, data } = modelThreadEntry();
+    const worker = new Worker(file, {
+      workerData: { ...init, ...data },
+      // The thread needs no command-line hooks of its own (the bootstrap registers tsx where needed).
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: WorkerReply) => {
+        if (msg.type === 'ready') {
+          cleanup();
+          resolve(new ModelThread(worker));
+        } else if (msg.type === 'failed') {
+          cleanup();
+          void worker.terminate();
+          reject(AppError.fromData(msg.error));
+        }
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(new AppError('model_error', `The model thread did not start: ${err.message}`));
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new AppError('model_error', `The model thread exited while starting (code ${code})`));
+      };
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  }
+
+  #stop(err: Error): void {
+    if (this.#dead) return;
+    this.#dead = new AppError('model_error', `The model thread stopped: ${err.message}`);
+    for (const p of this.#pending.values()) p.reject(this.#dead);
+    this.#pending.clear();
+    for (const f of this.#onExit) f(this.#dead);
+  }
+
+  /** Called once if the thread stops (crash, close): every pending and later request fails. */
+  onStop(f: (err: AppError) => void): void {
+    this.#onExit.add(f);
+  }
+
+  #request<T>(msg: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    return new Promise<T>((resolve, reject) => {
+      // The thread keeps the process alive only while it has work.
+      if (this.#pending.size === 0) this.#worker.ref();
+      this.#pending.set(msg.id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage(msg, transfer);
+    });
+  }
+
+  /** One model run; with `batchSize`, it shares runs with other requests of the same model (see batcher.ts). */
+  run(modelId: string, feeds: Feeds, batchSize?: number): Promise<Outputs> {
+    const owned = ownedFeeds(feeds);
+    const msg: WorkerRequest = { type: 'run', id: ++this.#seq, modelId, feeds: owned.feeds };
+    if (batchSize !== undefined) msg.batchSize = batchSize;
+    return this.#request<Outputs>(msg, owned.transfer);
+  }
+
+  /** The analyzer's view of this thread for one batch size (batching happens in the thread). */
+  batching(registry: ModelRegistry, batchSize: number): BatchingRuntime {
+    return {
+      batchSize,
+      run: (modelId, feeds) => this.run(modelId, feeds, batchSize),
+      modelVersion: (id) => registry.get(id).manifest.version,
+      hasModel: (id) => registry.has(id),
+    };
+  }
+
+  /** Benchmark: keep (on) or drop (off) every model run from now on, as ORT receives it. */
+  record(on: boolean): Promise<void> {
+    return this.#request<void>({ type: 'record', id: ++this.#seq, on });
+  }
+
+  /** Benchmark: runs the recorded model calls again, one after another, through the same sessions. */
+  replay(): Promise<ReplayReport> {
+    return this.#request<ReplayReport>({ type: 'replay', id: ++this.#seq });
+  }
+
+  /** Releases the sessions and ends the thread. */
+  async close(): Promise<void> {
+    if (this.#dead) return;
+    await this.#request<void>({ type: 'close', id: ++this.#seq }).catch(() => undefined);
+    await this.#worker.terminate();
+  }
+}
