@@ -278,13 +278,14 @@ async function main(): Promise<void> {
     await runInProcess(warmIds, concurrency, batchSize); // loads the sessions
     const modelThread = thread as import('../../src/main/models/runtime-worker').ModelThread | null;
     if (!modelThread) throw new Error('the model thread did not start (see the warning above)');
-    // Every model run as the thread's sessions receive it (after batching), kept there and replayed afterwards
-    // through the same sessions (so the same thread settings), in the same order, with the same batches.
-    await modelThread.record(true);
+    // Every model run as the thread's sessions receive it (after batching), copied there (onto memory set aside
+    // beforehand: ~28 MB of inputs an image) and replayed afterwards through the same sessions (so the same
+    // thread settings), in the same order, with the same batches.
+    await modelThread.record(true, 32e6 * measuredIds.length);
     recording = true;
     const pipelineMs = await runInProcess(measuredIds, concurrency, batchSize);
     recording = false;
-    const { byModel: replayByModel, inPipelineMs: inPipelineOrtMs } = await modelThread.replay();
+    const { byModel: replayByModel, inPipelineMs: inPipelineOrtMs, recordedBytes } = await modelThread.replay();
     const replayMs = sum(Object.values(replayByModel).map((r) => r.ms));
     const overheadRatio = pipelineMs / replayMs;
     const per = (k: string) => (stages[k] ?? 0) / Math.max(1, stageImages);
@@ -388,7 +389,8 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `  pipeline ${round(pipelineMs)} ms, model calls inside it ${round(inPipelineOrtMs)} ms, replay ${round(replayMs)} ms`,
+      `  pipeline ${round(pipelineMs)} ms, model calls inside it ${round(inPipelineOrtMs)} ms, replay ${round(replayMs)} ms` +
+        ` (${round(recordedBytes / 1e6, 0)} MB of inputs recorded)`,
     );
     console.log(`  overhead ratio ${round(overheadRatio, 2)}`);
     if (sweep.length) {

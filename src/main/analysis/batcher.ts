@@ -40,6 +40,18 @@ export interface BatchingRuntime extends AnalysisRuntime {
   readonly batchSize: number;
 }
 
+/**
+ * The analyzer's run order when several models wait: later pipeline stages first (heads and the selfie matte, then
+ * facemesh, then the detector). An image whose model work is done goes on to its parsing map, its store and the
+ * next image's decoding on the other thread while the detector passes of the images behind it keep the sessions
+ * busy; first-come order instead lets images finish their model work together and leave the sessions idle.
+ */
+export function stagePriority(modelId: string): number {
+  if (modelId === 'blazeface') return 0;
+  if (modelId === 'facemesh') return 1;
+  return 2;
+}
+
 /** Whether a runtime already shares runs across callers (has a batch size of its own). */
 export function isBatching(rt: AnalysisRuntime): rt is BatchingRuntime {
   const size = (rt as Partial<BatchingRuntime>).batchSize;
@@ -67,13 +79,18 @@ function batchOf(modelId: string, feeds: Feeds): number {
 
 /**
  * Wraps a runtime so that model runs from concurrent `analyze` calls share batches: requests wait in one queue,
- * and whenever no run is going, the model with the oldest waiting request runs on up to `batchSize` rows taken
- * from its waiting requests in arrival order (a large request spans several runs). Only one run is in flight at a
+ * and whenever no run is going, the model with the oldest waiting request (among those of the highest `priority`)
+ * runs on up to `batchSize` rows taken from its waiting requests in arrival order (a large request spans several
+ * runs). Only one run is in flight at a
  * time, so concurrent images never make ORT sessions fight over the cores; their decoding (sharp's own threads)
  * and JS pre- and post-processing happen between runs. Each request gets exactly the rows it sent, so a batch of
  * N equals N runs of one wherever the model itself is batch-invariant.
  */
-export function batchingRuntime(inner: AnalysisRuntime, batchSize = DEFAULT_BATCH_SIZE): BatchingRuntime {
+export function batchingRuntime(
+  inner: AnalysisRuntime,
+  batchSize = DEFAULT_BATCH_SIZE,
+  priority: (modelId: string) => number = () => 0,
+): BatchingRuntime {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new AppError('invalid_request', `batch size must be a positive integer, got ${batchSize}`, {
       where: { field: 'batchSize' },
@@ -95,7 +112,10 @@ export function batchingRuntime(inner: AnalysisRuntime, batchSize = DEFAULT_BATC
   }
 
   function take(): Part[] {
-    const key = queue[0]!.key;
+    // The oldest request of the highest-priority model waiting.
+    let first = queue[0]!;
+    for (const req of queue) if (priority(req.modelId) > priority(first.modelId)) first = req;
+    const key = first.key;
     const parts: Part[] = [];
     let rows = 0;
     for (const req of queue) {

@@ -15,7 +15,7 @@ import { makeFaceCrop, meshToImage, type FaceCrop } from './face-crop';
 import { argmax, EXPRESSIONS, faceresAge, RACES, runHeads, runMesh } from './heads';
 import { affine, resizeBilinear } from './image-ops';
 import { DERIVED_CLASSES, derivedLabelMap, encodeLabelMap, maskRegion, type Matte } from './parsing';
-import { batchingRuntime, isBatching } from './batcher';
+import { batchingRuntime, isBatching, stagePriority } from './batcher';
 import type { AnalysisRuntime } from './runtime';
 import { labelMapAreas } from '../../shared/taxonomy';
 
@@ -122,7 +122,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
   const runtime =
     isBatching(base) && (options.batchSize === undefined || options.batchSize === base.batchSize)
       ? base
-      : batchingRuntime(base, options.batchSize);
+      : batchingRuntime(base, options.batchSize, stagePriority);
   const version = (id: string) => runtime.modelVersion(id);
 
   function detectOptions(opts: AnalyzeOptions): DetectOptions {
@@ -160,7 +160,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     const kept = candidates
       .map((c, k) => ({ ...c, mesh: meshes[k]! }))
       .filter((c) => !requirePresence || passesPresence(c.mesh.presence, minConfidence));
-    timings.mesh = performance.now() - t;
+    timings.mesh = performance.now() - t; (globalThis as any).__mark?.(timings.__id, 'mesh', t, performance.now());
     checkAbort(signal);
     if (kept.length === 0) return [];
 
@@ -177,7 +177,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     if (matteRun.status === 'rejected') throw matteRun.reason;
     const heads = headsRun.value;
     const matte = matteRun.value;
-    timings.heads = performance.now() - t;
+    timings.heads = performance.now() - t; (globalThis as any).__mark?.(timings.__id, 'heads', t, performance.now());
     checkAbort(signal);
 
     t = performance.now();
@@ -257,27 +257,28 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
         ],
       });
     }
-    timings.parsing = performance.now() - t;
+    timings.parsing = performance.now() - t; (globalThis as any).__mark?.(timings.__id, 'parsing', t, performance.now());
     return faces;
   }
 
   return {
     async analyze(input, opts = {}) {
       const timings: Record<string, number> = {};
+      timings.__id = (globalThis as any).__nextId = ((globalThis as any).__nextId ?? 0) + 1;
       const start = performance.now();
       const image = await decodeImage(input);
-      timings.decode = performance.now() - start;
+      timings.decode = performance.now() - start; (globalThis as any).__mark?.(timings.__id, 'decode', start, performance.now());
       checkAbort(opts.signal);
       const det = detectOptions(opts);
       let t = performance.now();
       const detections = await detectFaces(runtime, image, det, opts.signal);
-      timings.detect = performance.now() - t;
+      timings.detect = performance.now() - t; (globalThis as any).__mark?.(timings.__id, 'detect', t, performance.now());
       t = performance.now();
       const candidates = detections.map((d) => ({
         crop: makeFaceCrop(image, cropBoxOf(d), d.keypoints),
         detScore: d.score,
       }));
-      timings.crop = performance.now() - t;
+      timings.crop = performance.now() - t; (globalThis as any).__mark?.(timings.__id, 'crop', t, performance.now());
       const faces = await finish(image, candidates, true, det.minConfidence, timings, opts.signal);
       timings.total = performance.now() - start;
       return { width: image.width, height: image.height, faces, timings };

@@ -19,12 +19,15 @@ export interface ReplayReport {
   byModel: Record<string, { calls: number; rows: number; ms: number }>;
   /** The same runs' time as they happened while recording (inside the pipeline). */
   inPipelineMs: number;
+  /** Input bytes the recording kept. */
+  recordedBytes: number;
 }
 
 export type WorkerRequest =
   /** With `batchSize`, the run joins the thread's cross-request batcher for that size; without, one plain run. */
   | { type: 'run'; id: number; modelId: string; feeds: Feeds; batchSize?: number }
-  | { type: 'record'; id: number; on: boolean }
+  /** `reserveBytes`: memory for the recorded inputs, set aside before the recorded run starts. */
+  | { type: 'record'; id: number; on: boolean; reserveBytes?: number }
   | { type: 'replay'; id: number }
   | { type: 'close'; id: number };
 

@@ -167,9 +167,12 @@ export class ModelThread {
     };
   }
 
-  /** Benchmark: keep (on) or drop (off) every model run from now on, as ORT receives it. */
-  record(on: boolean): Promise<void> {
-    return this.#request<void>({ type: 'record', id: ++this.#seq, on });
+  /**
+   * Benchmark: keep (on) or drop (off) a copy of every model run from now on, as ORT receives it; `reserveBytes`
+   * of memory for the copies is set aside first, so recording costs the run as little as possible.
+   */
+  record(on: boolean, reserveBytes = 0): Promise<void> {
+    return this.#request<void>({ type: 'record', id: ++this.#seq, on, reserveBytes });
   }
 
   /** Benchmark: runs the recorded model calls again, one after another, through the same sessions. */

@@ -106,7 +106,7 @@ describe('ModelThread.run', () => {
 
   it('records every run as it reaches the sessions and replays them', async () => {
     const rt = thread.batching(registry, 4);
-    await thread.record(true);
+    await thread.record(true, 4 << 20);
     // Three requests of 3 rows each at batch size 4: 9 rows in runs of at most 4.
     await Promise.all(
       [0, 1, 2].map(() =>
@@ -120,6 +120,8 @@ describe('ModelThread.run', () => {
     expect(report.byModel.selfie!.calls).toBeGreaterThanOrEqual(3);
     expect(report.byModel.selfie!.ms).toBeGreaterThan(0);
     expect(report.inPipelineMs).toBeGreaterThan(0);
+    // Copies of all 9 rows' inputs: some on the 4 MB set aside, the rest on memory added as needed.
+    expect(report.recordedBytes).toBe(9 * 256 * 256 * 3 * 4);
     // Recording stopped with the replay.
     await rt.run('selfie', { 'input_1:0': { data: selfieInput(), dims: [1, 256, 256, 3] } });
     expect((await thread.replay()).byModel).toEqual({});

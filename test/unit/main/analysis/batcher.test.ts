@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchingRuntime } from '../../../../src/main/analysis/batcher';
+import { batchingRuntime, stagePriority } from '../../../../src/main/analysis/batcher';
 import { decodeImage } from '../../../../src/main/analysis/decode';
 import {
   cropBoxOf,
@@ -109,6 +109,49 @@ describe('batchingRuntime', () => {
       expect(Math.abs(m.presence - reference[k]!.presence)).toBeLessThanOrEqual(1e-5);
     });
     expect(maxRelDiff(meshB[0]!.raw, reference[0]!.raw)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('runs later pipeline stages first when several models wait, oldest first within a stage', async () => {
+    const { runs, rt } = counting(base);
+    const ordered = batchingRuntime(rt, 8, stagePriority);
+    const crops = cropsByPhoto[0]!;
+    // A run to wait behind, then a detector request, a mesh request and the heads, issued in that order.
+    const first = runMesh(ordered, crops.slice(0, 1));
+    await new Promise((r) => setImmediate(r));
+    const detector = ordered.run('blazeface', {
+      'input:0': {
+        data: new Float32Array(DETECTOR_SIZE * DETECTOR_SIZE * 3),
+        dims: [1, DETECTOR_SIZE, DETECTOR_SIZE, 3],
+      },
+    });
+    const mesh = runMesh(ordered, crops);
+    const heads = runHeads(ordered, crops);
+    await Promise.all([first, detector, mesh, heads]);
+    expect(runs.map((r) => r.model)).toEqual([
+      'facemesh',
+      'emotion',
+      'gear',
+      'faceres',
+      'mobilefacenet',
+      'facemesh',
+      'blazeface',
+    ]);
+    // First come, first served without priorities.
+    const fifo = counting(base);
+    const plain = batchingRuntime(fifo.rt, 8);
+    const again = runMesh(plain, crops.slice(0, 1));
+    await new Promise((r) => setImmediate(r));
+    await Promise.all([
+      again,
+      plain.run('blazeface', {
+        'input:0': {
+          data: new Float32Array(DETECTOR_SIZE * DETECTOR_SIZE * 3),
+          dims: [1, DETECTOR_SIZE, DETECTOR_SIZE, 3],
+        },
+      }),
+      runHeads(plain, crops),
+    ]);
+    expect(fifo.runs.map((r) => r.model).slice(0, 3)).toEqual(['facemesh', 'blazeface', 'emotion']);
   });
 
   it('fails the requests of a failing run and keeps serving the others', async () => {
