@@ -285,7 +285,11 @@ async function main(): Promise<void> {
     recording = true;
     const pipelineMs = await runInProcess(measuredIds, concurrency, batchSize);
     recording = false;
-    const { byModel: replayByModel, inPipelineMs: inPipelineOrtMs, recordedBytes } = await modelThread.replay();
+    const {
+      byModel: replayByModel,
+      inPipelineMs: inPipelineOrtMs,
+      recordedBytes,
+    } = await modelThread.replay();
     const replayMs = sum(Object.values(replayByModel).map((r) => r.ms));
     const overheadRatio = pipelineMs / replayMs;
     const per = (k: string) => (stages[k] ?? 0) / Math.max(1, stageImages);
