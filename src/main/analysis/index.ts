@@ -161,7 +161,6 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
       .map((c, k) => ({ ...c, mesh: meshes[k]! }))
       .filter((c) => !requirePresence || passesPresence(c.mesh.presence, minConfidence));
     timings.mesh = performance.now() - t;
-    (globalThis as any).__mark?.(timings.__id, 'mesh', t, performance.now());
     checkAbort(signal);
     if (kept.length === 0) return [];
 
@@ -179,7 +178,6 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     const heads = headsRun.value;
     const matte = matteRun.value;
     timings.heads = performance.now() - t;
-    (globalThis as any).__mark?.(timings.__id, 'heads', t, performance.now());
     checkAbort(signal);
 
     t = performance.now();
@@ -260,31 +258,26 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
       });
     }
     timings.parsing = performance.now() - t;
-    (globalThis as any).__mark?.(timings.__id, 'parsing', t, performance.now());
     return faces;
   }
 
   return {
     async analyze(input, opts = {}) {
       const timings: Record<string, number> = {};
-      timings.__id = (globalThis as any).__nextId = ((globalThis as any).__nextId ?? 0) + 1;
       const start = performance.now();
       const image = await decodeImage(input);
       timings.decode = performance.now() - start;
-      (globalThis as any).__mark?.(timings.__id, 'decode', start, performance.now());
       checkAbort(opts.signal);
       const det = detectOptions(opts);
       let t = performance.now();
       const detections = await detectFaces(runtime, image, det, opts.signal);
       timings.detect = performance.now() - t;
-      (globalThis as any).__mark?.(timings.__id, 'detect', t, performance.now());
       t = performance.now();
       const candidates = detections.map((d) => ({
         crop: makeFaceCrop(image, cropBoxOf(d), d.keypoints),
         detScore: d.score,
       }));
       timings.crop = performance.now() - t;
-      (globalThis as any).__mark?.(timings.__id, 'crop', t, performance.now());
       const faces = await finish(image, candidates, true, det.minConfidence, timings, opts.signal);
       timings.total = performance.now() - start;
       return { width: image.width, height: image.height, faces, timings };
