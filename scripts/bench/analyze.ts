@@ -1,5 +1,6 @@
 // `npm run bench -- analyze`: throughput, stage times, overhead vs pure ORT, API latency, RSS, and Human as a peer.
-// Options: --images N (corpus size, default 204) --concurrency C --batch-size B --subset K (in-process phase, default
+// FACEINSIGHT_MODEL_THREAD=0 runs the sessions on the job's main thread instead (throughput comparison; no overhead).
+// Options: --ep cpu|webgpu|auto (default cpu) --images N (corpus size, default 204) --concurrency C --batch-size B --subset K (in-process phase, default
 // 24) --peer-images P (default 4: Human on TF.js CPU takes ~50 s an image here) --sweep (batch size x concurrency table, in-process) --no-peer.
 // Internal: `analyze.ts --peer <out.json> <photo>...` runs @vladmandic/human in a child process.
 import { execFile } from 'node:child_process';
@@ -159,6 +160,10 @@ async function main(): Promise<void> {
   const { ModelThread } = await import('../../src/main/models/runtime-worker');
   const { DEFAULT_CONCURRENCY } = await import('../../src/main/jobs/runner');
 
+  const { isExecutionProviderRequest } = await import('../../src/main/models/ep');
+  const epArg = process.argv[process.argv.indexOf('--ep') + 1];
+  const ep = process.argv.includes('--ep') ? epArg : 'cpu';
+  if (!isExecutionProviderRequest(ep)) throw new Error(`--ep: expected auto, cpu or webgpu, got ${epArg}`);
   const IMAGES = flag('--images', 204);
   const SUBSET = flag('--subset', 24);
   const PEER_IMAGES = flag('--peer-images', 4);
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const job = await call<Job>(host, 'datasets.analyze', {
       datasetId,
-      ep: 'cpu',
+      ep,
       concurrency,
       ...(has('--batch-size') ? { batchSize } : {}),
     });
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
         store.jobs.create('analyze', datasetId, {
           force: true,
           imageIds: ids,
-          ep: 'cpu',
+          ep,
           concurrency: c,
           batchSize: b,
         }),
@@ -277,11 +282,11 @@ async function main(): Promise<void> {
     };
     await runInProcess(warmIds, concurrency, batchSize); // loads the sessions
     const modelThread = thread as import('../../src/main/models/runtime-worker').ModelThread | null;
-    if (!modelThread) throw new Error('the model thread did not start (see the warning above)');
     // Every model run as the thread's sessions receive it (after batching), copied there (onto memory set aside
     // beforehand: ~28 MB of inputs an image) and replayed afterwards through the same sessions (so the same
-    // thread settings), in the same order, with the same batches.
-    await modelThread.record(true, 32e6 * measuredIds.length);
+    // thread settings), in the same order, with the same batches. Without the thread (FACEINSIGHT_MODEL_THREAD=0,
+    // for comparison) the stages and throughput are measured, the overhead is not.
+    await modelThread?.record(true, 32e6 * measuredIds.length);
     recording = true;
     const pipelineMs = await runInProcess(measuredIds, concurrency, batchSize);
     recording = false;
@@ -289,9 +294,9 @@ async function main(): Promise<void> {
       byModel: replayByModel,
       inPipelineMs: inPipelineOrtMs,
       recordedBytes,
-    } = await modelThread.replay();
+    } = modelThread ? await modelThread.replay() : { byModel: {}, inPipelineMs: NaN, recordedBytes: 0 };
     const replayMs = sum(Object.values(replayByModel).map((r) => r.ms));
-    const overheadRatio = pipelineMs / replayMs;
+    const overheadRatio = modelThread ? pipelineMs / replayMs : NaN;
     const per = (k: string) => (stages[k] ?? 0) / Math.max(1, stageImages);
     const stagesMs = {
       decode: round(per('decode')),
@@ -338,7 +343,7 @@ async function main(): Promise<void> {
       const modelThread = await ModelThread.start({
         bundledDir: join(ROOT, 'resources', 'models'),
         dataDir,
-        provider: 'cpu',
+        provider: ep,
       });
       const analyzer = createAnalyzer(modelThread.batching(registry, batchSize), { batchSize });
       let next = 0;
@@ -370,7 +375,7 @@ async function main(): Promise<void> {
       `app path (startApp -> datasets.analyze in the job process), ${finished.done} images, ${faces} faces`,
     );
     console.log(
-      `  concurrency ${concurrency}, batch size ${has('--batch-size') ? batchSize : `${DEFAULT_BATCH_SIZE} (default)`}`,
+      `  provider ${ep}, concurrency ${concurrency}, batch size ${has('--batch-size') ? batchSize : `${DEFAULT_BATCH_SIZE} (default)`}`,
     );
     console.log(
       `  wall ${round(wallS, 1)} s   images/s ${round(imagesPerSecond, 2)}   faces/s ${round(facesPerSecond, 2)}`,
@@ -385,18 +390,27 @@ async function main(): Promise<void> {
     console.log(`stages, mean ms per image (in-process, ${stageImages} images; images in flight overlap):`);
     for (const [k, v] of Object.entries(stagesMs)) console.log(`  ${k.padEnd(11)} ${String(v).padStart(8)}`);
     console.log('');
-    console.log('overhead: pipeline wall vs the same model calls replayed on the same sessions');
-    console.log('  model          calls   rows   replay ms');
+    if (!modelThread) {
+      console.log(
+        `overhead: not measured (sessions on the job's main thread, FACEINSIGHT_MODEL_THREAD=0); ` +
+          `pipeline ${round(pipelineMs)} ms, ${round(measuredIds.length / (pipelineMs / 1000), 2)} images/s`,
+      );
+    } else {
+      console.log('overhead: pipeline wall vs the same model calls replayed on the same sessions');
+      console.log('  model          calls   rows   replay ms');
+    }
     for (const [m, r] of Object.entries(replayByModel)) {
       console.log(
         `  ${m.padEnd(14)} ${String(r.calls).padStart(5)} ${String(r.rows).padStart(6)} ${String(round(r.ms)).padStart(11)}`,
       );
     }
-    console.log(
-      `  pipeline ${round(pipelineMs)} ms, model calls inside it ${round(inPipelineOrtMs)} ms, replay ${round(replayMs)} ms` +
-        ` (${round(recordedBytes / 1e6, 0)} MB of inputs recorded)`,
-    );
-    console.log(`  overhead ratio ${round(overheadRatio, 2)}`);
+    if (modelThread) {
+      console.log(
+        `  pipeline ${round(pipelineMs)} ms, model calls inside it ${round(inPipelineOrtMs)} ms, replay ${round(replayMs)} ms` +
+          ` (${round(recordedBytes / 1e6, 0)} MB of inputs recorded)`,
+      );
+      console.log(`  overhead ratio ${round(overheadRatio, 2)}`);
+    }
     if (sweep.length) {
       console.log('');
       console.log('sweep (in-process images/s):');
@@ -419,6 +433,7 @@ async function main(): Promise<void> {
       JSON.stringify({
         images: finished.done,
         faces,
+        ep,
         concurrency,
         batchSize,
         imagesPerSecond: round(imagesPerSecond, 3),

@@ -95,23 +95,28 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
         .update([PIPELINE_VERSION, ...versions].join('\n'))
         .digest('hex');
       // The sessions go on a model thread, so inference overlaps this thread's decoding and preprocessing; should
-      // the thread not start, they run here as before (slower, same results).
+      // the thread not start (or FACEINSIGHT_MODEL_THREAD=0 ask so), they run here (slower, same results).
       let thread: ModelThread | null = null;
-      try {
-        thread = await ModelThread.start({
-          bundledDir: join(resourcesDir(), 'models'),
-          userDir: ctx.paths.userModelsDir,
-          dataDir: ctx.paths.dataDir,
-          provider: ep,
-        });
-        // A stopped thread (crash, close) takes its pipeline with it; the next job starts a new one.
-        thread.onStop(() => {
-          if (pipelines.get(id) === p) pipelines.delete(id);
-        });
-      } catch (err) {
-        console.warn(
-          `analyze: model thread unavailable, running models in-process: ${AppError.from(err).message}`,
-        );
+      if (process.env.FACEINSIGHT_MODEL_THREAD === '0') {
+        console.warn('analyze: FACEINSIGHT_MODEL_THREAD=0, running models in-process');
+      } else {
+        try {
+          const started = await ModelThread.start({
+            bundledDir: join(resourcesDir(), 'models'),
+            userDir: ctx.paths.userModelsDir,
+            dataDir: ctx.paths.dataDir,
+            provider: ep,
+          });
+          // A stopped thread (crash, close) takes its pipeline with it; the next job starts a new one.
+          started.onStop(() => {
+            if (pipelines.get(id) === p) pipelines.delete(id);
+          });
+          thread = started;
+        } catch (err) {
+          console.warn(
+            `analyze: model thread unavailable, running models in-process: ${AppError.from(err).message}`,
+          );
+        }
       }
       const local = thread ? null : new ModelRuntime({ registry, dataDir: ctx.paths.dataDir, provider: ep });
       const runtime: ParserRuntime = thread
