@@ -36,7 +36,7 @@ async function analyse(dataDir: string): Promise<{ box: number[]; labels: string
           return `${p.task}=${String(v.label ?? v.value ?? v.years)}`;
         })
         .sort();
-      out.push({ box: [f.x, f.y, f.w, f.h].map((x) => Math.round(x)), labels });
+      out.push({ box: [f.box.x, f.box.y, f.box.w, f.box.h].map((x) => Math.round(x)), labels });
     }
     return out.sort((a, b) => a.box[0]! - b.box[0]!);
   } finally {
@@ -55,6 +55,9 @@ describe('analyze without the model thread', () => {
       delete process.env.FACEINSIGHT_MODEL_THREAD;
     }
     expect(withThread.length).toBe(3);
+    expect(withThread.every((f) => f.box.every((v) => Number.isFinite(v) && v >= 0) && f.box[2]! > 20)).toBe(
+      true,
+    );
     expect(inProcess).toEqual(withThread);
   });
 });
