@@ -1,6 +1,6 @@
 // Cross-image batching: concurrent analyses' model runs are queued per model and run together, one run at a time.
 import { AppError } from '../../shared/errors';
-import type { AnalysisRuntime, Tensor } from './runtime';
+import type { AnalysisRuntime, FloatFeeds, Tensor } from './runtime';
 
 /**
  * Faces (or detector views) per model run when the caller does not say. Tuned with `npm run bench -- analyze`: on
@@ -9,7 +9,7 @@ import type { AnalysisRuntime, Tensor } from './runtime';
  */
 export const DEFAULT_BATCH_SIZE = 8;
 
-type Feeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
+type Feeds = FloatFeeds;
 
 interface Request {
   modelId: string;

@@ -8,12 +8,12 @@ export interface Tensor {
   dims: readonly number[];
 }
 
+/** Model inputs as the analyzer builds them: float32 NHWC batches. */
+export type FloatFeeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
+
 export interface AnalysisRuntime {
   /** One run of `modelId`; any batch size the model accepts. */
-  run(
-    modelId: string,
-    feeds: Record<string, { data: Float32Array; dims: readonly number[] }>,
-  ): Promise<Record<string, Tensor>>;
+  run(modelId: string, feeds: FloatFeeds): Promise<Record<string, Tensor>>;
   /** The manifest version stored with every prediction. */
   modelVersion(modelId: string): string;
   /** Whether a model is registered (a user's face-parsing model, for instance). */

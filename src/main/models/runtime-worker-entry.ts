@@ -3,7 +3,7 @@
 // job process's main thread keeps preparing the next inputs (decode, crops, parsing maps) while a model runs.
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import { analysisRuntime, type AnalysisRuntime } from '../analysis/runtime';
+import { analysisRuntime, type AnalysisRuntime, type FloatFeeds } from '../analysis/runtime';
 import { batchingRuntime, stagePriority, type BatchingRuntime } from '../analysis/batcher';
 import { loadRegistry } from './registry';
 import { ModelRuntime } from './runtime';
@@ -11,8 +11,6 @@ import type { ReplayReport, WorkerInit, WorkerReply, WorkerRequest, Feeds } from
 
 const port = parentPort;
 if (!port) throw new Error('runtime-worker-entry runs as a worker thread');
-
-type FloatFeeds = Record<string, { data: Float32Array; dims: readonly number[] }>;
 
 interface Recorded {
   modelId: string;

@@ -1,10 +1,10 @@
 // Messages between the job process's main thread and its model thread (runtime-worker-entry.ts).
 import type { AppErrorData } from '../../shared/errors';
-import type { Tensor } from '../analysis/runtime';
 import type { ExecutionProviderRequest } from './ep';
+import type { Feeds } from './runtime';
 
-export type Feeds = Record<string, Tensor>;
-export type Outputs = Record<string, Tensor>;
+// The runtime's own tensor maps: any typed array ORT takes (batched runs take float32, see the entry).
+export type { Feeds, Outputs } from './runtime';
 
 /** `workerData` of the model thread. */
 export interface WorkerInit {
