@@ -144,11 +144,16 @@ export function splitCsv(line: string, sep = ','): Token[] {
   return out;
 }
 
-/** Quotes a CSV cell only when it must be (separator, quote, leading/trailing space). */
+/**
+ * Quotes a CSV cell only when it must be (separator, quote, leading/trailing space). Our readers take one record
+ * per line (readLines + splitCsv), so a line break cannot be written: it is refused, naming the cell.
+ */
 export function csvCell(v: string, sep = ','): string {
-  return v.includes(sep) || v.includes('"') || v.includes('\n') || v !== v.trim()
-    ? `"${v.replaceAll('"', '""')}"`
-    : v;
+  if (/[\r\n]/.test(v))
+    throw new AppError('invalid_request', `cannot write a line break in a CSV cell: ${JSON.stringify(v)}`, {
+      hint: 'rename the file or edit the value so it has no line break',
+    });
+  return v.includes(sep) || v.includes('"') || v !== v.trim() ? `"${v.replaceAll('"', '""')}"` : v;
 }
 
 /**
