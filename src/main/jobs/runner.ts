@@ -63,7 +63,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     report(hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
     let failure: unknown = null;
-    const limit = concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
+    const limit = handler.ordered ? 1 : concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
 
     const finish = (item: ClaimedItem, outcome: ItemOutcome) => {
       store.write(() => {

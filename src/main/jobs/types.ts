@@ -29,6 +29,11 @@ export interface ItemOutcome {
 export interface JobKindHandler {
   /** Items in flight when the job's params do not say; 1 keeps commits (and so row ids) in plan order. */
   concurrency?: number;
+  /**
+   * Items depend on each other (each reads what the one before it committed): they run one at a time in plan
+   * order whatever the job's params say, so an item that throws fails the job before later items start.
+   */
+  ordered?: boolean;
   plan(job: JobRecord, ctx: JobContext): Promise<Plan>;
   process(job: JobRecord, item: ClaimedItem, ctx: JobContext): Promise<ItemOutcome>;
 }

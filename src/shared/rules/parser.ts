@@ -22,6 +22,13 @@ import { closest } from './suggest';
 const FUNCTIONS = ['area', 'atmost1', 'exactly1'] as const;
 const RULE_ID = /^[a-z0-9][a-z0-9-]*$/;
 
+/**
+ * What one rule may hold. Every consumer of a rule (compiler, evaluator, fix search, printer, clause builder)
+ * walks its tree recursively, so the parser refuses trees deeper than `maxDepth` (each operator, each `!` and each
+ * pair of parentheses is a level) and lines longer than `maxLineLength`; real rules stay far below both.
+ */
+export const RULE_LIMITS = { maxLineLength: 4000, maxDepth: 100 } as const;
+
 /** A syntax problem at a 1-based column of the current line; becomes an AppError with the line added. */
 class SyntaxProblem {
   constructor(
@@ -115,7 +122,30 @@ function unknownName(col: number, what: string, name: string, candidates: readon
 
 class ExprParser {
   private pos = 0;
+  /** Parenthesis / `!` recursion of the parser itself. */
+  private nesting = 0;
+  /** Tree depth of every node built so far (a leaf is 1). */
+  private readonly depths = new WeakMap<Expr, number>();
   constructor(private readonly toks: Token[]) {}
+
+  /** Records a node's depth from its children's and refuses it past the limit, at `col`. */
+  private node<E extends Expr>(e: E, col: number): E {
+    const kids =
+      e.kind === 'not' ? [e.arg] : e.kind === 'count' ? e.args : 'left' in e ? [e.left, e.right] : [];
+    const depth = 1 + Math.max(0, ...kids.map((k) => this.depths.get(k) ?? 1));
+    if (depth > RULE_LIMITS.maxDepth) throw this.tooDeep(col);
+    this.depths.set(e, depth);
+    return e;
+  }
+  private tooDeep(col: number): SyntaxProblem {
+    return new SyntaxProblem(
+      col,
+      `the rule nests more than ${RULE_LIMITS.maxDepth} levels deep (operators, "!" and parentheses); split it into several rules`,
+    );
+  }
+  private enter(col: number): void {
+    if (++this.nesting > RULE_LIMITS.maxDepth) throw this.tooDeep(col);
+  }
 
   private peek(): Token {
     return this.toks[this.pos] ?? this.toks[this.toks.length - 1]!;
@@ -150,37 +180,43 @@ class ExprParser {
   private parseIff(): Expr {
     let left = this.parseImplies();
     while (this.isOp('<->')) {
-      this.next();
-      left = { kind: 'iff', left, right: this.parseImplies() };
+      const col = this.next().col;
+      left = this.node({ kind: 'iff', left, right: this.parseImplies() }, col);
     }
     return left;
   }
   private parseImplies(): Expr {
     const left = this.parseOr();
     if (!this.isOp('->')) return left;
-    this.next();
-    return { kind: 'implies', left, right: this.parseImplies() };
+    const col = this.next().col;
+    this.enter(col);
+    const right = this.parseImplies();
+    this.nesting--;
+    return this.node({ kind: 'implies', left, right }, col);
   }
   private parseOr(): Expr {
     let left = this.parseAnd();
     while (this.isOp('|')) {
-      this.next();
-      left = { kind: 'or', left, right: this.parseAnd() };
+      const col = this.next().col;
+      left = this.node({ kind: 'or', left, right: this.parseAnd() }, col);
     }
     return left;
   }
   private parseAnd(): Expr {
     let left = this.parseUnary();
     while (this.isOp('&')) {
-      this.next();
-      left = { kind: 'and', left, right: this.parseUnary() };
+      const col = this.next().col;
+      left = this.node({ kind: 'and', left, right: this.parseUnary() }, col);
     }
     return left;
   }
   private parseUnary(): Expr {
     if (this.isOp('!')) {
-      this.next();
-      return { kind: 'not', arg: this.parseUnary() };
+      const col = this.next().col;
+      this.enter(col);
+      const arg = this.parseUnary();
+      this.nesting--;
+      return this.node({ kind: 'not', arg }, col);
     }
     return this.parsePrimary();
   }
@@ -188,8 +224,10 @@ class ExprParser {
   private parsePrimary(): Expr {
     const t = this.next();
     if (t.t === 'op' && t.v === '(') {
+      this.enter(t.col);
       const inner = this.parseIff();
       this.expectOp(')', `expected ")" to close the "(" at column ${t.col}`);
+      this.nesting--;
       return inner;
     }
     if (t.t !== 'ident') {
@@ -199,7 +237,12 @@ class ExprParser {
     if (this.isOp('(')) {
       this.next();
       if (name === 'area') return this.parseArea();
-      if (name === 'atmost1' || name === 'exactly1') return this.parseCount(name, t.col);
+      if (name === 'atmost1' || name === 'exactly1') {
+        this.enter(t.col);
+        const count = this.parseCount(name, t.col);
+        this.nesting--;
+        return this.node(count, t.col);
+      }
       throw unknownName(t.col, 'function', name, FUNCTIONS);
     }
     if (isLabelField(name)) return this.parseComparison(name);
@@ -324,7 +367,16 @@ function toAppError(p: SyntaxProblem, line: number, file: string | undefined): A
   return new AppError('parse_error', p.message, p.hint ? { where, hint: p.hint } : { where });
 }
 
+function checkLength(text: string): void {
+  if (text.length > RULE_LIMITS.maxLineLength)
+    throw new SyntaxProblem(
+      RULE_LIMITS.maxLineLength + 1,
+      `the line is ${text.length} characters long; a rule fits in ${RULE_LIMITS.maxLineLength}`,
+    );
+}
+
 function parseLine(text: string, lineNo: number): Rule {
+  checkLength(text);
   let i = 0;
   const skip = () => {
     while (text[i] === ' ' || text[i] === '\t') i++;
@@ -366,7 +418,9 @@ export function parseRules(text: string, options: { file?: string } = {}): Parse
   const rules: Rule[] = [];
   const errors: AppError[] = [];
   const seen = new Map<string, number>();
-  text.split(/\r?\n/).forEach((line, idx) => {
+  // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first rule.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  body.split(/\r?\n/).forEach((line, idx) => {
     const lineNo = idx + 1;
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
@@ -401,6 +455,7 @@ export function parseExpression(text: string): Expr {
   if (/[\r\n]/.test(text))
     throw toAppError(new SyntaxProblem(1, 'an expression fits on one line'), 1, undefined);
   try {
+    checkLength(text);
     const { expr, comment, commentCol } = new ExprParser(tokenize(text, 0)).parseAll();
     if (comment !== null) throw new SyntaxProblem(commentCol, 'a lone expression has no "#" rationale');
     return expr;

@@ -183,6 +183,36 @@ describe('rule set', () => {
     expect(await call<RulesState>(host, 'rules.get')).toEqual(before);
   });
 
+  it('rules.set refuses a rule nested past the limit at line:column, and a stored one from before is left out', async () => {
+    const before = await call<RulesState>(host, 'rules.get');
+    for (const rule of [
+      `r1: error: ${'!'.repeat(6000)}Bald`,
+      `r1: error: Bald${' & Bangs'.repeat(20_000)}`,
+    ]) {
+      const env = await host.call('rules.set', { text: `${before.text}${rule}\n` });
+      expect(!env.ok && env.error).toMatchObject({
+        code: 'parse_error',
+        where: { line: before.text.split('\n').length, column: expect.any(Number) },
+      });
+    }
+    expect(await call<RulesState>(host, 'rules.get')).toEqual(before);
+
+    // A database written by an older version may hold such a rule: evaluation and re-checks go on without it.
+    const db = new Database(host.info.dbPath);
+    db.prepare(`INSERT INTO rules (key, severity, text, enabled) VALUES ('deep', 'error', ?, 1)`).run(
+      `${'!'.repeat(6000)}Bald`,
+    );
+    db.close();
+    try {
+      const env = await host.call('labels.set', { faceId: faces[0], key: 'Bald', value: 1 });
+      expect(env.ok).toBe(true);
+      const res = await call<{ rules: RulesState; jobs: Job[] }>(host, 'rules.set', { text: before.text });
+      expect((await waitForJob(host, res.jobs[0]!.id)).state).toBe('done');
+    } finally {
+      await call(host, 'labels.set', { faceId: faces[0], key: 'Bald', value: null });
+    }
+  });
+
   it('rules.set disables a rule and re-evaluates every face as a job', async () => {
     const before = await call<RulesState>(host, 'rules.get');
     const text = before.text.replace(/^male-gender:/m, '#off male-gender:');
@@ -259,6 +289,12 @@ describe('faceinsight check', () => {
     const r = cli(['--rules', bad]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/bad\.rules:2:\d+/);
+    // Too deep for the engine: a located refusal, not a stack overflow; and a BOM is not part of a rule id.
+    writeFileSync(bad, `\uFEFFok: warning: Bald\ndeep: error: ${'!'.repeat(150)}Bald\n`);
+    const deep = cli(['--rules', bad]);
+    expect(deep.status).toBe(2);
+    expect(deep.stderr).toMatch(/bad\.rules:2:114: the rule nests more than 100 levels deep/);
+    expect(deep.stderr).not.toMatch(/Maximum call stack|at .*\.ts:\d+/);
   });
 
   it('leaves the database untouched', () => {

@@ -9,7 +9,13 @@ import { pathToFileURL } from 'node:url';
 import type { Dataset, Job, JobReport } from '../../../src/shared/api';
 import type { AppHost } from '../../../src/main/app';
 import { openStore } from '../../../src/main/store/index';
-import { celebaRow, celebaValues, makeCeleba, makeCelebaMaskHq } from '../../helpers/datasets/generate';
+import {
+  celebaRow,
+  celebaValues,
+  makeCeleba,
+  makeCelebaMaskHq,
+  writeImage,
+} from '../../helpers/datasets/generate';
 import { call, startTestApp, waitForJob } from '../../helpers/app';
 import { ROOT, tempDir } from '../../helpers/fs';
 
@@ -183,5 +189,45 @@ describe('annotation jobs', () => {
     expect(
       cli(['export', '--format', 'instructions', '--seed', '-1', '--out', join(t.dir, 'j'), ...common]).code,
     ).toBe(2);
+  });
+
+  it('stores the violations of imported labels (the rule pass runs after the import commits), and a refused import changes none', async () => {
+    const t = tempDir('fi-annrules-');
+    cleanups.push(t.cleanup);
+    const img = join(t.dir, 'img');
+    await writeImage(join(img, 'p1.jpg'), 0);
+    await writeImage(join(img, 'p2.jpg'), 1);
+    const labels = join(t.dir, 'labels.csv');
+    writeFileSync(labels, 'file,Bald,Bangs,Goatee,No_Beard\np1.jpg,1,1,1,1\np2.jpg,1,1,1,1\n');
+    const db = join(t.dir, 'fi.db');
+    const imported = cli(['import', img, '--format', 'csv', '--annotations', labels, '--db', db]);
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    // bald-no-bangs and goatee-has-beard on both faces: the stored rows match what `check` computes.
+    const check = cli(['check', '--db', db, '--json']);
+    expect(check.code).toBe(1);
+    expect(JSON.parse(check.stdout.trim().split('\n').at(-1)!)).toMatchObject({ errors: 4 });
+    const stored = () => {
+      const d = new Database(db, { readonly: true });
+      try {
+        return d
+          .prepare(
+            `SELECT f.id AS face, r.key AS rule, v.subject FROM violations v JOIN rules r ON r.id = v.rule_id
+             JOIN faces f ON f.id = v.face_id ORDER BY f.id, r.key, v.subject`,
+          )
+          .all();
+      } finally {
+        d.close();
+      }
+    };
+    const after = stored();
+    expect(after.filter((v) => (v as { subject: string }).subject === 'labels')).toHaveLength(4);
+
+    // A refused import (bad cell on line 3) fails and leaves every stored violation as it was.
+    writeFileSync(labels, 'file,Bald,Bangs,Goatee,No_Beard\np1.jpg,-1,-1,-1,1\np2.jpg,1,maybe,1,1\n');
+    const refused = cli(['import', img, '--format', 'csv', '--annotations', labels, '--db', db]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/labels\.csv:3/);
+    expect(stored()).toEqual(after);
   });
 });

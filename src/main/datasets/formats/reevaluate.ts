@@ -1,5 +1,5 @@
 // After an annotation import: re-evaluates the enabled rules over every face's effective labels.
-import { RuleSet, effectiveLabels, type LabelRow } from '../../../shared/rules';
+import { RuleSet, effectiveLabels, parseRules, type LabelRow } from '../../../shared/rules';
 import { isCelebaAttribute, type LabelValue } from '../../../shared/taxonomy';
 import type { Store } from '../../store/index';
 
@@ -21,7 +21,8 @@ export interface ReevaluateReport {
 export function reevaluateLabelRules(store: Store, datasetId: number): ReevaluateReport {
   const rows = store.rules.list().filter((r) => r.enabled);
   if (rows.length === 0) return { faces: 0, violations: 0, rules: 0 };
-  const set = RuleSet.fromText(rows.map((r) => r.text).join('\n'));
+  // Stored rules that break today's parser limits are left out, as in the ConstraintEngine.
+  const set = new RuleSet(parseRules(rows.map((r) => r.text).join('\n')).rules);
   const ruleIds = new Map(rows.map((r) => [r.key, r.id]));
   const results: { faceId: number; found: { ruleId: number; detail: unknown }[] }[] = [];
   for (const { faceId, labels } of store.annotations.labelsByFace(datasetId)) {

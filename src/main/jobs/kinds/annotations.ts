@@ -1,6 +1,7 @@
 // The `annotations` job: validate a dataset's annotation files, write them in one transaction, re-check rules.
 import type { AnnotationFormat, JobReport } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
+import { ConstraintEngine } from '../../constraints/index';
 import { prepareImport } from '../../datasets/formats/import';
 import { RefusedInput } from '../../datasets/formats/text';
 import { reevaluateLabelRules } from '../../datasets/formats/reevaluate';
@@ -41,6 +42,8 @@ function isStringMap(v: unknown): v is Record<string, string> {
 
 export const annotationsKind: JobKindHandler = {
   // Two items in order: the import (one transaction), then the rule pass over the new labels (its own step).
+  // The rule pass must read the committed import, and a refused import must not run it at all.
+  ordered: true,
   async plan() {
     return { keys: ['1-import', '2-rules'] };
   },
@@ -64,7 +67,12 @@ export const annotationsKind: JobKindHandler = {
     return {
       counter: 'imported',
       commit: () => {
-        prepared.write();
+        // A face that took over a detection has its predictions now: every rule is re-checked for it.
+        const merged = prepared.write();
+        if (merged.length > 0) {
+          const engine = new ConstraintEngine(store);
+          for (const id of merged) engine.refreshFace(id);
+        }
         const r = prepared.report();
         const counts = {
           faces: r.faces,
