@@ -412,6 +412,8 @@ export interface AppSettings {
     name: string;
     query: FaceFilter & { review?: ReviewStatus; hasViolations?: boolean; ruleKey?: string };
   }[];
+  /** Enter on a face with open error violations shows them and needs a second Enter (default true). */
+  confirmReviewedWithErrors?: boolean;
 }
 
 export type Api = {

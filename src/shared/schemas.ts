@@ -64,6 +64,7 @@ const appSettings = {
   thresholds: z.record(z.string().min(1).max(64), z.number().min(0).max(1)),
   theme: z.enum(['light', 'dark', 'system']),
   views: z.array(savedView).max(200),
+  confirmReviewedWithErrors: z.boolean(),
 };
 
 export const requestSchemas = {
@@ -172,6 +173,7 @@ export const requestSchemas = {
     thresholds: appSettings.thresholds.optional(),
     theme: appSettings.theme.optional(),
     views: appSettings.views.optional(),
+    confirmReviewedWithErrors: appSettings.confirmReviewedWithErrors.optional(),
   }),
   'learning.train': z.strictObject({
     datasetId: id,
