@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors';
 import type { JobKind, JobState } from '../../shared/api';
 import type { ClaimedItem, JobRecord } from '../store/index';
 import type { ItemOutcome, JobContext, JobHandlers } from './types';
+import { logger } from '../log';
 
 /** Long enough for one analysis item on a slow CPU; a dead runner's items are also released by its host. */
 export const LEASE_MS = 5 * 60_000;
@@ -120,7 +121,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     await Promise.all(inFlight);
     const e = AppError.from(err);
     if (e.code === 'cancelled' && ctx.signal.aborted) return;
-    if (e.code === 'internal') console.error(err);
+    if (e.code === 'internal') logger().error({ err, jobId: job.id }, `${job.kind} job failed`);
     store.write(
       () =>
         store.jobs.transition(job.id, ['queued', 'running'], 'failed') &&

@@ -19,6 +19,7 @@ import { findParsingModel, parseRegion } from '../../models/parsing';
 import type { ModelEntry } from '../../models/registry';
 import { isExecutionProviderRequest, type ExecutionProviderRequest } from '../../models/ep';
 import { resourcesDir } from '../../paths';
+import { logger } from '../../log';
 import type { Box, Store } from '../../store/index';
 import type { JobContext, JobKindHandler } from '../types';
 
@@ -98,7 +99,7 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
       // the thread not start (or FACEINSIGHT_MODEL_THREAD=0 ask so), they run here (slower, same results).
       let thread: ModelThread | null = null;
       if (process.env.FACEINSIGHT_MODEL_THREAD === '0') {
-        console.warn('analyze: FACEINSIGHT_MODEL_THREAD=0, running models in-process');
+        logger().warn('analyze: FACEINSIGHT_MODEL_THREAD=0, running models in-process');
       } else {
         try {
           const started = await ModelThread.start({
@@ -113,9 +114,7 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
           });
           thread = started;
         } catch (err) {
-          console.warn(
-            `analyze: model thread unavailable, running models in-process: ${AppError.from(err).message}`,
-          );
+          logger().warn({ err }, 'analyze: model thread unavailable, running models in-process');
         }
       }
       const local = thread ? null : new ModelRuntime({ registry, dataDir: ctx.paths.dataDir, provider: ep });
