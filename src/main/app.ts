@@ -6,6 +6,7 @@ import type { Envelope } from '../shared/errors';
 import { createAssetResolver, type ResolvedAsset } from './assets';
 import { JobHost, type ForkRunner } from './jobs/host';
 import { RateTracker } from './jobs/rate';
+import { openLog, logger } from './log';
 import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
 import { createService } from './service';
 import { openStore } from './store/index';
@@ -47,6 +48,17 @@ export function appVersion(): string {
 
 export async function startApp(opts: StartOptions): Promise<AppHost> {
   const paths = dataPaths(opts.dataDir, opts.dbPath);
+  const logFile = openLog(paths.dataDir, opts.mode === 'electron' ? 'app' : 'cli', { rotate: true });
+  logger().info(
+    {
+      version: appVersion(),
+      mode: opts.mode,
+      argv: process.argv.slice(2),
+      dataDir: paths.dataDir,
+      db: paths.dbPath,
+    },
+    'start',
+  );
   const store = openStore(paths.dbPath);
   seedRules(store, resourcesDir());
   const listeners = new Set<EventListener>();
@@ -93,6 +105,8 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
       await jobs.stop();
       listeners.clear();
       store.close();
+      logger().info('stop');
+      logFile.close();
     },
   };
 }

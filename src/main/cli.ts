@@ -17,6 +17,7 @@ import { CHECK_HELP, checkCmd } from './commands/check';
 import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
 import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
 import { LEARN_HELP, learnCmd } from './commands/learn';
+import { logger } from './log';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
 
@@ -86,13 +87,15 @@ async function serve(args: string[]): Promise<number> {
       `warning: listening on ${values.host}; anyone who can reach it and has the token can use the app`,
     );
   }
-  console.error(`FaceInsight Studio ${host.info.version} (browser mode), data: ${host.info.dataDir}`);
-  console.log(http.url);
-  await new Promise<void>((resolveStop) => {
+  // Listen before printing the URL: a script that stops us as soon as it reads the URL must not kill us mid-way.
+  const stopped = new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  console.error(`FaceInsight Studio ${host.info.version} (browser mode), data: ${host.info.dataDir}`);
+  console.log(http.url);
+  await stopped;
   await http.close();
   await host.close();
   return 0;
@@ -355,6 +358,7 @@ export async function main(argv: string[]): Promise<number> {
     const e = AppError.from(err);
     console.error(`faceinsight ${cmd}: ${formatError(e)}${e.hint ? `\nhint: ${e.hint}` : ''}`);
     if (e.code === 'internal') console.error(err);
+    logger().error({ err, command: cmd, code: e.code }, `faceinsight ${cmd} failed`);
     return e.code === 'io_error' || e.code === 'invalid_request' || e.code === 'parse_error' ? 2 : 1;
   }
 }

@@ -21,6 +21,7 @@ import { galleryHandlers } from './service/gallery';
 import { statsHandlers } from './service/stats';
 import { settingsHandlers } from './service/settings';
 import { reviewHandlers } from './service/review';
+import { logger } from './log';
 
 export interface ServiceDeps {
   store: Store;
@@ -273,7 +274,7 @@ export function createService(deps: ServiceDeps) {
       return { ok: true, value: await handler(parsed) };
     } catch (err) {
       const e = AppError.from(err);
-      if (e.code === 'internal') console.error(`${String(method)} failed:`, err);
+      if (e.code === 'internal') logger().error({ err, method: String(method) }, `${String(method)} failed`);
       return { ok: false, error: e.toJSON() };
     }
   }

@@ -11,6 +11,7 @@ import { pickFolder, showAbout, showError } from './dialogs';
 import { installMenu } from './menu';
 import { utilityForkRunner } from './utility-runner';
 import { createMainWindow, hardenSession } from './window';
+import { logger } from '../log';
 
 const PRODUCT_NAME = 'FaceInsight Studio';
 /** Set by `npm start` (a separate Electron-ABI build) or, packaged, found under resources/native. */
@@ -122,7 +123,7 @@ export function runElectronApp(): void {
     for (const cleanup of cleanups.splice(0)) cleanup();
     host
       .close()
-      .catch((err: unknown) => console.error('error while closing the app:', err))
+      .catch((err: unknown) => logger().error({ err }, 'error while closing the app'))
       .finally(() => {
         closed = true;
         app.quit();
@@ -156,7 +157,7 @@ export function runElectronApp(): void {
         dev,
         actions: {
           openFolder: () =>
-            void openFolder().catch((err: unknown) => console.error('Open Folder failed:', err)),
+            void openFolder().catch((err: unknown) => logger().error({ err }, 'Open Folder failed')),
           about: () => void showAbout(win, started.info.dataDir),
         },
       });
@@ -164,6 +165,7 @@ export function runElectronApp(): void {
     })
     .catch(async (err: unknown) => {
       console.error('FaceInsight Studio could not start:', err);
+      logger().fatal({ err }, 'FaceInsight Studio could not start');
       await showError(
         null,
         'FaceInsight Studio could not start',

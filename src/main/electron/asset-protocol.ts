@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { AssetKind } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { ASSET_SCHEME, assetErrorStatus, parseAssetUrl } from '../security';
+import { logger } from '../log';
 
 export type ResolveAsset = (
   kind: AssetKind,
@@ -69,7 +70,7 @@ export function handleAssetProtocol(proto: Protocol, resolve: ResolveAsset): () 
       return new Response(request.method === 'HEAD' ? null : res.body, { status: 200, headers });
     } catch (err) {
       const e = AppError.from(err);
-      if (e.code === 'internal' || e.code === 'io_error') console.error(`fi-asset ${request.url}:`, err);
+      if (e.code === 'internal' || e.code === 'io_error') logger().error({ err }, `fi-asset ${request.url}`);
       return refuse(assetErrorStatus(e.code), e.message);
     }
   });

@@ -2,6 +2,7 @@
 // webviews, permission prompts) closed.
 import { BrowserWindow, type Session } from 'electron';
 import { CONTENT_SECURITY_POLICY, isAppPage, isAppResponse, withCsp, type RendererSource } from '../security';
+import { logger } from '../log';
 
 export interface WindowOptions {
   renderer: RendererSource;
@@ -60,7 +61,7 @@ export function createMainWindow(opts: WindowOptions): BrowserWindow {
   contents.on('will-attach-webview', (e) => e.preventDefault());
 
   win.loadURL(opts.renderer.url).catch((err: unknown) => {
-    console.error(`could not load the renderer from ${opts.renderer.url}:`, err);
+    logger().error({ err }, `could not load the renderer from ${opts.renderer.url}`);
   });
   return win;
 }

@@ -8,6 +8,7 @@ import { projectRoot } from '../paths';
 import type { Store } from '../store/index';
 import type { ProgressReport } from './runner';
 import { isRunnerMessage, type HostMessage } from './protocol';
+import { logger } from '../log';
 
 export interface RunnerProcess {
   readonly pid: number | undefined;
@@ -110,13 +111,13 @@ export class JobHost {
         try {
           this.#opts.store.write(() => this.#opts.store.jobs.releaseWorker(`runner-${pid}`));
         } catch (err) {
-          console.error('job host: could not release the dead runner’s items:', err);
+          logger().error({ err, pid }, 'job host: could not release the dead runner’s items');
         }
       }
       if (this.#stopping || code === 0 || this.#opts.restart === false) return;
       this.#restarts++;
       const delay = Math.min(30_000, 250 * 2 ** Math.min(this.#restarts, 7));
-      console.error(`job runner exited with code ${code}; restarting in ${delay} ms`);
+      logger().warn({ code, pid, delay }, `job runner exited with code ${code}; restarting in ${delay} ms`);
       setTimeout(() => this.wake(), delay).unref();
     });
   }

@@ -1,6 +1,7 @@
 // Entry of the job process (child_process.fork or Electron's utilityProcess.fork): owns its DB connection.
 import { parseArgs } from 'node:util';
 import { openStore } from '../store/index';
+import { logger, openLog } from '../log';
 import { dataPaths } from '../paths';
 import { handlers } from './handlers';
 import { drainJobs } from './runner';
@@ -31,6 +32,8 @@ if (!values.db || !values['data-dir']) {
   process.exit(2);
 }
 const paths = dataPaths(values['data-dir'], values.db);
+openLog(paths.dataDir, 'jobs');
+logger().info({ db: paths.dbPath }, 'job process start');
 const store = openStore(paths.dbPath);
 const worker = `runner-${process.pid}`;
 const abort = new AbortController();

@@ -7,6 +7,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { extname, join, normalize, relative, sep, isAbsolute } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { AppHost } from '../app';
+import { logger } from '../log';
 
 export const CSP = [
   "default-src 'self'",
@@ -205,7 +206,7 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
   }
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
-      console.error('http:', err);
+      logger().error({ err, url: req.url }, 'http request failed');
       if (!res.headersSent) fail(res, 500, AppError.from(err));
       else res.end();
     });
