@@ -191,3 +191,11 @@ export class ConstraintEngine {
     return violations;
   }
 }
+
+const engines = new WeakMap<Store, ConstraintEngine>();
+/** One engine per open store, so its compiled rule set is shared by every job item of the process. */
+export function engineFor(store: Store): ConstraintEngine {
+  let e = engines.get(store);
+  if (!e) engines.set(store, (e = new ConstraintEngine(store)));
+  return e;
+}

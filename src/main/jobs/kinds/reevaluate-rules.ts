@@ -1,18 +1,10 @@
 // The `reevaluate-rules` job: after the rule set changes, re-check every face of a dataset in chunks.
 import { AppError } from '../../../shared/errors';
-import { ConstraintEngine } from '../../constraints/index';
-import type { Store } from '../../store/index';
+import { engineFor } from '../../constraints/index';
 import type { JobKindHandler } from '../types';
 
 /** Faces per work item: one transaction each, short enough that the UI's writes never wait long. */
 export const FACES_PER_ITEM = 500;
-
-const engines = new WeakMap<Store, ConstraintEngine>();
-function engineFor(store: Store): ConstraintEngine {
-  let e = engines.get(store);
-  if (!e) engines.set(store, (e = new ConstraintEngine(store)));
-  return e;
-}
 
 function datasetOf(job: { datasetId: number | null }): number {
   if (job.datasetId === null) throw new AppError('invalid_request', 'reevaluate-rules needs a dataset');

@@ -1,16 +1,8 @@
 // The `train` job: learned attribute heads for one dataset, in the job process; cancel keeps the old model.
 import { AppError } from '../../../shared/errors';
-import { ConstraintEngine } from '../../constraints/index';
+import { engineFor } from '../../constraints/index';
 import { parseTrainParams, runTraining } from '../../learning/train';
-import type { Store } from '../../store/index';
 import type { JobKindHandler } from '../types';
-
-const engines = new WeakMap<Store, ConstraintEngine>();
-function engineFor(store: Store): ConstraintEngine {
-  let e = engines.get(store);
-  if (!e) engines.set(store, (e = new ConstraintEngine(store)));
-  return e;
-}
 
 /** Thrown from the training loop when the job's cancel flag is seen; the item ends without a commit. */
 class CancelledTraining extends Error {}
