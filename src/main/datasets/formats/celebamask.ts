@@ -1,6 +1,6 @@
 // CelebAMask-HQ: CelebAMask-HQ-attribute-anno.txt (CelebA layout) and per-class masks merged into label maps.
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { closest } from '../../../shared/rules';
 import { CELEBA_ATTRIBUTES, PARSING_CLASSES, parsingClassId } from '../../../shared/taxonomy';
 import { attrFile, readAttr, Records } from './celeba';
@@ -12,6 +12,7 @@ import {
   encodeGrey,
   mapAreas,
   mergeClassMasks,
+  type LabelMap,
 } from './masks';
 import type { Problems } from './text';
 import type { FormatModule, OutputFile, ParsedAnnotations, ReadContext, WriteContext } from './types';
@@ -91,6 +92,18 @@ function imageNames(imagePaths: readonly string[]): Map<string, string> {
   return byStem;
 }
 
+/** A class mask's first channel, or null after reporting a file sharp cannot decode (empty, cut, not a PNG). */
+async function decodeMask(dir: string, path: string, problems: Problems): Promise<LabelMap | null> {
+  try {
+    return await decodeChannel0(path);
+  } catch (err) {
+    const rel = relative(dir, path).split(sep).join('/');
+    const why = (err as Error).message;
+    problems.error(path, 0, undefined, undefined, `${rel}: not a readable PNG mask (${why})`);
+    return null;
+  }
+}
+
 async function readMasks(dir: string, ctx: ReadContext, recs: Records): Promise<void> {
   const { problems } = ctx;
   const byNumber = await listClassFiles(dir, problems);
@@ -102,7 +115,9 @@ async function readMasks(dir: string, ctx: ReadContext, recs: Records): Promise<
     while (next < numbers.length && !problems.full) {
       const n = numbers[next++] as number;
       const parts = byNumber.get(n) as ClassFile[];
-      const maps = await Promise.all(parts.map((p) => decodeChannel0(p.path)));
+      const decoded = await Promise.all(parts.map((p) => decodeMask(dir, p.path, problems)));
+      if (decoded.some((m) => m === null)) continue;
+      const maps = decoded as LabelMap[];
       const first = maps[0]!;
       const odd = maps.findIndex((m) => m.width !== first.width || m.height !== first.height);
       if (odd >= 0) {

@@ -30,7 +30,7 @@ export function baseName(p: string): string {
 
 /**
  * Reads a headerless whitespace-separated list (RAF-DB, ExpW): checks the column count and duplicate keys,
- * then hands each row's tokens over. Blank lines are skipped; an empty file is an error.
+ * then hands each row's tokens over. Blank lines are skipped; a file without a single row is an error.
  */
 export async function readList(
   file: string,
@@ -40,10 +40,12 @@ export async function readList(
   onRow: (tokens: Token[], line: number) => void,
 ): Promise<void> {
   const seen = new Map<string, number>();
+  let rows = 0;
   const lines = await readLines(file, (line, n) => {
     if (problems.full) return false;
     const tokens = splitWhitespace(line);
     if (tokens.length === 0) return;
+    rows++;
     if (tokens.length !== columns) {
       const at = tokens[columns] ?? tokens.at(-1);
       problems.error(
@@ -71,6 +73,7 @@ export async function readList(
     onRow(tokens, n);
   });
   if (lines === 0) problems.error(file, 1, 1, undefined, 'empty file');
+  else if (rows === 0) problems.error(file, 1, 1, undefined, `no rows: ${lines} blank line(s)`);
 }
 
 /** An integer cell in [min, max], or null after reporting it. */

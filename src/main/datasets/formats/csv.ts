@@ -100,6 +100,7 @@ async function readCsvFile(
   let width = 0;
   let cols: Map<string, number> | null = null;
   let hasBox = false;
+  let rows = 0;
   const lines = await readLines(file, (line, n) => {
     if (problems.full) return false;
     if (n === 1) {
@@ -111,6 +112,7 @@ async function readCsvFile(
       return cols !== null;
     }
     if (line.trim() === '') return;
+    rows++;
     const cells = splitCsv(line, sep);
     if (cells.length !== width) {
       const at = cells[width] ?? cells.at(-1);
@@ -183,6 +185,7 @@ async function readCsvFile(
     records.push(rec);
   });
   if (lines === 0) problems.error(file, 1, 1, undefined, 'empty file');
+  else if (cols && rows === 0) problems.error(file, 2, 1, undefined, 'no rows after the header');
 }
 
 async function read(ctx: ReadContext): Promise<ParsedAnnotations> {

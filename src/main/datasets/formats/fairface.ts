@@ -26,6 +26,7 @@ function splitOf(file: string): string | undefined {
 
 async function readCsv(file: string, problems: Problems, records: FaceRecord[], seen: Map<string, string>) {
   let header: string[] | null = null;
+  let rows = 0;
   const split = splitOf(file);
   const lines = await readLines(file, (line, n) => {
     if (problems.full) return false;
@@ -47,6 +48,7 @@ async function readCsv(file: string, problems: Problems, records: FaceRecord[], 
       return;
     }
     if (line.trim() === '') return;
+    rows++;
     const h = header as string[];
     if (cells.length !== h.length) {
       const at = cells[h.length] ?? cells.at(-1);
@@ -59,7 +61,8 @@ async function readCsv(file: string, problems: Problems, records: FaceRecord[], 
       );
       return;
     }
-    const row: Record<string, { text: string; column: number }> = {};
+    // Null-prototype maps: a header cell `__proto__` stays a column like any other.
+    const row: Record<string, { text: string; column: number }> = Object.create(null);
     h.forEach((name, i) => (row[name] = cells[i]!));
     const name = row.file!.text;
     const first = seen.get(name);
@@ -90,7 +93,7 @@ async function readCsv(file: string, problems: Problems, records: FaceRecord[], 
         `expected one of ${FAIRFACE_RACES.join(', ')}, got "${race}"`,
       );
     if (!age || !isGender(gender) || !isFairFaceRace(race)) return;
-    const extra: Record<string, string> = {};
+    const extra: Record<string, string> = Object.create(null);
     for (const k of h) if (!(REQUIRED as readonly string[]).includes(k)) extra[k] = row[k]!.text;
     records.push({
       file,
@@ -103,6 +106,7 @@ async function readCsv(file: string, problems: Problems, records: FaceRecord[], 
     });
   });
   if (lines === 0) problems.error(file, 1, 1, undefined, 'empty file');
+  else if (header && rows === 0) problems.error(file, 2, 1, undefined, 'no rows after the header');
 }
 
 async function read(ctx: ReadContext) {

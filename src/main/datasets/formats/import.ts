@@ -5,7 +5,7 @@ import type { Store, IndexedImage } from '../../store/index';
 import { baseName } from './common';
 import { formatModule } from './registry';
 import { Problems, type Problem } from './text';
-import type { AnnotationFormat, FaceRecord } from './types';
+import type { AnnotationFormat, Box, FaceRecord } from './types';
 
 export interface ImportOptions {
   datasetId: number;
@@ -73,6 +73,18 @@ async function sourceKind(path: string): Promise<'file' | 'folder'> {
   }
 }
 
+/** An absolute name or one with a `..` step: never resolved, not even by its file name. */
+function leavesFolder(name: string): boolean {
+  const norm = name.replaceAll('\\', '/');
+  return norm.startsWith('/') || /^[A-Za-z]:/.test(norm) || norm.split('/').includes('..');
+}
+
+/** A box with no pixel inside the image (the image's size known): a box from another image or a typo. */
+function outsideImage(box: Box, img: IndexedImage): boolean {
+  if (!img.width || !img.height) return false;
+  return box.x >= img.width || box.y >= img.height || box.x + box.w <= 0 || box.y + box.h <= 0;
+}
+
 interface Resolved {
   rec: FaceRecord;
   img: IndexedImage;
@@ -111,6 +123,17 @@ export async function prepareImport(store: Store, opts: ImportOptions): Promise<
   const resolved: Resolved[] = [];
   let skipped = 0;
   for (const rec of parsed.records) {
+    if (leavesFolder(rec.name)) {
+      // `../../tmp/000002.jpg` must not match the folder's 000002.jpg by its file name.
+      problems.warn(
+        rec.file,
+        rec.line,
+        undefined,
+        `image "${rec.name}" is outside the images folder (absolute or ..); row skipped`,
+      );
+      skipped++;
+      continue;
+    }
     const img = index.find(rec.name);
     if (!img) {
       problems.warn(
@@ -125,7 +148,19 @@ export async function prepareImport(store: Store, opts: ImportOptions): Promise<
     } else if (img.status !== 'ok' && !rec.box) {
       problems.warn(rec.file, rec.line, undefined, `image "${rec.name}" could not be decoded; row skipped`);
       skipped++;
-    } else resolved.push({ rec, img });
+    } else {
+      if (rec.box && outsideImage(rec.box, img)) {
+        const { x, y, w, h } = rec.box;
+        problems.warn(
+          rec.file,
+          rec.line,
+          'box',
+          `box ${x},${y} ${w}x${h} lies outside the ${img.width}x${img.height} image "${rec.name}"; box ignored, the face covers the whole image`,
+        );
+        delete rec.box;
+      }
+      resolved.push({ rec, img });
+    }
   }
 
   let created = 0;

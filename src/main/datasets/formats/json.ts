@@ -133,6 +133,13 @@ function toRecord(
   const f = parsed.data;
   const rec: FaceRecord = { file, line, name: f.image, faceNo: faceNos.get(f.image) ?? 0, labels: {} };
   let ok = true;
+  // JSON.parse keeps a `__proto__` key as an own property but the schema's copy drops it: name it, never lose it.
+  for (const key of Object.keys((raw as { values: object }).values)) {
+    if (!Object.hasOwn(f.values, key)) {
+      problems.error(file, line, undefined, key, 'unknown label key');
+      ok = false;
+    }
+  }
   for (const [key, v] of Object.entries(f.values)) {
     if (v.source === 'prediction') continue;
     if (!isLabelKey(key)) {

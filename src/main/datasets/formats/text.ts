@@ -14,6 +14,43 @@ export interface Problem extends AppErrorData {
   severity: 'error' | 'warning';
 }
 
+/** Longest piece of input (a cell, a header, a name) an error message quotes; the rest is counted, not shown. */
+export const MAX_QUOTE = 200;
+/** A whole problem message: the quoted input plus the text around it (expectation, first line of a duplicate). */
+const MAX_MESSAGE = MAX_QUOTE + 160;
+/** Characters kept from the end of a cut message: the closing quote and what follows it. */
+const MESSAGE_TAIL = 60;
+
+/**
+ * Input text made safe to print and store: C0 / C1 control characters, DEL and the bidi / line-separator marks
+ * are escaped (`\n`, `\x1b`, `\u202e`) so a binary file cannot drive the terminal, and text over `max`
+ * characters keeps its start and end with the number of characters left out.
+ */
+export function clip(text: string, max = MAX_QUOTE, tail = 0): string {
+  if (text.length <= max) return escapeControls(text);
+  const cut = text.length - max;
+  const end = tail > 0 ? text.slice(-tail) : '';
+  return `${escapeControls(text.slice(0, max - tail))}…[${cut} more characters]…${escapeControls(end)}`;
+}
+
+/** `"value"` for a message, cut at MAX_QUOTE characters with its control characters escaped. */
+export function quote(value: string): string {
+  return `"${clip(value)}"`;
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return (
+      NAMED[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`)
+    );
+  });
+}
+
 /** Collects problems with file:line:column; `full` turns true once MAX errors are in (parsers then stop). */
 export class Problems {
   readonly errors: Problem[] = [];
@@ -36,7 +73,7 @@ export class Problems {
     this.errors.push({
       severity: 'error',
       code: 'parse_error',
-      message,
+      message: clip(message, MAX_MESSAGE, MESSAGE_TAIL),
       where: where(file, line, column, field),
     });
   }
@@ -47,7 +84,7 @@ export class Problems {
       this.warnings.push({
         severity: 'warning',
         code: 'parse_error',
-        message,
+        message: clip(message, MAX_MESSAGE, MESSAGE_TAIL),
         where: where(file, line, undefined, field),
       });
   }
@@ -73,9 +110,10 @@ export class RefusedInput extends AppError {
 }
 
 function where(file: string, line: number, column: number | undefined, field: string | undefined) {
-  const w: Problem['where'] = { file: basename(file), line };
+  const w: Problem['where'] = { file: clip(basename(file)), line };
   if (column !== undefined) w.column = column;
-  if (field !== undefined) w.field = field;
+  // Header cells become field names: as untrusted as any cell.
+  if (field !== undefined) w.field = clip(field);
   return w;
 }
 
