@@ -88,7 +88,7 @@ async function readTable(file: string, problems: Problems, spec: TableSpec): Pro
   let declared = -1;
   let rows = 0;
   const seen = new Map<string, number>();
-  const lines = await readLines(file, (line, n) => {
+  const lines = await readLines(file, { problems }, (line, n) => {
     if (problems.full) return false;
     if (spec.fast && fields !== null && (n > 2 || !spec.counted)) {
       const name = spec.fast.parse(line, fields);

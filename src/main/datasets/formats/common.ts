@@ -41,7 +41,7 @@ export async function readList(
 ): Promise<void> {
   const seen = new Map<string, number>();
   let rows = 0;
-  const lines = await readLines(file, (line, n) => {
+  const lines = await readLines(file, { problems }, (line, n) => {
     if (problems.full) return false;
     const tokens = splitWhitespace(line);
     if (tokens.length === 0) return;

@@ -101,7 +101,7 @@ async function readCsvFile(
   let cols: Map<string, number> | null = null;
   let hasBox = false;
   let rows = 0;
-  const lines = await readLines(file, (line, n) => {
+  const lines = await readLines(file, { problems }, (line, n) => {
     if (problems.full) return false;
     if (n === 1) {
       sep = separatorOf(file, line);

@@ -28,7 +28,7 @@ async function readCsv(file: string, problems: Problems, records: FaceRecord[], 
   let header: string[] | null = null;
   let rows = 0;
   const split = splitOf(file);
-  const lines = await readLines(file, (line, n) => {
+  const lines = await readLines(file, { problems }, (line, n) => {
     if (problems.full) return false;
     const cells = splitCsv(line);
     if (n === 1) {

@@ -1,9 +1,9 @@
 // The app's own JSON (one record per face, everything we know; also read back) and a COCO-style JSON.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { isLabelKey } from '../../../shared/taxonomy';
-import { readLines, type Problems } from './text';
+import { MAX_LINE_CHARS, readLines, type Problems } from './text';
 import type {
   FaceRecord,
   FormatModule,
@@ -96,8 +96,12 @@ export function cocoFiles({ faces }: WriteContext): OutputFile[] {
 }
 
 const HEADER = `{"format":"faceinsight-faces","version":1,"faces":[`;
-/** Larger files must keep the export's one-face-per-line layout, which is read streaming. */
-const WHOLE_FILE_LIMIT = 256 << 20;
+/**
+ * Largest faces.json read whole (any layout but the export's own): 64 MiB. JSON.parse holds the text and every
+ * object at once (~10x the file in memory); larger files must keep the export's one-face-per-line layout, which
+ * is read streaming with the line limit of readLines (MAX_LINE_CHARS).
+ */
+export const MAX_WHOLE_JSON_BYTES = 64 << 20;
 
 const faceSchema = z.object({
   image: z.string().min(1),
@@ -184,7 +188,22 @@ async function readJson(file: string, problems: Problems): Promise<FaceRecord[]>
   let layout: 'lines' | 'other' | null = null;
   let closed = false;
   // The export's own layout (header, one face per line, `]}`) streams; anything else is parsed whole.
-  await readLines(file, (line, n) => {
+  // A first line this long is no export header: the file is read whole (or refused by its size) below.
+  const onTooLong = (n: number, chars: number) => {
+    if (n === 1) {
+      layout = 'other';
+      return false;
+    }
+    problems.error(
+      file,
+      n,
+      1,
+      undefined,
+      `line too long: ${chars} characters; the limit is ${MAX_LINE_CHARS}`,
+    );
+    return !problems.full;
+  };
+  await readLines(file, { onTooLong }, (line, n) => {
     if (problems.full) return false;
     if (n === 1) {
       layout = line === HEADER ? 'lines' : 'other';
@@ -218,17 +237,18 @@ async function readJson(file: string, problems: Problems): Promise<FaceRecord[]>
     problems.error(file, 1, 1, undefined, 'empty file');
     return records;
   }
-  const text = await readFile(file, 'utf8');
-  if (text.length > WHOLE_FILE_LIMIT) {
+  const size = (await stat(file)).size;
+  if (size > MAX_WHOLE_JSON_BYTES) {
     problems.error(
       file,
       1,
       1,
       undefined,
-      'too large to read whole: keep the export layout (one face per line)',
+      `too large to read whole (${size} bytes; the limit is ${MAX_WHOLE_JSON_BYTES}): keep the export layout (one face per line)`,
     );
     return records;
   }
+  const text = await readFile(file, 'utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  MAX_LINE_CHARS,
   Problems,
   RefusedInput,
   csvCell,
@@ -63,6 +64,49 @@ describe('readLines', () => {
       [3, 'row 1'],
       [4, 'last 2'],
     ]);
+  });
+
+  it('treats a lone CR as a line end, also across read chunks, and keeps blank lines', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const file = join(t.dir, 'list.txt');
+    // The \r\n pair straddles the 64 KiB chunk boundary: it must end one line, not two.
+    const long = 'x'.repeat((1 << 16) - 1);
+    writeFileSync(file, `a\rb\n\n${long.slice(5)}\r\nlast\r`);
+    const got: string[] = [];
+    expect(await readLines(file, (line) => void got.push(line))).toBe(5);
+    expect(got).toEqual(['a', 'b', '', long.slice(5), 'last']);
+  });
+
+  it('refuses a line over the limit with its line number, keeps reading, and never builds it', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const file = join(t.dir, 'label.lst');
+    // 3 MB on line 2, across many chunks; the lines around it still arrive.
+    writeFileSync(file, `ok 1\nface_1.jpg ${'0 '.repeat(1_500_000)}\nok 3\n`);
+    const problems = new Problems();
+    const got: [number, number][] = [];
+    const n = await readLines(file, { problems }, (line, no) => void got.push([no, line.length]));
+    expect(n).toBe(3);
+    expect(got).toEqual([
+      [1, 4],
+      [3, 4],
+    ]);
+    expect(problems.errors).toHaveLength(1);
+    expect(problems.errors[0]).toMatchObject({
+      where: { file: 'label.lst', line: 2, column: 1 },
+      message: `line too long: 3000011 characters; the limit is ${MAX_LINE_CHARS}`,
+    });
+    // Without a collector the read stops with a parse_error at file:line.
+    await expect(readLines(file, () => {})).rejects.toMatchObject({
+      code: 'parse_error',
+      where: { file: 'label.lst', line: 2 },
+    });
+    // A line of exactly the limit is accepted.
+    writeFileSync(file, `${'y'.repeat(10)}\n`);
+    const exact: string[] = [];
+    await readLines(file, { maxLineChars: 10 }, (line) => void exact.push(line));
+    expect(exact).toEqual(['y'.repeat(10)]);
   });
 
   it('reports a missing file as an io_error naming it', async () => {
