@@ -1,4 +1,4 @@
-// Lint: recommended sets, Svelte, Prettier, and the layering rules of CONVENTIONS.md.
+// Lint: recommended sets, Svelte, Prettier, and the layering rules of docs/architecture.md.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

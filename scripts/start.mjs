@@ -104,7 +104,7 @@ export function buildIfStale() {
 /**
  * Loads `binding` in a fresh process and says whether it is built for Electron's ABI. With the Electron binary the
  * check is direct (Electron run as Node must load it); without it, Node must refuse it, naming Electron's
- * NODE_MODULE_VERSION, since a binding Node loads fine is the silent Node-ABI build of TOOLCHAIN.md.
+ * NODE_MODULE_VERSION, since a binding Node loads fine is the silent Node-ABI build (docs/packaging.md).
  */
 export function checkElectronAbi(binding, electronBin) {
   const code = `require(${JSON.stringify(binding)})`;
@@ -168,7 +168,7 @@ export async function prepareNative(electronBin) {
     ) + '\n',
   );
   // npm hands its config to scripts as npm_config_*; a `nodedir` there points node-gyp at Node's own headers and
-  // yields a Node-ABI binary that "succeeds" (TOOLCHAIN.md). Electron's headers must win.
+  // yields a Node-ABI binary that "succeeds" (docs/packaging.md). Electron's headers must win.
   for (const key of Object.keys(process.env))
     if (key.toLowerCase() === 'npm_config_nodedir') delete process.env[key];
   const { rebuild } = await import('@electron/rebuild');

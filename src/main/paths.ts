@@ -1,4 +1,4 @@
-// Where app data lives: --data-dir > FACEINSIGHT_DATA_DIR > the OS's app data dir (DESIGN.md §3).
+// Where app data lives: --data-dir > FACEINSIGHT_DATA_DIR > the OS's app data dir (README, "Run").
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -66,7 +66,7 @@ export function isAppErrorData(x: unknown): x is AppErrorData {
   );
 }
 
-/** Formats `file:line:column: field "x": message` as CONVENTIONS.md shows for parse errors. */
+/** Formats `file:line:column: field "x": message` as CONTRIBUTING.md shows for parse errors. */
 export function formatError(e: AppErrorData): string {
   const w = e.where;
   const loc = w?.file ? [w.file, w.line, w.column].filter((v) => v !== undefined).join(':') + ': ' : '';

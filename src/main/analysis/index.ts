@@ -36,7 +36,7 @@ export interface FacePrediction {
   modelVersion: string;
   task: string;
   source: 'model' | 'derived';
-  /** DESIGN.md §3 shapes: gender {label, p}, age {years, p}, race / expression {label, probs}, attributes {value, p}. */
+  /** predictions.value shapes (docs/architecture.md): gender {label, p}, age {years, p}, race / expression {label, probs}, attributes {value, p}. */
   value: unknown;
 }
 

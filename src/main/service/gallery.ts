@@ -8,7 +8,7 @@ import { setLabel } from '../constraints/faces';
 import type { GalleryQuery } from '../store/repositories/gallery';
 import type { Handlers, ServiceContext } from '../service';
 
-/** Pairs with fewer labelled faces than this give no score (DESIGN.md §6: minimum support). */
+/** Pairs with fewer labelled faces than this give no score: p_ij = m_ij / n_i over a handful of faces is noise. */
 const MIN_SUPPORT = 30;
 
 /** Unusual-combination scores of a dataset's labelled faces as a JSON object {faceId: p}, cached per label state. */

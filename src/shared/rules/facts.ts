@@ -22,7 +22,7 @@ export function effectiveLabels(rows: readonly LabelRow[]): FaceFacts {
   return { values };
 }
 
-/** A predictions row's task and JSON value, shaped as DESIGN.md §3 lists per task. */
+/** A predictions row's task and JSON value, shaped as docs/architecture.md ("Query your data") lists per task. */
 export interface PredictionRow {
   task: string;
   value: unknown;

@@ -78,7 +78,7 @@ function stored(file: string): ValueRow[] {
 
 const RANK: Record<string, number> = { learned: 0, model: 1, derived: 2, import: 3 };
 
-/** The same rows derived in JS from the store's predictions (DESIGN.md precedence). */
+/** The same rows derived in JS from the store's predictions (precedence: learned > model > derived > import, newest first). */
 function expected(store: Store, faceIds: number[]): ValueRow[] {
   const out: ValueRow[] = [];
   for (const faceId of faceIds) {

@@ -1,4 +1,4 @@
-// The schema migrates an empty database, reruns as a no-op, and keeps DESIGN.md §3's public names.
+// The schema migrates an empty database, reruns as a no-op, and keeps the public names of docs/architecture.md.
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -35,7 +35,7 @@ describe('migrations', () => {
     raw.close();
   });
 
-  it('keeps the public table and column names of DESIGN.md §3, all STRICT', () => {
+  it('keeps the public table and column names of docs/architecture.md, all STRICT', () => {
     const db = openDatabase(tempDb());
     const cols = (t: string) =>
       db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(t) as string[];

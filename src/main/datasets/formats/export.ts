@@ -53,7 +53,7 @@ export interface ExportReport {
   counts: Record<string, number>;
 }
 
-/** A prediction's value as label text (DESIGN.md §3 shapes), or null when it has no single value. */
+/** A prediction's value as label text (the value shapes of docs/architecture.md, "Query your data"), or null when it has no single value. */
 function predictionLabel(task: string, value: unknown): string | null {
   const v = value as Record<string, unknown> | null;
   if (!v || typeof v !== 'object') return null;

@@ -220,7 +220,7 @@ export const analyzeKind: JobKindHandler = {
     detected = detected.filter((d) => !imported.some((f) => iou(d.box, f) > 0.5));
     const prep = async (face: FaceResult): Promise<Prepared> => {
       if (pipeline.parser) {
-        // The user's parser reads the same region the derived map covers; its map wins (DESIGN.md §4).
+        // The user's parser reads the same region the derived map covers; its map wins (docs/models.md, "Adding your own model").
         const parsed = await parseRegion(pipeline.runtime, pipeline.parser, bytes, face.mask.box);
         const { png, box, classes, areas } = parsed;
         return { face: { ...face, mask: { png, box, source: 'model', classes, areas } }, areas };

@@ -1,4 +1,4 @@
-// The schema of DESIGN.md §3: table and column names are a public interface (README, "Query your data").
+// The initial schema: table and column names are a public interface (docs/architecture.md, "Query your data").
 import type { Database } from 'better-sqlite3';
 
 export function up(db: Database): void {

@@ -59,7 +59,7 @@ export function createLabelsRepository(db: Database) {
       history.run({ faceId: e.faceId, key: e.key, old, value: e.value, actor: e.actor, at });
       return old;
     },
-    /** Import labels never write history (DESIGN.md §3). */
+    /** Import labels never write history: label_events holds human edits only (docs/architecture.md). */
     setImported(faceId: number, key: string, value: string, at = Date.now()): void {
       upsert.run({ faceId, key, source: 'import', value, at });
     },
