@@ -8,7 +8,7 @@ import { parseRulesOrThrow } from '../../src/shared/rules';
 import { openStore } from '../../src/main/store/index';
 import { importAnnotations } from '../../src/main/datasets/formats/import';
 import { exportDataset } from '../../src/main/datasets/formats/export';
-import { reevaluateLabelRules } from '../../src/main/datasets/formats/reevaluate';
+import { engineFor } from '../../src/main/constraints/index';
 
 const rows = Number(process.argv[2] ?? 202_599);
 const dir = mkdtempSync(join(tmpdir(), 'fi-bench-formats-'));
@@ -80,7 +80,7 @@ try {
   const importSeconds = (performance.now() - t) / 1000;
   const importCpuSeconds = cpu() - c;
   t = performance.now();
-  const rules = reevaluateLabelRules(store, datasetId);
+  const rules = engineFor(store).refreshLabelViolations(datasetId);
   const rulesSeconds = (performance.now() - t) / 1000;
   t = performance.now();
   c = cpu();

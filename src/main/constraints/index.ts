@@ -172,6 +172,40 @@ export class ConstraintEngine {
     return counts;
   }
 
+  /**
+   * After an annotation import: replaces every face's `labels` violations from its effective labels
+   * (prediction and cross ones belong to the analysis pass). Reads the dataset's labels in one pass, then writes
+   * in one transaction (SQLite cannot write while a read is open).
+   */
+  refreshLabelViolations(datasetId: number): { faces: number; violations: number; rules: number } {
+    const set = this.ruleSet();
+    if (set.rules.length === 0) return { faces: 0, violations: 0, rules: 0 };
+    const results: { faceId: number; found: { ruleId: number; detail: unknown }[] }[] = [];
+    for (const { faceId, labels } of this.#store.annotations.labelsByFace(datasetId)) {
+      const rows: LabelRow[] = (JSON.parse(labels) as [string, 'human' | 'import', string][]).map(
+        ([key, source, value]) => ({ key, source, value: labelFromText(key, value) }),
+      );
+      if (rows.length === 0) continue;
+      const found = set
+        .evaluateFace({ labels: effectiveLabels(rows) }, { fixes: false })
+        .filter((v) => v.subject === 'labels')
+        .map((v) => ({
+          ruleId: this.#ids.get(v.ruleId) as number,
+          detail: { values: v.values, explanation: v.explanation },
+        }));
+      // Faces without violations still get their old label violations cleared.
+      results.push({ faceId, found });
+    }
+    let violations = 0;
+    this.#store.write(() => {
+      for (const r of results) {
+        this.#store.annotations.replaceLabelViolations(r.faceId, r.found);
+        violations += r.found.length;
+      }
+    });
+    return { faces: results.length, violations, rules: set.rules.length };
+  }
+
   /** Re-evaluates one face and replaces its stored violations; call inside the edit's store.write(). */
   refreshFace(faceId: number): Violation[] {
     const violations = this.evaluate(faceId);

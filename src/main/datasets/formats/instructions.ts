@@ -1,7 +1,7 @@
 // Instruction data for face MLLMs: LLaVA-style JSONL, one record per face crop, from verified values only.
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { RuleSet, effectiveLabels, type LabelRow } from '../../../shared/rules';
+import { RuleSet, effectiveLabels, parseRules, type LabelRow } from '../../../shared/rules';
 import {
   AGE_BUCKET_RANGES,
   ageToBucket,
@@ -10,8 +10,8 @@ import {
   type AgeBucket,
   type CelebaAttribute,
 } from '../../../shared/taxonomy';
-import { labelValue } from './reevaluate';
 import type { ExportFace, OutputFile, WriteContext } from './types';
+import { labelFromText } from '../../constraints/index';
 
 export const INSTRUCTIONS_FILE = 'instructions.jsonl';
 export const CROPS_DIR = 'crops';
@@ -288,7 +288,9 @@ export async function instructionFiles(
   opts: { seed: number; rules: readonly { key: string; severity: string; text: string }[] },
 ): Promise<{ files: OutputFile[]; counts: Record<string, number> }> {
   const errorRules = opts.rules.filter((r) => r.severity === 'error');
-  const set = errorRules.length > 0 ? RuleSet.fromText(errorRules.map((r) => r.text).join('\n')) : null;
+  // Stored rules past today's parser limits are left out, as in the ConstraintEngine.
+  const set =
+    errorRules.length > 0 ? new RuleSet(parseRules(errorRules.map((r) => r.text).join('\n')).rules) : null;
   const records: string[] = [];
   const crops: OutputFile[] = [];
   let blocked = 0;
@@ -303,7 +305,7 @@ export async function instructionFiles(
       const rows: LabelRow[] = Object.entries(v).map(([key, value]) => ({
         key,
         source: 'human',
-        value: labelValue(key, value),
+        value: labelFromText(key, value),
       }));
       const broken = set.evaluateFace({ labels: effectiveLabels(rows) }, { fixes: false });
       if (broken.length > 0) {

@@ -2,9 +2,9 @@
 import type { AnnotationFormat, JobReport } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
 import { ConstraintEngine } from '../../constraints/index';
+import { engineFor } from '../../constraints/index';
 import { prepareImport } from '../../datasets/formats/import';
 import { RefusedInput } from '../../datasets/formats/text';
-import { reevaluateLabelRules } from '../../datasets/formats/reevaluate';
 import { formatModule } from '../../datasets/formats/registry';
 import type { JobRecord, Store } from '../../store/index';
 import type { JobKindHandler } from '../types';
@@ -52,7 +52,7 @@ export const annotationsKind: JobKindHandler = {
     const { store } = ctx;
     const datasetId = job.datasetId ?? 0;
     if (item.key === '2-rules') {
-      const r = reevaluateLabelRules(store, datasetId);
+      const r = engineFor(store).refreshLabelViolations(datasetId);
       return {
         counter: 'rulesChecked',
         commit: () => store.jobs.setSummary(job.id, { ...job.summary, violations: r.violations }),
