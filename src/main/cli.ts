@@ -1,6 +1,6 @@
 // The `faceinsight` command (Node entry): serve, import; exit 0 ok, 1 data problems, 2 usage / bad input.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppError, formatError } from '../shared/errors';
 import {
@@ -46,7 +46,9 @@ Options for every command:
   -h, --help       this text
   -v, --version    the version
 
-Exit codes: 0 ok; 1 the data has problems (a failed job); 2 usage or unreadable input.
+Exit codes: 0 ok; 1 the data has problems (a refused annotation file, a failed job, a broken error rule);
+  2 usage or unreadable input (bad flags, a rules file that does not parse, a path that is missing, not a
+  regular file or folder (a FIFO, /dev/null), an empty folder, or a file that cannot be read).
 `;
 
 class UsageError extends Error {}
@@ -184,8 +186,7 @@ function checkAnnotationArgs(values: {
     );
   if (!values.annotations && format !== 'utkface')
     throw new UsageError(`import: --format ${format} needs --annotations`);
-  if (values.annotations && !existsSync(values.annotations))
-    throw new UsageError(`import: --annotations: no such file or folder: ${values.annotations}`);
+  if (values.annotations) checkReadable('import: --annotations', values.annotations);
   const maxErrors = values['max-errors'] === undefined ? undefined : Number(values['max-errors']);
   if (maxErrors !== undefined && (!Number.isInteger(maxErrors) || maxErrors < 1))
     throw new UsageError(`import: --max-errors: not a positive integer: ${values['max-errors']}`);
@@ -197,6 +198,24 @@ function checkAnnotationArgs(values: {
     ...(maxErrors ? { maxErrors } : {}),
     ...(map ? { map } : {}),
   };
+}
+
+/** An input path must be a regular file or a folder with something in it (exit 2 otherwise, before any job). */
+function checkReadable(what: string, path: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `${what}: ${code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}: ${path}`,
+    );
+  }
+  if (st.isDirectory()) {
+    if (readdirSync(path).length === 0) throw new UsageError(`${what}: empty folder: ${path}`);
+  } else if (!st.isFile()) {
+    throw new UsageError(`${what}: not a regular file or folder (a FIFO, socket or device): ${path}`);
+  }
 }
 
 /** `--map`: a JSON file `{"key": "column"}` or `key=column,key=column`. */
@@ -264,7 +283,10 @@ async function runReportedJob(
       for (const e of errors) console.error(`error: ${e}`);
     }
   }
-  return final.state === 'done' ? 0 : 1;
+  if (final.state === 'done') return 0;
+  // A job that could not read its input (a label file that is a FIFO, unreadable) is exit 2, like a bad path.
+  const codes = report?.errors.map((e) => e.code) ?? [];
+  return codes.length > 0 && codes.every((c) => c === 'io_error') ? 2 : 1;
 }
 
 async function exportCmd(args: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 // `faceinsight check`: a linter for a dataset's labels — violations grouped by rule; exit 1 on any `error` rule.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError, formatError } from '../../shared/errors';
@@ -50,6 +50,8 @@ export async function checkCmd(args: string[]): Promise<number> {
     const file = resolve(values.rules);
     let text: string;
     try {
+      // readFileSync on a FIFO waits for a writer forever: only regular files are read.
+      if (!statSync(file).isFile()) throw new Error('not a regular file');
       text = readFileSync(file, 'utf8');
     } catch (err) {
       throw new AppError('io_error', `cannot read rules file ${file}: ${(err as Error).message}`, {

@@ -1,8 +1,8 @@
 // Export: effective values (human > import > prediction when asked) into a format's files, written atomically.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { copyFile, lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { copyFile, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import { AppError } from '../../../shared/errors';
 import { isCelebaAttribute } from '../../../shared/taxonomy';
@@ -159,15 +159,80 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-/** Writes to a temp file in the same folder, then renames: a reader never sees half a file. */
-async function writeAtomic(target: string, file: OutputFile): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${randomBytes(6).toString('hex')}.fi-tmp`);
+/** An export's staging folder inside `out`: `.fi-export-<pid>-<random>`; a dead pid's is a killed run's. */
+const STAGE_PREFIX = '.fi-export-';
+/** The per-file temp names earlier versions wrote beside each target (left behind by a killed export). */
+const OLD_TEMP = /^\.[0-9a-f]{12}\.fi-tmp$/;
+
+function processAlive(pid: number): boolean {
   try {
-    if ('copyFrom' in file) await copyFile(file.copyFrom, tmp);
-    else if ('bytes' in file) await writeFile(tmp, await file.bytes());
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes staging folders of exports whose process is gone, and old per-file temp files in `dirs`. */
+async function removeStale(out: string, dirs: Iterable<string>): Promise<void> {
+  for (const name of await readdir(out)) {
+    const pid = name.startsWith(STAGE_PREFIX) ? Number(name.slice(STAGE_PREFIX.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && !processAlive(pid))
+      await rm(join(out, name), { recursive: true, force: true });
+  }
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) if (OLD_TEMP.test(name)) await rm(join(dir, name), { force: true });
+  }
+}
+
+/**
+ * Writes every file into a staging folder inside `out` (same file system), then renames them into place, the
+ * provenance sidecar last: a killed or failed export leaves no file of its own among the targets, so a later run
+ * never finds files of two runs side by side. Stale staging of killed runs is removed first.
+ */
+async function writeAll(
+  out: string,
+  targets: readonly string[],
+  files: readonly OutputFile[],
+): Promise<void> {
+  await mkdir(out, { recursive: true });
+  await removeStale(out, new Set(targets.map((t) => dirname(t))));
+  for (const t of targets) {
+    const st = await lstat(t).catch(() => null);
+    if (st?.isDirectory())
+      throw new AppError('conflict', `${relative(out, t)} is a folder in ${out}; nothing was written`, {
+        where: { file: t },
+      });
+  }
+  const stage = await mkdtemp(join(out, `${STAGE_PREFIX}${process.pid}-`));
+  try {
+    const staged = targets.map((t) => join(stage, relative(out, t)));
+    for (let i = 0; i < files.length; i++) await writeFileTo(staged[i] as string, files[i] as OutputFile);
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i] as string;
+      try {
+        await mkdir(dirname(target), { recursive: true });
+        await rename(staged[i] as string, target);
+      } catch (err) {
+        throw new AppError('io_error', `cannot write ${target}: ${(err as Error).message}`, {
+          where: { file: target },
+        });
+      }
+    }
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+/** Writes one output file (lines streamed, bytes, or a copy); the staging folder makes it atomic. */
+async function writeFileTo(path: string, file: OutputFile): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  try {
+    if ('copyFrom' in file) await copyFile(file.copyFrom, path);
+    else if ('bytes' in file) await writeFile(path, await file.bytes());
     else {
-      const ws = createWriteStream(tmp, { encoding: 'utf8', highWaterMark: 1 << 20 });
+      const ws = createWriteStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
       let buf = '';
       for (const line of file.lines()) {
         buf += line + '\n';
@@ -179,11 +244,9 @@ async function writeAtomic(target: string, file: OutputFile): Promise<void> {
       ws.end(buf);
       await once(ws, 'finish');
     }
-    await rename(tmp, target);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw new AppError('io_error', `cannot write ${target}: ${(err as Error).message}`, {
-      where: { file: target },
+    throw new AppError('io_error', `cannot write ${basename(path)}: ${(err as Error).message}`, {
+      where: { file: path },
     });
   }
 }
@@ -280,7 +343,7 @@ export async function exportDataset(store: Store, opts: ExportOptions): Promise<
       );
     }
   }
-  for (let i = 0; i < files.length; i++) await writeAtomic(targets[i] as string, files[i] as OutputFile);
+  await writeAll(out, targets, files);
   return {
     format: opts.format,
     out,
