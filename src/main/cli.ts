@@ -22,8 +22,10 @@ import { logger } from './log';
 const HELP = `faceinsight — FaceInsight Studio from the command line
 
 Usage:
-  faceinsight serve  [--port N] [--host ADDR] [--db FILE] [--data-dir DIR]
-      Browser mode: serves the app on http://127.0.0.1:PORT/?token=… (printed on its own line).
+  faceinsight serve  [--port N] [--host ADDR] [--allow-host NAME]… [--db FILE] [--data-dir DIR]
+      Browser mode: serves the app on http://127.0.0.1:PORT/?token=… (printed on its own line). Requests
+      must name the server by a loopback name, the --host address (for 0.0.0.0: any of the machine's
+      addresses) or a name given with --allow-host (DNS-rebinding guard).
   faceinsight import <folder> [--db FILE] [--data-dir DIR] [--json]
                      [--format FORMAT --annotations FILE|FOLDER [--max-errors N] [--map KEY=COLUMN,…|FILE.json]]
       Creates (or refreshes) the dataset rooted at <folder>: records every image, makes thumbnails; with
@@ -74,7 +76,11 @@ async function open(values: { 'data-dir'?: string; db?: string }): Promise<AppHo
 }
 
 async function serve(args: string[]): Promise<number> {
-  const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' } });
+  const { values } = parse(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'allow-host': { type: 'string', multiple: true },
+  });
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port: not a port: ${values.port}`);
@@ -83,6 +89,7 @@ async function serve(args: string[]): Promise<number> {
     host: values.host ?? '127.0.0.1',
     port,
     staticDir: join(projectRoot(), 'out', 'renderer'),
+    allowHosts: values['allow-host'] ?? [],
   });
   if (values.host && !['127.0.0.1', 'localhost', '::1'].includes(values.host)) {
     console.error(

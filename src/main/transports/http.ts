@@ -3,23 +3,53 @@ import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { extname, join, normalize, relative, sep, isAbsolute } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { AppHost } from '../app';
+import { ASSET_SCHEME, CONTENT_SECURITY_POLICY, parseCsp } from '../security';
 import { logger } from '../log';
 
-export const CSP = [
-  "default-src 'self'",
-  "img-src 'self' data: blob:",
-  "style-src 'self' 'unsafe-inline'",
-  "script-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join('; ');
+/**
+ * Browser mode's CSP: the desktop policy (security.ts) less the `fi-asset:` scheme, which only Electron serves;
+ * assets come from this origin's /assets/ routes. frame-ancestors works here since the page has headers.
+ */
+export const CSP = [...parseCsp(CONTENT_SECURITY_POLICY)]
+  .map(([name, sources]) => [name, ...sources.filter((s) => s !== `${ASSET_SCHEME}:`)].join(' '))
+  .join('; ');
+
+/** Host names a loopback-only server always answers to (the DNS-rebinding guard). */
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * The Host header values the server answers to: loopback names, the bound address, and for a wildcard bind
+ * (0.0.0.0, ::) the machine's own addresses, plus names given with --allow-host. IP literals cannot be rebound
+ * by DNS; any other name must be listed.
+ */
+export function allowedHosts(bind: string, extra: readonly string[] = []): Set<string> {
+  const bracket = (a: string) => (a.includes(':') && !a.startsWith('[') ? `[${a}]` : a);
+  const names = [...LOOPBACK_HOSTS, bind, ...extra].map((n) => bracket(n.toLowerCase()));
+  if (bind === '0.0.0.0' || bind === '::') {
+    for (const list of Object.values(networkInterfaces()))
+      for (const a of list ?? []) names.push(bracket(a.address.toLowerCase()));
+  }
+  return new Set(names);
+}
+
+/** The Host header without its port, lower-cased (`[::1]:8080` -> `[::1]`). */
+function hostName(header: string | undefined): string {
+  return (header ?? '').toLowerCase().replace(/:\d+$/, '');
+}
+
+/** decodeURIComponent that answers a broken %-escape (`/%E0%A4%A`) with a 400, not an internal error. */
+function decodePath(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new AppError('invalid_request', 'malformed percent-encoding in the request path');
+  }
+}
 
 const STATIC_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -39,6 +69,8 @@ export interface HttpOptions {
   /** Folder with the built renderer (index.html). */
   staticDir: string;
   token?: string;
+  /** More Host header names to answer to (e.g. the machine's DNS name when bound to 0.0.0.0). */
+  allowHosts?: readonly string[];
 }
 
 export interface HttpServer {
@@ -80,7 +112,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise<HttpServer> {
   const token = opts.token ?? randomBytes(24).toString('hex');
   const bind = opts.host ?? '127.0.0.1';
-  const loopbackOnly = bind === '127.0.0.1' || bind === 'localhost' || bind === '::1';
+  const hosts = allowedHosts(bind, opts.allowHosts);
   const sse = new Set<ServerResponse>();
 
   const offEvents = host.on((event, payload) => {
@@ -93,7 +125,7 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
   heartbeat.unref();
 
   async function serveStatic(res: ServerResponse, pathname: string): Promise<void> {
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname.slice(1));
+    const rel = pathname === '/' ? 'index.html' : decodePath(pathname.slice(1));
     const file = normalize(join(opts.staticDir, rel));
     const inside = relative(opts.staticDir, file);
     if (inside.startsWith('..' + sep) || inside === '..' || isAbsolute(inside)) {
@@ -118,10 +150,14 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    // DNS-rebinding guard: a loopback server answers only to loopback host names.
-    const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
-    if (loopbackOnly && !['127.0.0.1', 'localhost', '[::1]'].includes(hostHeader)) {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw new AppError('invalid_request', 'malformed request URL');
+    }
+    // DNS-rebinding guard, on every bind address: only the names allowedHosts() lists are answered.
+    if (!hosts.has(hostName(req.headers.host))) {
       return fail(res, 403, new AppError('invalid_request', 'unexpected Host header'));
     }
     const path = url.pathname;
@@ -145,7 +181,7 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
     }
     if (path.startsWith('/api/')) {
       if (req.method !== 'POST') return fail(res, 405, new AppError('invalid_request', 'use POST'));
-      const method = decodeURIComponent(path.slice('/api/'.length));
+      const method = decodePath(path.slice('/api/'.length));
       let body: unknown;
       try {
         const text = await readBody(req);
@@ -206,8 +242,11 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
   }
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
-      logger().error({ err, url: req.url }, 'http request failed');
-      if (!res.headersSent) fail(res, 500, AppError.from(err));
+      const e = AppError.from(err);
+      // A malformed request is the client's mistake: 400, no stack in the log.
+      const status = e.code === 'invalid_request' ? 400 : 500;
+      if (status === 500) logger().error({ err, url: req.url }, 'http request failed');
+      if (!res.headersSent) fail(res, status, e);
       else res.end();
     });
   });
