@@ -1,5 +1,6 @@
 // Derived CelebA attributes: documented formulas over model outputs, mesh geometry and crop pixels.
 import { grayscale, laplacianVariance, type FloatRaster } from './image-ops';
+import { sigmoid } from '../../shared/numeric';
 
 /** The CelebA-shaped value: +1 / -1 with P(+1), and the inputs the formula read (so a reviewer can check it). */
 export interface AttributeValue {
@@ -18,7 +19,6 @@ export interface AttributeInputs {
   crop: FloatRaster;
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function attr(p: number, inputs: Record<string, number>): AttributeValue {

@@ -1,5 +1,6 @@
 // BlazeFace detection decoded as @vladmandic/human's blazeface.ts, plus a tile pyramid that finds small faces.
 import { AppError } from '../../shared/errors';
+import { sigmoid } from '../../shared/numeric';
 import type { Raster } from './image-ops';
 import type { AnalysisRuntime } from './runtime';
 
@@ -73,10 +74,6 @@ interface RawCandidate {
   box: [number, number, number, number];
   score: number;
   keypoints: [number, number][];
-}
-
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
 }
 
 /** IoU of two corner boxes, as tfjs' NMS computes it. */

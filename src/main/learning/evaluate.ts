@@ -1,15 +1,8 @@
 // k-fold cross-validation of the heads: per-attribute metrics beside the majority baseline, and rule violations.
 import { AppError } from '../../shared/errors';
+import { mulberry32 } from '../../shared/numeric';
 import { violatesAny, type PackedClauses } from './clauses';
-import {
-  predictHeads,
-  rng,
-  shuffle,
-  trainHeads,
-  type Heads,
-  type TrainOptions,
-  type TrainSet,
-} from './heads';
+import { predictHeads, shuffle, trainHeads, type Heads, type TrainOptions, type TrainSet } from './heads';
 
 export interface AttributeMetrics {
   key: string;
@@ -43,7 +36,7 @@ export function foldsOf(n: number, folds: number, seed: number): Int32Array[] {
   }
   const perm = shuffle(
     new Int32Array(n).map((_, i) => i),
-    rng(seed),
+    mulberry32(seed),
   );
   const out: Int32Array[] = [];
   for (let f = 0; f < folds; f++) {

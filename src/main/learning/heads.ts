@@ -1,4 +1,5 @@
 // Multi-label logistic heads over a frozen embedding: class-weighted BCE + λ·L_c, Adam, WASM SIMD products.
+import { mulberry32, sigmoid } from '../../shared/numeric';
 import { AppError } from '../../shared/errors';
 import type { PackedClauses } from './clauses';
 import { Kernels, pad4 } from './simd';
@@ -37,18 +38,6 @@ export interface Heads {
   b: Float32Array;
 }
 
-/** mulberry32: a small seeded generator, so folds and shuffles repeat run to run. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function shuffle(a: Int32Array, rand: () => number): Int32Array {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
@@ -58,8 +47,6 @@ export function shuffle(a: Int32Array, rand: () => number): Int32Array {
   }
   return a;
 }
-
-const sigmoid = (z: number): number => (z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z)));
 
 /**
  * Trains one head per key on `set`. Loss per face: Σ_c w_c(y)·BCE(p_c, y_c) over known labels, with
@@ -78,7 +65,7 @@ export async function trainHeads(set: TrainSet, opts: TrainOptions = {}): Promis
   const l2 = opts.l2 ?? 1e-4;
   const lambda = opts.lambda ?? 0;
   const clauses = lambda > 0 ? (opts.clauses ?? null) : null;
-  const rand = rng(opts.seed ?? 1);
+  const rand = mulberry32(opts.seed ?? 1);
 
   // Standardise features on this training set (the faceres descriptor is not normalised).
   const mean = new Float64Array(d);

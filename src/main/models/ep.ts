@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { EXECUTION_PROVIDERS, type ExecutionProviderRequest } from '../../shared/api';
+import { mulberry32 } from '../../shared/numeric';
 import { buildOnnxModel } from './onnx-builder';
 
 // One list for the API, the CLI and the runtime (src/shared/api.ts).
@@ -90,13 +91,10 @@ export function shortOrtMessage(err: unknown): string {
 const PROBE_SHAPE: readonly number[] = [1, 3, 32, 32];
 
 function seeded(n: number, seed: number, scale: number): Float32Array {
-  // LCG (Numerical Recipes constants): reproducible weights without a dependency.
-  let s = seed >>> 0;
+  // Reproducible pseudo-random weights in [-scale, scale).
+  const rand = mulberry32(seed);
   const out = new Float32Array(n);
-  for (let k = 0; k < n; k++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[k] = (s / 0x100000000 - 0.5) * 2 * scale;
-  }
+  for (let k = 0; k < n; k++) out[k] = (rand() - 0.5) * 2 * scale;
   return out;
 }
 

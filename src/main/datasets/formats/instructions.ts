@@ -12,6 +12,7 @@ import {
 } from '../../../shared/taxonomy';
 import type { ExportFace, OutputFile, WriteContext } from './types';
 import { labelFromText } from '../../constraints/index';
+import { keyedSeed, mulberry32 } from '../../../shared/numeric';
 
 export const INSTRUCTIONS_FILE = 'instructions.jsonl';
 export const CROPS_DIR = 'crops';
@@ -118,19 +119,6 @@ const EXPRESSION_WORDS: Record<string, string> = {
   angry: 'angry',
   neutral: 'neutral',
 };
-
-/** mulberry32: a small seeded generator; seeded per face so one face's text never depends on the others. */
-function rng(seed: number, faceKey: string): () => number {
-  let h = seed >>> 0;
-  for (let i = 0; i < faceKey.length; i++) h = Math.imul(h ^ faceKey.charCodeAt(i), 2654435761) >>> 0;
-  return () => {
-    h = (h + 0x6d2b79f5) >>> 0;
-    let t = h;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(r: () => number, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)] as T;
@@ -330,7 +318,8 @@ export async function instructionFiles(
       );
       continue;
     }
-    const r = rng(opts.seed, `${f.relPath}#${f.idx}`);
+    // Seeded per face, so one face's text never depends on the others.
+    const r = mulberry32(keyedSeed(opts.seed, `${f.relPath}#${f.idx}`));
     const cap = caption(r, v);
     const qa = [{ q: pick(r, DESCRIBE_Q), a: cap }, ...turns(r, v)];
     const image = cropName(f);

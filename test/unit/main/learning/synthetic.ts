@@ -1,5 +1,5 @@
 // Generated embeddings with known linear attribute structure (and optional mutually exclusive attributes).
-import { rng } from '../../../../src/main/learning/heads';
+import { mulberry32 as rng } from '../../../../src/shared/numeric';
 
 export interface Synthetic {
   x: Float32Array;
