@@ -91,8 +91,11 @@ interface Resolved {
 }
 
 export interface PreparedImport {
-  /** The database writes; the caller runs them inside one store.write() (a job: with its item's completion). */
-  write(at?: number): void;
+  /**
+   * The database writes; the caller runs them inside one store.write() (a job: with its item's completion).
+   * Returns the imported faces that took over an earlier detection of the same face (their rules need a re-check).
+   */
+  write(at?: number): number[];
   /** Counts, valid once write() ran. */
   report(): ImportReport;
 }
@@ -211,6 +214,8 @@ export async function prepareImport(store: Store, opts: ImportOptions): Promise<
     }
     labelWriter.flush();
     predictionWriter.flush();
+    // Images analysed before this import: each imported face takes over its detection (one face, not two).
+    return store.faces.mergeDuplicates(ds.id);
   };
   const report = (): ImportReport => ({
     format: opts.format,

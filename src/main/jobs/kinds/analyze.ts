@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../../../shared/errors';
+import { coversImage, iou, matchImported, MATCH_IOU } from '../../../shared/face-match';
 import {
   analysisRuntime,
   createAnalyzer,
@@ -11,7 +12,7 @@ import {
   type FaceResult,
 } from '../../analysis/index';
 import { guardPath } from '../../assets';
-import { ConstraintEngine } from '../../constraints/index';
+import { engineFor } from '../../constraints/index';
 import { loadRegistry } from '../../models/registry';
 import { ModelRuntime } from '../../models/runtime';
 import { ModelThread } from '../../models/runtime-worker';
@@ -20,7 +21,6 @@ import type { ModelEntry } from '../../models/registry';
 import { isExecutionProviderRequest, type ExecutionProviderRequest } from '../../models/ep';
 import { resourcesDir } from '../../paths';
 import { logger } from '../../log';
-import type { Box, Store } from '../../store/index';
 import type { JobContext, JobKindHandler } from '../types';
 
 /** Bumped when the pipeline's own code changes what it stores (crops, formulas, mask rules). */
@@ -77,7 +77,6 @@ export async function closeAnalyzePipelines(): Promise<void> {
 }
 
 const pipelines = new Map<string, Promise<Pipeline>>();
-const engines = new WeakMap<Store, ConstraintEngine>();
 
 /** One runtime (one ORT session per model) per job process and provider. */
 function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pipeline> {
@@ -139,22 +138,6 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
   return p;
 }
 
-function engineFor(store: Store): ConstraintEngine {
-  let e = engines.get(store);
-  if (!e) engines.set(store, (e = new ConstraintEngine(store)));
-  return e;
-}
-
-function iou(a: Box, b: Box): number {
-  const x1 = Math.max(a.x, b.x);
-  const y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.w, b.x + b.w);
-  const y2 = Math.min(a.y + a.h, b.y + b.h);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
-}
-
 function paramsOf(raw: Record<string, unknown>): AnalyzeParams {
   const ep = raw.ep;
   return {
@@ -200,24 +183,49 @@ export const analyzeKind: JobKindHandler = {
     const existing = store.faces.byImage(imageId);
     const imported = existing.filter((f) => f.source === 'imported');
     let detected: FaceResult[];
-    let fromImport: FaceResult[] = [];
+    // Per imported face: its outputs, and whether the face takes the detection's box (one without a box of its own).
+    const fromImport: ({ face: FaceResult; takeBox: boolean } | null)[] = imported.map(() => null);
     const analyzer = pipeline.analyzer(params.batchSize ?? DEFAULT_BATCH_SIZE);
     let stages: Record<string, number> = {};
     try {
       const result = await analyzer.analyze(bytes, { signal: ctx.signal });
-      detected = result.faces;
       stages = result.timings;
-      if (imported.length > 0) {
-        const boxes = imported.map(({ x, y, w, h }) => ({ x, y, w, h }));
-        fromImport = (await analyzer.analyzeFaces(bytes, boxes, { signal: ctx.signal })).faces;
+      const size = { width: result.width, height: result.height };
+      // An imported face stands for the detection it matches (issue #26.1): never a second face beside it.
+      const match = matchImported(
+        imported,
+        result.faces.map((d) => d.box),
+        size,
+      );
+      const ownBox: number[] = [];
+      imported.forEach((f, i) => {
+        const d = match[i]!;
+        if (coversImage(f, size) && d >= 0) fromImport[i] = { face: result.faces[d]!, takeBox: true };
+        else if (f.w > 0 && f.h > 0) ownBox.push(i);
+      });
+      detected = result.faces.filter(
+        (d, j) =>
+          !match.includes(j) && !imported.some((f) => !coversImage(f, size) && iou(d.box, f) >= MATCH_IOU),
+      );
+      if (ownBox.length > 0) {
+        // A face with a box of its own is analysed from that box (the detection inside it is reused).
+        const boxes = ownBox.map((i) => ({
+          x: imported[i]!.x,
+          y: imported[i]!.y,
+          w: imported[i]!.w,
+          h: imported[i]!.h,
+        }));
+        const faces = (await analyzer.analyzeFaces(bytes, boxes, { signal: ctx.signal })).faces;
+        ownBox.forEach((i, k) => {
+          const face = faces[k];
+          if (face) fromImport[i] = { face, takeBox: false };
+        });
       }
     } catch (err) {
       const e = AppError.from(err);
       if (e.code === 'cancelled') throw e;
       return { counter: 'errors', error: `analysis failed: ${e.message}` };
     }
-    // An imported face stands for the detection that overlaps it.
-    detected = detected.filter((d) => !imported.some((f) => iou(d.box, f) > 0.5));
     const prep = async (face: FaceResult): Promise<Prepared> => {
       if (pipeline.parser) {
         // The user's parser reads the same region the derived map covers; its map wins (docs/models.md, "Adding your own model").
@@ -229,7 +237,9 @@ export const analyzeKind: JobKindHandler = {
     };
     const storeStart = performance.now();
     const newDetected = await Promise.all(detected.map(prep));
-    const newImported = await Promise.all(fromImport.map(prep));
+    const newImported = await Promise.all(
+      fromImport.map(async (m) => (m ? { ...(await prep(m.face)), takeBox: m.takeBox } : null)),
+    );
     const engine = engineFor(store);
     const prepMs = performance.now() - storeStart;
 
@@ -245,16 +255,10 @@ export const analyzeKind: JobKindHandler = {
           });
           engine.refreshFace(faceId);
         };
-        imported.forEach((f, i) => {
+        // Imported faces' boxes after this analysis: their own, or the detection's for one without a box.
+        const finalBox = imported.map((f, i) => {
           const p = newImported[i];
-          if (!p) return;
-          store.faces.updateGeometry(
-            f.id,
-            { x: f.x, y: f.y, w: f.w, h: f.h },
-            p.face.detScore,
-            p.face.landmarks,
-          );
-          write(f.id, p);
+          return p?.takeBox ? p.face.box : { x: f.x, y: f.y, w: f.w, h: f.h };
         });
         // Keep face ids (and so labels) stable across re-analysis: match old detections by IoU.
         const old = existing.filter((f) => f.source === 'detected');
@@ -283,12 +287,24 @@ export const analyzeKind: JobKindHandler = {
           }
           write(faceId, p);
         }
-        // A detection that disappeared goes, unless someone worked on it.
-        for (const f of old) if (!used.has(f.id) && !store.faces.isTouched(f.id)) store.faces.delete(f.id);
+        for (const f of old) {
+          if (used.has(f.id)) continue;
+          // An older detection of an imported face (a database from before #26.1) joins it with its human work;
+          // any other detection that disappeared goes, unless someone worked on it.
+          const dup = imported.findIndex((_, i) => newImported[i] && iou(finalBox[i]!, f) >= MATCH_IOU);
+          if (dup >= 0) store.faces.merge(imported[dup]!.id, f.id, { takeBox: false });
+          else if (!store.faces.isTouched(f.id)) store.faces.delete(f.id);
+        }
+        imported.forEach((f, i) => {
+          const p = newImported[i];
+          if (!p) return;
+          store.faces.updateGeometry(f.id, finalBox[i]!, p.face.detScore, p.face.landmarks);
+          write(f.id, p);
+        });
         store.images.markAnalyzed(imageId, pipeline.key);
-        store.jobs.addToSummary(job.id, 'faces', newDetected.length + newImported.length);
+        const faces = newDetected.length + newImported.filter((p) => p !== null).length;
+        store.jobs.addToSummary(job.id, 'faces', faces);
         if (probe?.onImage) {
-          const faces = newDetected.length + newImported.length;
           probe.onImage({ ...stages, store: prepMs + performance.now() - commitStart }, faces);
         }
       },

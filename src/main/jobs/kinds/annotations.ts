@@ -1,7 +1,6 @@
 // The `annotations` job: validate a dataset's annotation files, write them in one transaction, re-check rules.
 import type { AnnotationFormat, JobReport } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
-import { ConstraintEngine } from '../../constraints/index';
 import { engineFor } from '../../constraints/index';
 import { prepareImport } from '../../datasets/formats/import';
 import { RefusedInput } from '../../datasets/formats/text';
@@ -69,10 +68,7 @@ export const annotationsKind: JobKindHandler = {
       commit: () => {
         // A face that took over a detection has its predictions now: every rule is re-checked for it.
         const merged = prepared.write();
-        if (merged.length > 0) {
-          const engine = new ConstraintEngine(store);
-          for (const id of merged) engine.refreshFace(id);
-        }
+        for (const id of merged) engineFor(store).refreshFace(id);
         const r = prepared.report();
         const counts = {
           faces: r.faces,

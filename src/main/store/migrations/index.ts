@@ -6,6 +6,7 @@ import { up as analysisState } from './0003-analysis-state';
 import { up as learning } from './0004-learning';
 import { up as labelHistory } from './0005-label-history';
 import { up as bestPredictions } from './0006-best-predictions';
+import { up as mergeDuplicateFaces } from './0007-merge-duplicate-faces';
 
 export interface Migration {
   version: number;
@@ -20,4 +21,5 @@ export const migrations: Migration[] = [
   { version: 4, name: '0004-learning', up: learning },
   { version: 5, name: '0005-label-history', up: labelHistory },
   { version: 6, name: '0006-best-predictions', up: bestPredictions },
+  { version: 7, name: '0007-merge-duplicate-faces', up: mergeDuplicateFaces },
 ];

@@ -1,6 +1,7 @@
 // Faces and everything the pipeline stores per face: predictions, masks, embeddings (model outputs only).
 import type { Database } from 'better-sqlite3';
 import type { FaceSummary, ReviewStatus } from '../../../shared/api';
+import { createFaceMerger, mergeDuplicateFaces, type MergeOptions } from './face-merge';
 
 export interface FaceQuery {
   datasetId: number;
@@ -138,6 +139,8 @@ export function createFacesRepository(db: Database) {
   const setReview = db.prepare(`INSERT INTO reviews (face_id, status, at) VALUES (?, ?, ?)
     ON CONFLICT (face_id) DO UPDATE SET status = excluded.status, at = excluded.at`);
 
+  const merge = createFaceMerger(db);
+
   type SummaryRow = Omit<FaceSummary, 'box'> & Box;
   const toSummary = ({ x, y, w, h, ...rest }: SummaryRow): FaceSummary => ({ ...rest, box: { x, y, w, h } });
 
@@ -218,6 +221,17 @@ export function createFacesRepository(db: Database) {
     },
     delete(id: number): void {
       deleteFace.run(id);
+    },
+    /** `drop` becomes part of `keep` (its detection, outputs and human work; face-merge.ts) and is deleted. */
+    merge(keep: number, drop: number, opts: MergeOptions): void {
+      merge(keep, drop, opts);
+    },
+    /**
+     * Merges the detections that duplicate an imported face into it, in a dataset (or one image of it); returns
+     * the kept faces' ids (their violations are the caller's to re-check).
+     */
+    mergeDuplicates(datasetId: number, imageId?: number): number[] {
+      return mergeDuplicateFaces(db, datasetId, imageId);
     },
     /** Replaces a face's model / derived outputs; human and imported data stay. */
     replaceModelOutputs(
