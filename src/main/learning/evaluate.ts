@@ -1,7 +1,7 @@
 // k-fold cross-validation of the heads: per-attribute metrics beside the majority baseline, and rule violations.
 import { AppError } from '../../shared/errors';
 import { mulberry32 } from '../../shared/numeric';
-import { violatesAny, type PackedClauses } from './clauses';
+import { violatesAny, type PackedClauses } from '../../shared/rules/clauses';
 import { predictHeads, shuffle, trainHeads, type Heads, type TrainOptions, type TrainSet } from './heads';
 
 export interface AttributeMetrics {

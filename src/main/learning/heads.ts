@@ -1,7 +1,7 @@
 // Multi-label logistic heads over a frozen embedding: class-weighted BCE + λ·L_c, Adam, WASM SIMD products.
 import { mulberry32, sigmoid } from '../../shared/numeric';
 import { AppError } from '../../shared/errors';
-import type { PackedClauses } from './clauses';
+import type { PackedClauses } from '../../shared/rules/clauses';
 import { Kernels, pad4 } from './simd';
 
 /** Labelled rows: `x` is n × d (row-major), `y` is n × keys.length with +1 / -1, 0 where unknown. */

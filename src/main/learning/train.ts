@@ -4,7 +4,7 @@ import { AppError } from '../../shared/errors';
 import { decodeConsistent, type RuleSet } from '../../shared/rules';
 import type { EmbeddingModel, Store } from '../store/index';
 import type { ConstraintEngine } from '../constraints/index';
-import { clausesFromRules, packClauses, type SkippedRule } from './clauses';
+import { clausesFromRules, packClauses, type SkippedRule } from '../../shared/rules/clauses';
 import { buildTrainSet, effectiveCelebaLabels, loadEmbeddings } from './data';
 import { crossValidate, type CrossValidation } from './evaluate';
 import { headsToBlob, predictHeads, trainHeads, type Heads } from './heads';

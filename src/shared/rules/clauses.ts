@@ -1,5 +1,5 @@
 // Turns `error` rules over CelebA attributes into clauses whose violation mass is the constraint loss L_c.
-import type { Expr, Rule } from '../../shared/rules';
+import type { Expr, Rule } from './ast';
 
 /** `key` is present (pos) or absent (!pos). */
 export interface Literal {

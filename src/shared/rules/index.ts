@@ -8,3 +8,4 @@ export * from './evaluate';
 export * from './cooccurrence';
 export * from './decode';
 export { closest } from './suggest';
+export * from './clauses';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseRules } from '../../../../src/shared/rules';
 import { CELEBA_ATTRIBUTES } from '../../../../src/shared/taxonomy';
-import { clausesFromRules, packClauses, violatesAny } from '../../../../src/main/learning/clauses';
+import { clausesFromRules, packClauses, violatesAny } from '../../../../src/shared/rules/clauses';
 import { crossValidate, foldsOf } from '../../../../src/main/learning/evaluate';
 import {
   headsFromBlob,
