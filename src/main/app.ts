@@ -23,6 +23,12 @@ export interface StartOptions {
   pickFolder?: (title?: string) => Promise<string | null>;
   forkRunner?: ForkRunner;
   runnerEntry?: string;
+  /**
+   * `all` (default: the desktop app, `serve`): the job process runs every runnable job and resumes at start
+   * whatever an earlier session left unfinished. `own` (CLI commands): only the jobs this host's own calls
+   * create, resume or cancel; earlier unfinished jobs are left alone (see commands/jobs.ts).
+   */
+  jobScope?: 'all' | 'own';
 }
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -72,6 +78,7 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     dataDir: paths.dataDir,
     entry: opts.runnerEntry,
     fork: opts.forkRunner,
+    scope: opts.jobScope ?? 'all',
     onProgress: (p) => {
       const finished = !(p.state === 'queued' || p.state === 'running');
       const { rate, etaSeconds } = rates.update(p.jobId, p.done, p.total, finished);
@@ -89,9 +96,14 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     samplesDir: existsSync(samples) ? samples : null,
     canPickFolder: opts.pickFolder !== undefined,
   };
-  const service = createService({ store, info, wakeJobs: () => jobs.wake(), pickFolder: opts.pickFolder });
-  // Resume whatever a previous session left unfinished.
-  if (store.jobs.nextRunnable()) jobs.wake();
+  const service = createService({
+    store,
+    info,
+    wakeJobs: (ids) => jobs.wake(ids),
+    pickFolder: opts.pickFolder,
+  });
+  // Resume whatever a previous session left unfinished (an item at its attempt cap fails its job there).
+  if (opts.jobScope !== 'own' && store.jobs.nextRunnable()) jobs.wake();
   return {
     info,
     jobs,

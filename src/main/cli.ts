@@ -17,6 +17,7 @@ import { CHECK_HELP, checkCmd } from './commands/check';
 import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
 import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
 import { LEARN_HELP, learnCmd } from './commands/learn';
+import { JOBS_HELP, jobsCmd, noteLeftoverJobs } from './commands/jobs';
 import { logger } from './log';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
@@ -26,7 +27,7 @@ Usage:
       Browser mode: serves the app on http://127.0.0.1:PORT/?token=… (printed on its own line). Requests
       must name the server by a loopback name, the --host address (for 0.0.0.0: any of the machine's
       addresses) or a name given with --allow-host (DNS-rebinding guard).
-  faceinsight import <folder> [--db FILE] [--data-dir DIR] [--json]
+  faceinsight import <folder> [--db FILE] [--data-dir DIR] [--json] [--resume]
                      [--format FORMAT --annotations FILE|FOLDER [--max-errors N] [--map KEY=COLUMN,…|FILE.json]]
       Creates (or refreshes) the dataset rooted at <folder>: records every image, makes thumbnails; with
       --format, then imports the dataset's labels (a folder: files found by their release names; a file: the
@@ -34,19 +35,22 @@ Usage:
       FORMAT: celeba, celebamask-hq, fairface, utkface, rafdb, expw, csv (--map file=image,Smiling=smile: label
       key = CSV column; default: columns named like label keys), json (the app's own faces.json).
   faceinsight export --format FORMAT|coco|masks|instructions --out DIR [--dataset ID|FOLDER] [--seed N]
-                     [--reviewed-only] [--include-predictions] [--overwrite] [--db FILE] [--json]
+                     [--reviewed-only] [--include-predictions] [--overwrite] [--db FILE] [--json] [--resume]
       Writes the corrected labels (human > imported; predictions only with --include-predictions) in the
       format's own files plus provenance.json; never replaces an existing file without --overwrite.
 ${ANALYZE_HELP}
 ${CHECK_HELP}
 ${DOCTOR_HELP}
 ${LEARN_HELP}
+${JOBS_HELP}
 
 Options for every command:
   --data-dir DIR   app data (thumbnails, models, settings); default $FACEINSIGHT_DATA_DIR or the OS app data dir
   --db FILE        database file; default <data-dir>/faceinsight.db
   -h, --help       this text
   -v, --version    the version
+  --resume         (import, export) also run the unfinished jobs earlier commands left, oldest first; without
+                   it a command runs only its own job and names the others in one line each
 
 Exit codes: 0 ok; 1 the data has problems (a refused annotation file, a failed job, a broken error rule);
   2 usage or unreadable input (bad flags, a rules file that does not parse, a path that is missing, not a
@@ -70,9 +74,13 @@ function parse<O extends ParseArgsConfig['options']>(args: string[], options: O)
   }
 }
 
-async function open(values: { 'data-dir'?: string; db?: string }): Promise<AppHost> {
+/** `own`: the command's job process runs only the jobs its calls start (see --resume); `serve` runs them all. */
+async function open(
+  values: { 'data-dir'?: string; db?: string },
+  jobScope: 'own' | 'all' = 'own',
+): Promise<AppHost> {
   const dataDir = resolveDataDir(values['data-dir']);
-  return startApp({ dataDir, dbPath: values.db ? resolve(values.db) : undefined, mode: 'browser' });
+  return startApp({ dataDir, dbPath: values.db ? resolve(values.db) : undefined, mode: 'browser', jobScope });
 }
 
 async function serve(args: string[]): Promise<number> {
@@ -84,7 +92,7 @@ async function serve(args: string[]): Promise<number> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port: not a port: ${values.port}`);
-  const host = await open(values);
+  const host = await open(values, 'all');
   const http = await startHttpServer(host, {
     host: values.host ?? '127.0.0.1',
     port,
@@ -128,11 +136,12 @@ async function importCmd(args: string[]): Promise<number> {
     annotations: { type: 'string' },
     'max-errors': { type: 'string' },
     map: { type: 'string' },
+    resume: { type: 'boolean' },
   });
   const folder = positionals[0];
   if (!folder || positionals.length > 1) throw new UsageError('import: expected exactly one <folder>');
   const annotations = checkAnnotationArgs(values);
-  const host = await open(values);
+  const host = await open(values, values.resume ? 'all' : 'own');
   try {
     const env = await host.call('datasets.create', { root: resolve(folder) });
     if (!env.ok) {
@@ -140,6 +149,7 @@ async function importCmd(args: string[]): Promise<number> {
       return env.error.code === 'io_error' || env.error.code === 'invalid_request' ? 2 : 1;
     }
     const { dataset, job } = env.value as { dataset: { id: number; root: string }; job: Job };
+    if (!values.resume) await noteLeftoverJobs(host);
     let last = '';
     const final = await waitForJob(host, job.id, (j) => {
       const line = `importing ${dataset.root}: ${j.done}/${j.total}${j.failed ? ` (${j.failed} errors)` : ''}`;
@@ -254,12 +264,14 @@ async function runReportedJob(
   method: string,
   req: unknown,
   json: boolean | undefined,
+  noteLeftovers = false,
 ): Promise<number> {
   const env = await host.call(method, req);
   if (!env.ok) {
     console.error(`faceinsight: ${formatError(env.error)}`);
     return env.error.code === 'invalid_request' || env.error.code === 'not_found' ? 2 : 1;
   }
+  if (noteLeftovers) await noteLeftoverJobs(host);
   const final = await waitForJob(host, (env.value as Job).id, () => {});
   const rep = await host.call('jobs.report', { id: final.id });
   const report = rep.ok ? (rep.value as { report: JobReport | null }).report : null;
@@ -306,6 +318,7 @@ async function exportCmd(args: string[]): Promise<number> {
     'include-predictions': { type: 'boolean' },
     overwrite: { type: 'boolean' },
     seed: { type: 'string' },
+    resume: { type: 'boolean' },
   });
   if (positionals.length > 0) throw new UsageError(`export: unexpected argument "${positionals[0]}"`);
   const seed = values.seed === undefined ? undefined : Number(values.seed);
@@ -315,7 +328,7 @@ async function exportCmd(args: string[]): Promise<number> {
   if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format))
     throw new UsageError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!values.out) throw new UsageError('export: --out <folder> is required');
-  const host = await open(values);
+  const host = await open(values, values.resume ? 'all' : 'own');
   try {
     const list = await host.call('datasets.list', {});
     const datasets = list.ok ? (list.value as { items: { id: number; root: string }[] }).items : [];
@@ -342,7 +355,7 @@ async function exportCmd(args: string[]): Promise<number> {
       overwrite: values.overwrite ?? false,
       ...(seed !== undefined ? { seed } : {}),
     };
-    return await runReportedJob(host, 'exports.start', req, values.json);
+    return await runReportedJob(host, 'exports.start', req, values.json, !values.resume);
   } finally {
     await host.close();
   }
@@ -356,6 +369,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   analyze: analyzeCmd,
   doctor: doctorCmd,
   learn: learnCmd,
+  jobs: jobsCmd,
 };
 
 export async function main(argv: string[]): Promise<number> {

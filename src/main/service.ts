@@ -26,8 +26,11 @@ import { logger } from './log';
 export interface ServiceDeps {
   store: Store;
   info: AppInfo;
-  /** Tells the job process there is work (starts it when needed). */
-  wakeJobs(): void;
+  /**
+   * Tells the job process there is work (starts it when needed): `jobIds`, the jobs this call created, resumed
+   * or cancelled (a CLI command's job process runs only those).
+   */
+  wakeJobs(jobIds: number[]): void;
   pickFolder?: (title?: string) => Promise<string | null>;
   /** Who edits (label_events.actor); the OS user name in the desktop app. */
   actor?: string;
@@ -73,7 +76,7 @@ export function createService(deps: ServiceDeps) {
         .find((j) => j.kind === 'import' && (j.state === 'queued' || j.state === 'running'));
       return active?.id ?? store.jobs.create('import', datasetId, {});
     });
-    deps.wakeJobs();
+    deps.wakeJobs([jobId]);
     return toJob(getJob(jobId));
   };
 
@@ -128,7 +131,7 @@ export function createService(deps: ServiceDeps) {
         if (job.state === 'queued' || job.state === 'paused') store.jobs.setState(id, 'cancelled');
         else if (job.state === 'running') store.jobs.requestCancel(id);
       });
-      deps.wakeJobs();
+      deps.wakeJobs([id]);
       return toJob(getJob(id));
     },
     'jobs.pause': ({ id }) => {
@@ -149,7 +152,20 @@ export function createService(deps: ServiceDeps) {
         }
         store.jobs.transition(id, ['paused', 'failed'], job.planned ? 'running' : 'queued');
       });
-      deps.wakeJobs();
+      deps.wakeJobs([id]);
+      return toJob(getJob(id));
+    },
+    'jobs.retry': ({ id }) => {
+      store.write(() => {
+        const job = getJob(id);
+        if (job.state === 'done')
+          throw new AppError(
+            'conflict',
+            `job ${id} is done; only failed, cancelled or unfinished jobs retry`,
+          );
+        store.jobs.retry(id);
+      });
+      deps.wakeJobs([id]);
       return toJob(getJob(id));
     },
     'datasets.importAnnotations': ({ datasetId, format, annotations, maxErrors, map }) => {
@@ -168,14 +184,14 @@ export function createService(deps: ServiceDeps) {
         ...(map ? { map } : {}),
       };
       const jobId = store.write(() => store.jobs.create('annotations', datasetId, params));
-      deps.wakeJobs();
+      deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
     },
     'exports.start': ({ datasetId, out, ...opts }) => {
       getDataset(datasetId);
       const params = { ...opts, out: resolve(out), appVersion: deps.info.version };
       const jobId = store.write(() => store.jobs.create('export', datasetId, params));
-      deps.wakeJobs();
+      deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
     },
     'jobs.report': ({ id }) => {
@@ -199,7 +215,7 @@ export function createService(deps: ServiceDeps) {
         };
         return active?.id ?? store.jobs.create('analyze', datasetId, params);
       });
-      deps.wakeJobs();
+      deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
     },
     'images.analyze': ({ imageId, ep }) => {
@@ -212,7 +228,7 @@ export function createService(deps: ServiceDeps) {
       const jobId = store.write(() =>
         store.jobs.create('analyze', image.datasetId, { imageIds: [imageId], force: true, ep: ep ?? 'auto' }),
       );
-      deps.wakeJobs();
+      deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
     },
     ...galleryHandlers(ctx),
@@ -241,7 +257,7 @@ export function createService(deps: ServiceDeps) {
         store.rules.replaceAll(rows);
         return store.datasets.list().map((d) => store.jobs.create('reevaluate-rules', d.id, {}));
       });
-      if (jobIds.length > 0) deps.wakeJobs();
+      if (jobIds.length > 0) deps.wakeJobs(jobIds);
       return { rules: rulesState(), jobs: jobIds.map((id) => toJob(getJob(id))) };
     },
     'violations.list': (q) => {

@@ -447,6 +447,11 @@ export type Api = {
   'jobs.resume': { req: { id: number }; res: Job };
   /** Asks a queued or running job to stop after the item in flight. */
   'jobs.cancel': { req: { id: number }; res: Job };
+  /**
+   * Runs a failed, cancelled or unfinished job again: its failed and pending items are processed anew with their
+   * attempts reset (an item is given up after 3 claims that each ended with its job process dying).
+   */
+  'jobs.retry': { req: { id: number }; res: Job };
   /** Queues analysis of a dataset's images not yet analysed with the current models (all with `force`). */
   'datasets.analyze': {
     req: {
@@ -672,6 +677,7 @@ export const METHODS = [
   'jobs.cancel',
   'jobs.pause',
   'jobs.resume',
+  'jobs.retry',
   'jobs.failures',
   'system.pickFolder',
   'datasets.analyze',

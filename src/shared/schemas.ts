@@ -87,6 +87,7 @@ export const requestSchemas = {
   'jobs.cancel': z.strictObject({ id }),
   'jobs.pause': z.strictObject({ id }),
   'jobs.resume': z.strictObject({ id }),
+  'jobs.retry': z.strictObject({ id }),
   'jobs.failures': z.strictObject({ id, limit: z.int().min(1).max(10_000).optional() }),
   'datasets.analyze': z.strictObject({
     datasetId: id,

@@ -5,13 +5,15 @@ import cliProgress from 'cli-progress';
 import { AppError } from '../../shared/errors';
 import { EXECUTION_PROVIDERS, type Dataset, type Events, type Job } from '../../shared/api';
 import { resolveDataDir, startApp, type AppHost } from '../app';
+import { noteLeftoverJobs } from './jobs';
 
 export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep auto|cpu|webgpu|cuda|dml|coreml] [--force] [--resume]
                      [--concurrency N] [--batch-size N] [--json]
       Imports new images of <folder> (creating its dataset if needed), then detects and analyses every face of
       every image not analysed with the current models (--force: all). --resume only continues the folder's
-      unfinished import and analyze jobs. A progress bar on a terminal; --json prints one JSON event per line
-      and ends with a summary object {images, faces, errors, seconds}. Per-image errors are listed, not fatal:
+      unfinished import and analyze jobs; other commands' unfinished jobs are named, never run. A progress bar
+      on a terminal; --json prints one JSON event per line and ends with a summary object {images, faces,
+      errors, seconds}. Per-image errors are listed, not fatal:
       the exit code is 1 only when a job itself failed. --concurrency: images in flight (default 2);
       --batch-size: faces per model run, shared by the images in flight (default 8).`;
 
@@ -109,6 +111,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
     dataDir: resolveDataDir(values['data-dir']),
     dbPath: values.db ? resolve(values.db) : undefined,
     mode: 'browser',
+    jobScope: 'own',
   });
   try {
     const root = resolve(folder);
@@ -123,6 +126,9 @@ export async function analyzeCmd(args: string[]): Promise<number> {
       const open = (await callOk<{ items: Job[] }>(host, 'jobs.list', { datasetId, limit: 500 })).items
         .filter((j) => (j.kind === 'import' || j.kind === 'analyze') && !FINAL.has(j.state))
         .reverse();
+      // These, and only these, run here: the job process of a command runs only the jobs it is given.
+      host.jobs.wake(open.filter((j) => j.state !== 'paused').map((j) => j.id));
+      await noteLeftoverJobs(host, false);
       for (const j of open) {
         const job = j.state === 'paused' ? await callOk<Job>(host, 'jobs.resume', { id: j.id }) : j;
         const end = await follow(host, job, mode, j.kind === 'import' ? 'importing' : 'analysing');
@@ -145,6 +151,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         ...(concurrency ? { concurrency } : {}),
         ...(batchSize ? { batchSize } : {}),
       });
+      await noteLeftoverJobs(host);
       analyses = [await follow(host, analysis, mode, 'analysing')];
     }
     const failures = [];

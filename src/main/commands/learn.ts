@@ -107,6 +107,7 @@ export async function learnCmd(args: string[]): Promise<number> {
     dataDir: resolveDataDir(values['data-dir']),
     dbPath: values.db ? resolve(values.db) : undefined,
     mode: 'browser',
+    jobScope: 'own',
   });
   try {
     const { items } = await callOk<{ items: Dataset[] }>(host, 'datasets.list', {});

@@ -57,15 +57,28 @@ export interface JobHostOptions {
   entry?: string;
   fork?: ForkRunner;
   onProgress(p: ProgressReport): void;
-  /** Restart a runner that died unexpectedly (default true). */
+  /** Restart a runner that died unexpectedly (default true), at most MAX_RUNNER_RESTARTS times in a row. */
   restart?: boolean;
+  /**
+   * `all` (the app, `serve`): the runner runs every runnable job, those earlier sessions left included. `own`
+   * (a CLI command): only the jobs passed to wake(), so a command never resumes another command's job.
+   */
+  scope?: 'all' | 'own';
 }
+
+/**
+ * Restarts of a runner that keeps dying (no job ending in between); one more death and it is not started again
+ * until the next wake(), and the jobs it was running (a command's own jobs) fail with the reason instead of
+ * waiting forever. An item that kills it is given up after MAX_ITEM_ATTEMPTS claims, within these restarts.
+ */
+export const MAX_RUNNER_RESTARTS = 3;
 
 export class JobHost {
   #opts: JobHostOptions;
   #child: RunnerProcess | null = null;
   #stopping = false;
   #restarts = 0;
+  #own = new Set<number>();
   #listeners = new Set<(p: ProgressReport) => void>();
 
   constructor(opts: JobHostOptions) {
@@ -76,11 +89,41 @@ export class JobHost {
     return this.#child?.pid;
   }
 
-  /** Starts the runner if it is not running, and tells it to look for work. */
-  wake(): void {
+  /** The jobs this host may run in `own` scope (every one woken so far). */
+  get ownJobs(): ReadonlySet<number> {
+    return this.#own;
+  }
+
+  /** Starts the runner if it is not running, and tells it to look for work (`jobIds`: these jobs too). */
+  wake(jobIds: readonly number[] = []): void {
     if (this.#stopping) return;
+    for (const id of jobIds) this.#own.add(id);
     if (!this.#child) this.#spawn();
-    this.#child?.send({ type: 'wake' });
+    this.#child?.send({ type: 'wake', jobIds: [...this.#own] });
+  }
+
+  #restartOrGiveUp(code: number | null, pid: number | undefined, held: number[]): void {
+    this.#restarts++;
+    if (this.#restarts > MAX_RUNNER_RESTARTS) {
+      this.#restarts = 0;
+      const { store } = this.#opts;
+      const reason = `the job process stopped ${MAX_RUNNER_RESTARTS + 1} times in a row (last exit code ${code}); not restarted`;
+      const ids = this.#opts.scope === 'own' ? [...this.#own] : held;
+      try {
+        store.write(() => {
+          for (const id of ids)
+            if (store.jobs.transition(id, ['queued', 'running'], 'failed'))
+              store.jobs.setState(id, 'failed', reason);
+        });
+      } catch (err) {
+        logger().error({ err, pid }, 'job host: could not fail the jobs of a crashing runner');
+      }
+      logger().error({ code, pid, jobs: ids }, `job host: ${reason}`);
+      return;
+    }
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(this.#restarts, 7));
+    logger().warn({ code, pid, delay }, `job runner exited with code ${code}; restarting in ${delay} ms`);
+    setTimeout(() => this.wake(), delay).unref();
   }
 
   onProgress(fn: (p: ProgressReport) => void): () => void {
@@ -92,12 +135,15 @@ export class JobHost {
     const { entry = defaultRunnerEntry(), fork: forkRunner = nodeForkRunner } = this.#opts;
     const child = forkRunner(
       entry,
-      ['--db', this.#opts.dbPath, '--data-dir', this.#opts.dataDir],
+      ['--db', this.#opts.dbPath, '--data-dir', this.#opts.dataDir, '--scope', this.#opts.scope ?? 'all'],
       process.env,
     );
     this.#child = child;
     child.onMessage((m) => {
       if (!isRunnerMessage(m)) return;
+      // A runner that finishes work is healthy again: only deaths in a row count towards giving up.
+      if (m.type === 'idle' || (m.type === 'progress' && !['queued', 'running'].includes(m.progress.state)))
+        this.#restarts = 0;
       if (m.type === 'progress') {
         this.#opts.onProgress(m.progress);
         for (const fn of this.#listeners) fn(m.progress);
@@ -107,18 +153,17 @@ export class JobHost {
       const pid = child.pid;
       if (this.#child === child) this.#child = null;
       // Its claimed item goes back to the pool now rather than when the lease runs out.
+      let held: number[] = [];
       if (pid !== undefined) {
         try {
+          held = this.#opts.store.jobs.jobsHeldBy(`runner-${pid}`);
           this.#opts.store.write(() => this.#opts.store.jobs.releaseWorker(`runner-${pid}`));
         } catch (err) {
           logger().error({ err, pid }, 'job host: could not release the dead runner’s items');
         }
       }
       if (this.#stopping || code === 0 || this.#opts.restart === false) return;
-      this.#restarts++;
-      const delay = Math.min(30_000, 250 * 2 ** Math.min(this.#restarts, 7));
-      logger().warn({ code, pid, delay }, `job runner exited with code ${code}; restarting in ${delay} ms`);
-      setTimeout(() => this.wake(), delay).unref();
+      this.#restartOrGiveUp(code, pid, held);
     });
   }
 

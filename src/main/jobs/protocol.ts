@@ -1,7 +1,8 @@
 // Messages between the UI-serving process (host) and the job process (runner).
 import type { ProgressReport } from './runner';
 
-export type HostMessage = { type: 'wake' } | { type: 'shutdown' };
+/** `jobIds`: jobs the runner may now run (a runner started with `--scope own` runs only those). */
+export type HostMessage = { type: 'wake'; jobIds?: number[] } | { type: 'shutdown' };
 export type RunnerMessage =
   { type: 'ready'; worker: string } | { type: 'progress'; progress: ProgressReport } | { type: 'idle' };
 

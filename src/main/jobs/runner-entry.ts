@@ -24,7 +24,7 @@ function onMessage(fn: (m: HostMessage) => void): void {
 }
 
 const { values } = parseArgs({
-  options: { db: { type: 'string' }, 'data-dir': { type: 'string' } },
+  options: { db: { type: 'string' }, 'data-dir': { type: 'string' }, scope: { type: 'string' } },
   strict: true,
 });
 if (!values.db || !values['data-dir']) {
@@ -39,9 +39,12 @@ const worker = `runner-${process.pid}`;
 const abort = new AbortController();
 let wake: (() => void) | null = null;
 let pending: boolean; // set by a wake message that arrives while jobs are draining
+// `--scope own`: run only the jobs the host named in its wake messages (a CLI command's own jobs).
+const only = values.scope === 'own' ? new Set<number>() : undefined;
 
 onMessage((m) => {
   if (m.type === 'wake') {
+    for (const id of m.jobIds ?? []) only?.add(id);
     pending = true;
     wake?.();
   } else if (m.type === 'shutdown') {
@@ -76,12 +79,14 @@ send({ type: 'ready', worker });
 const ctx = { store, paths, worker, signal: abort.signal };
 while (!abort.signal.aborted) {
   pending = false;
-  await drainJobs(handlers, ctx, { onProgress: (progress) => send({ type: 'progress', progress }) });
+  await drainJobs(handlers, ctx, { onProgress: (progress) => send({ type: 'progress', progress }) }, only);
   if (abort.signal.aborted) break;
   send({ type: 'idle' });
   // Sleep until woken; poll now and then for jobs queued by another process (the CLI on the same file).
   if (!pending) await new Promise<void>((r) => ((wake = r), setTimeout(r, 2000).unref()));
   wake = null;
 }
+// Items still claimed here were stopped by the shutdown, not by a crash: back to the pool, attempt not counted.
+store.write(() => store.jobs.releaseWorker(worker, true));
 store.close();
 process.exit(0);

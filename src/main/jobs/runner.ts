@@ -7,6 +7,11 @@ import { logger } from '../log';
 
 /** Long enough for one analysis item on a slow CPU; a dead runner's items are also released by its host. */
 export const LEASE_MS = 5 * 60_000;
+/**
+ * Claims of one item before it is given up: an item is claimed again only when its job process stopped while
+ * processing it (a crash, out of memory, kill -9), so its 4th claim fails it, and its job, unprocessed.
+ */
+export const MAX_ITEM_ATTEMPTS = 3;
 /** Items in flight per job unless its params say otherwise: one decoding while another is inferred. */
 export const DEFAULT_CONCURRENCY = 2;
 /** Progress reports at most every 100 ms (≤ 10 Hz to the UI). */
@@ -51,6 +56,12 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
   }
   const inFlight = new Set<Promise<void>>();
   try {
+    // Cancelled while its runner was gone (a killed command): nothing to plan or wait for.
+    if (job.cancelRequested) {
+      store.write(() => store.jobs.transition(job.id, ['queued', 'running'], 'cancelled'));
+      report(hooks, store.jobs.get(job.id));
+      return;
+    }
     if (job.state === 'queued') store.write(() => store.jobs.transition(job.id, ['queued'], 'running'));
     if (!job.planned) {
       const plan = await handler.plan(job, ctx);
@@ -64,6 +75,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     report(hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
     let failure: unknown = null;
+    let solo: Promise<void> | null = null; // a retried item in flight: nothing else starts meanwhile
     const limit = handler.ordered ? 1 : concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
 
     const finish = (item: ClaimedItem, outcome: ItemOutcome) => {
@@ -88,11 +100,18 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         store.write(() => store.jobs.transition(job.id, ['running'], 'cancelled'));
         break;
       }
-      if (inFlight.size >= limit) {
+      if (inFlight.size >= (solo ? 1 : limit)) {
         await Promise.race(inFlight);
         continue;
       }
       const item = store.write(() => store.jobs.claim(job.id, ctx.worker, LEASE_MS));
+      if (item && item.attempts > MAX_ITEM_ATTEMPTS) {
+        await Promise.all(inFlight);
+        giveUp(store, job.id, item, ctx.worker);
+        break;
+      }
+      // An item claimed again ran when its process died: run it alone, so a second death is its own.
+      if (item && item.attempts > 1 && inFlight.size > 0) await Promise.all(inFlight);
       if (!item) {
         if (inFlight.size > 0) {
           await Promise.race(inFlight);
@@ -112,8 +131,12 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         .catch((err) => {
           failure ??= err;
         })
-        .finally(() => inFlight.delete(task));
+        .finally(() => {
+          inFlight.delete(task);
+          if (solo === task) solo = null;
+        });
       inFlight.add(task);
+      if (item.attempts > 1) solo = task;
     }
     await Promise.all(inFlight);
     if (failure) throw failure;
@@ -131,11 +154,28 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
   report(hooks, store.jobs.get(job.id));
 }
 
-/** Runs every runnable job, oldest first, until none is left or the signal aborts. */
-export async function drainJobs(handlers: JobHandlers, ctx: JobContext, hooks: RunnerHooks): Promise<void> {
+/** Fails an item claimed more than MAX_ITEM_ATTEMPTS times, unprocessed, and its job with the reason. */
+function giveUp(store: JobContext['store'], jobId: number, item: ClaimedItem, worker: string): void {
+  const reason = `item ${item.key} failed ${MAX_ITEM_ATTEMPTS} times: the job process stopped while processing it`;
+  store.write(() => {
+    if (store.jobs.complete(item.id, worker, 'failed', reason)) store.jobs.countItem(jobId, true, 'errors');
+    if (store.jobs.transition(jobId, ['running'], 'failed')) store.jobs.setState(jobId, 'failed', reason);
+  });
+}
+
+/**
+ * Runs every runnable job, oldest first, until none is left or the signal aborts; with `only`, just those jobs
+ * (a command's job process runs the command's own jobs, never one an earlier command left behind).
+ */
+export async function drainJobs(
+  handlers: JobHandlers,
+  ctx: JobContext,
+  hooks: RunnerHooks,
+  only?: ReadonlySet<number>,
+): Promise<void> {
   for (;;) {
     if (ctx.signal.aborted) return;
-    const job = ctx.store.jobs.nextRunnable();
+    const job = ctx.store.jobs.nextRunnable(only && [...only]);
     if (!job) return;
     await runJob(job, handlers, ctx, hooks);
   }

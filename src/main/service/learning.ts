@@ -32,7 +32,7 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
         .find((j) => j.kind === 'train' && (j.state === 'queued' || j.state === 'running'));
       return active?.id ?? store.jobs.create('train', datasetId, params);
     });
-    deps.wakeJobs();
+    deps.wakeJobs([jobId]);
     return getJob(jobId);
   };
 

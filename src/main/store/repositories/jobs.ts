@@ -47,9 +47,8 @@ export function createJobsRepository(db: Database) {
   const byId = db.prepare(`SELECT ${columns} FROM jobs WHERE id = ?`);
   const list = db.prepare(`SELECT ${columns} FROM jobs
     WHERE (@datasetId IS NULL OR dataset_id = @datasetId) ORDER BY id DESC LIMIT @limit`);
-  const runnable = db.prepare(
-    `SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running') ORDER BY id LIMIT 1`,
-  );
+  const runnable = db.prepare(`SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running')
+    AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids))) ORDER BY id LIMIT 1`);
   const setState = db.prepare(
     `UPDATE jobs SET state = @state, error = @error, updated_at = @at WHERE id = @id`,
   );
@@ -75,8 +74,22 @@ export function createJobsRepository(db: Database) {
     WHERE id = (SELECT id FROM job_items WHERE job_id = @jobId
       AND (state = 'pending' OR (state = 'claimed' AND lease_until < @now)) ORDER BY id LIMIT 1)
     RETURNING id, job_id AS jobId, key, attempts`);
-  const release = db.prepare(`UPDATE job_items SET state = 'pending', worker = NULL, lease_until = NULL
-    WHERE state = 'claimed' AND worker = ?`);
+  const release = db.prepare(`UPDATE job_items SET state = 'pending', worker = NULL, lease_until = NULL,
+      attempts = max(0, attempts - @refund)
+    WHERE state = 'claimed' AND worker = @worker`);
+  const heldBy = db
+    .prepare(`SELECT DISTINCT job_id FROM job_items WHERE state = 'claimed' AND worker = ? ORDER BY 1`)
+    .pluck();
+  // Retry: failed and unfinished items start over (attempts 0); claimed ones stay with their runner.
+  const resetItems = db.prepare(`UPDATE job_items SET attempts = 0, error = NULL,
+      state = CASE WHEN state = 'failed' THEN 'pending' ELSE state END
+    WHERE job_id = ? AND state != 'done'`);
+  const resetJob = db.prepare(`UPDATE jobs SET done = done - @failed, failed = failed - @failed,
+      state = CASE WHEN planned = 1 THEN 'running' ELSE 'queued' END, error = NULL, cancel_requested = 0,
+      updated_at = @at WHERE id = @id`);
+  const failedCount = db
+    .prepare(`SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'failed'`)
+    .pluck();
   const complete = db.prepare(`UPDATE job_items SET state = @state, error = @error, lease_until = NULL
     WHERE id = @id AND worker = @worker`);
   const workers = db.prepare(`SELECT DISTINCT worker FROM job_items WHERE state = 'claimed'`).pluck();
@@ -98,9 +111,9 @@ export function createJobsRepository(db: Database) {
     list(q: { datasetId?: number; limit?: number }): JobRecord[] {
       return (list.all({ datasetId: q.datasetId ?? null, limit: q.limit ?? 50 }) as JobRow[]).map(toRecord);
     },
-    /** The oldest job still to run (queued, or running when its runner died). */
-    nextRunnable(): JobRecord | undefined {
-      const row = runnable.get() as JobRow | undefined;
+    /** The oldest job still to run (queued, or running when its runner died); only among `ids` if given. */
+    nextRunnable(ids?: readonly number[]): JobRecord | undefined {
+      const row = runnable.get({ ids: ids ? JSON.stringify(ids) : null }) as JobRow | undefined;
       return row && toRecord(row);
     },
     setState(id: number, state: JobState, error: string | null = null): void {
@@ -139,9 +152,25 @@ export function createJobsRepository(db: Database) {
     claimedWorkers(): string[] {
       return (workers.all() as (string | null)[]).filter((w): w is string => w !== null);
     },
-    /** Returns a dead runner's claimed items to the pool at once (no need to wait for the lease). */
-    releaseWorker(worker: string): number {
-      return release.run(worker).changes;
+    /**
+     * Returns a runner's claimed items to the pool at once (no need to wait for the lease). `refund`: the
+     * runner stopped cleanly (shutdown), so the claim does not count as an attempt.
+     */
+    releaseWorker(worker: string, refund = false): number {
+      return release.run({ worker, refund: refund ? 1 : 0 }).changes;
+    },
+    /** Jobs whose items a runner holds claimed. */
+    jobsHeldBy(worker: string): number[] {
+      return heldBy.all(worker) as number[];
+    },
+    /**
+     * Runs a job again: its failed items go back to pending, every unfinished item's attempts start at 0, the
+     * job's error and cancel request are cleared and it is runnable again. Call inside a write.
+     */
+    retry(id: number): void {
+      const failed = failedCount.get(id) as number;
+      resetItems.run(id);
+      resetJob.run({ id, failed, at: Date.now() });
     },
     /** Marks an item done/failed; false when the claim was lost (another runner took it over). */
     complete(itemId: number, worker: string, state: 'done' | 'failed', error: string | null = null): boolean {

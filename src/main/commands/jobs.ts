@@ -1,0 +1,136 @@
+// `faceinsight jobs list | cancel ID | retry ID`, and the one-line notice of jobs earlier commands left unfinished.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppError, formatError } from '../../shared/errors';
+import type { Job } from '../../shared/api';
+import { resolveDataDir, startApp, type AppHost } from '../app';
+import { MAX_ITEM_ATTEMPTS } from '../jobs/runner';
+
+export const JOBS_HELP = `  faceinsight jobs [list] [--limit N] [--db FILE] [--json]
+  faceinsight jobs cancel ID | retry ID [--db FILE] [--json]
+      list: the newest jobs (id, kind, dataset, state, done/total, failed, error). cancel: stops a queued, running
+      or paused job. retry: runs a failed, cancelled or unfinished job again (its failed and pending items, each
+      with its attempts reset) and waits for it. A command runs only its own jobs: one an earlier command left
+      running (killed, or its job process died) waits for \`jobs retry\` or that command's --resume. An item is
+      given up after ${MAX_ITEM_ATTEMPTS} claims that each ended with the job process dying; its job then fails with the reason.
+      Exit codes: 0 ok; 1 the retried job failed; 2 no such job, or a job in a state that cannot be cancelled
+      or retried.`;
+
+const FINAL = new Set(['done', 'failed', 'cancelled']);
+
+async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
+  const env = await host.call(method, req);
+  if (!env.ok) throw AppError.fromData(env.error);
+  return env.value as T;
+}
+
+async function settle(host: AppHost, id: number): Promise<Job> {
+  for (;;) {
+    const job = await callOk<Job>(host, 'jobs.get', { id });
+    if (FINAL.has(job.state) || job.state === 'paused') return job;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function row(j: Job): string {
+  const error = j.error ? `  ${j.error.split('\n')[0]}` : '';
+  return `${j.id}\t${j.kind}\t${j.datasetId ?? '-'}\t${j.state}\t${j.done}/${j.total}\t${j.failed}${error}`;
+}
+
+/**
+ * Says, one line each, which unfinished jobs earlier commands left (queued or running, not this command's own,
+ * older than its newest own job) and how to continue them; this command does not run them.
+ */
+export async function noteLeftoverJobs(host: AppHost, resumeHint = true): Promise<void> {
+  const own = host.jobs.ownJobs;
+  const newest = Math.max(0, ...own);
+  const { items } = await callOk<{ items: Job[] }>(host, 'jobs.list', { limit: 500 });
+  for (const j of items.reverse()) {
+    if ((j.state !== 'queued' && j.state !== 'running') || own.has(j.id) || (newest && j.id > newest))
+      continue;
+    const how = resumeHint ? ' or pass --resume' : '';
+    console.error(
+      `job ${j.id} (${j.kind}) was left ${j.state} by an earlier command; \`faceinsight jobs retry ${j.id}\`${how} to continue it`,
+    );
+  }
+}
+
+export async function jobsCmd(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' },
+      'data-dir': { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const [action = 'list', rawId, ...extra] = positionals;
+  if (extra.length > 0) throw new AppError('invalid_request', `jobs: unexpected argument "${extra[0]}"`);
+  if (action !== 'list' && action !== 'cancel' && action !== 'retry')
+    throw new AppError('invalid_request', `jobs: expected list, cancel ID or retry ID; got "${action}"`);
+  const id = Number(rawId);
+  if (action === 'list' ? rawId !== undefined : !Number.isInteger(id) || id < 1)
+    throw new AppError(
+      'invalid_request',
+      action === 'list' ? `jobs list: unexpected argument "${rawId}"` : `jobs ${action}: expected a job id`,
+    );
+  const limit = values.limit === undefined ? 50 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new AppError(
+      'invalid_request',
+      `--limit: expected an integer from 1 to 500, got "${values.limit}"`,
+    );
+  const host = await startApp({
+    dataDir: resolveDataDir(values['data-dir']),
+    dbPath: values.db ? resolve(values.db) : undefined,
+    mode: 'browser',
+    jobScope: 'own',
+  });
+  try {
+    if (action === 'list') {
+      const { items } = await callOk<{ items: Job[] }>(host, 'jobs.list', { limit });
+      if (values.json) console.log(JSON.stringify({ items }));
+      else {
+        console.log('id\tkind\tdataset\tstate\tdone/total\tfailed\terror');
+        for (const j of items) console.log(row(j));
+      }
+      return 0;
+    }
+    const before = await callOk<Job>(host, 'jobs.get', { id });
+    if (action === 'cancel' && FINAL.has(before.state))
+      throw new AppError(
+        'conflict',
+        `job ${id} is ${before.state}; only queued, running or paused jobs cancel`,
+      );
+    // Cancel: a running job stops after its item in flight (or at once when its process is gone).
+    // Retry: the job runs here, in this command's job process, to its end.
+    await callOk<Job>(host, action === 'cancel' ? 'jobs.cancel' : 'jobs.retry', { id });
+    const job = await settle(host, id);
+    if (values.json) console.log(JSON.stringify(job));
+    else {
+      console.log(
+        `job ${id} (${job.kind}) ${job.state}; ${job.done}/${job.total} done, ${job.failed} failed`,
+      );
+      if (job.error) console.error(`error: ${job.error}`);
+      if (action === 'retry')
+        for (const f of (
+          await callOk<{ items: { label: string; error: string | null }[] }>(host, 'jobs.failures', {
+            id,
+            limit: 20,
+          })
+        ).items)
+          console.error(`error: ${f.label}: ${f.error ?? ''}`);
+    }
+    return action === 'retry' && job.state !== 'done' ? 1 : 0;
+  } catch (err) {
+    const e = AppError.from(err);
+    if (e.code !== 'not_found' && e.code !== 'conflict') throw err;
+    console.error(`faceinsight jobs ${action}: ${formatError(e)}`);
+    return 2;
+  } finally {
+    await host.close();
+  }
+}
