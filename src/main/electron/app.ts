@@ -10,7 +10,7 @@ import { handleAssetProtocol, registerAssetScheme } from './asset-protocol';
 import { pickFolder, showAbout, showError } from './dialogs';
 import { installMenu } from './menu';
 import { utilityForkRunner } from './utility-runner';
-import { createMainWindow, hardenSession } from './window';
+import { createMainWindow, guardWebContents, hardenSession } from './window';
 import { logger } from '../log';
 
 const PRODUCT_NAME = 'FaceInsight Studio';
@@ -105,6 +105,8 @@ export function runElectronApp(): void {
   };
 
   app.on('second-instance', focusWindow);
+  // Every web contents, ours or not, gets the same guard before it can load anything.
+  app.on('web-contents-created', (_event, contents) => guardWebContents(contents, renderer));
 
   app.on('window-all-closed', () => {
     // macOS apps stay in the dock with no window; everywhere else closing the window ends the app.
@@ -144,7 +146,8 @@ export function runElectronApp(): void {
       });
       host = started;
       cleanups.push(
-        handleAssetProtocol(session.defaultSession.protocol, (kind, id) => started.resolveAsset(kind, id)),
+        // The host itself, not a (kind, id) wrapper: the query (mask source / version) must reach it.
+        handleAssetProtocol(session.defaultSession.protocol, started),
       );
       cleanups.push(
         registerIpc(guardedIpc(renderer), started, (event, payload) => {

@@ -1,6 +1,6 @@
 // The one app window: sandboxed renderer, CSP, and every way to leave the app's page (navigation, popups,
 // webviews, permission prompts) closed.
-import { BrowserWindow, type Session } from 'electron';
+import { BrowserWindow, type Session, type WebContents } from 'electron';
 import { CONTENT_SECURITY_POLICY, isAppPage, isAppResponse, withCsp, type RendererSource } from '../security';
 import { logger } from '../log';
 
@@ -22,6 +22,22 @@ export function hardenSession(ses: Session, renderer: RendererSource): void {
     if (!isAppResponse(details.url, renderer)) return callback({});
     callback({ responseHeaders: withCsp(details.responseHeaders, CONTENT_SECURITY_POLICY) });
   });
+}
+
+/**
+ * Closes every way out of the app's page for one web contents: no new windows, no navigation or redirect away
+ * from the app's page, no webview. Registered on `web-contents-created`, so it covers the main window and any
+ * contents created later (a devtools or a popup that slipped through), not only the window we made.
+ */
+export function guardWebContents(contents: WebContents, renderer: RendererSource): void {
+  contents.on('will-navigate', (e, url) => {
+    if (!isAppPage(url, renderer)) e.preventDefault();
+  });
+  contents.on('will-redirect', (e, url) => {
+    if (!isAppPage(url, renderer)) e.preventDefault();
+  });
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-attach-webview', (e) => e.preventDefault());
 }
 
 export function createMainWindow(opts: WindowOptions): BrowserWindow {
@@ -50,16 +66,7 @@ export function createMainWindow(opts: WindowOptions): BrowserWindow {
   win.once('ready-to-show', () => win.show());
   win.on('page-title-updated', (e) => e.preventDefault());
 
-  const contents = win.webContents;
-  contents.on('will-navigate', (e, url) => {
-    if (!isAppPage(url, opts.renderer)) e.preventDefault();
-  });
-  contents.on('will-redirect', (e, url) => {
-    if (!isAppPage(url, opts.renderer)) e.preventDefault();
-  });
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  contents.on('will-attach-webview', (e) => e.preventDefault());
-
+  // Navigation, popups and webviews are closed for every web contents by guardWebContents (web-contents-created).
   win.loadURL(opts.renderer.url).catch((err: unknown) => {
     logger().error({ err }, `could not load the renderer from ${opts.renderer.url}`);
   });
