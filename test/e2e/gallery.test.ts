@@ -78,12 +78,12 @@ describe('gallery (browser mode)', () => {
     await expect.poll(() => page.getByTestId('preview').count()).toBe(0);
 
     await page.keyboard.press('?');
-    await expect.poll(() => page.getByTestId('key-overlay').count()).toBe(1);
-    expect(await page.getByTestId('key-overlay').innerText()).toContain('Open the larger preview');
-    expect(await page.getByTestId('key-overlay').innerText()).toContain('Review the focused face');
+    await expect.poll(() => page.getByTestId('key-sheet').count()).toBe(1);
+    expect(await page.getByTestId('key-sheet').innerText()).toContain('Open the larger preview');
+    expect(await page.getByTestId('key-sheet').innerText()).toContain('Review the focused face');
     await page.screenshot({ path: join(RESULTS, 'keys.png') });
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.getByTestId('key-overlay').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('key-sheet').count()).toBe(0);
     expect(problems, server.output()).toEqual([]);
     await page.context().close();
   });
@@ -126,10 +126,47 @@ describe('gallery (browser mode)', () => {
         expect(reason.trim()).not.toBe('');
       expect(await page.getByTestId('thumb').count()).toBe(0);
       await page.screenshot({ path: join(RESULTS, 'errors.png') });
+
+      // A link of the retired image gallery (`#dataset=N&status=error`) lands on the same view in the one scheme.
+      const id = new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('ds');
+      expect(Number(id)).toBeGreaterThan(0);
+      await page.goto(`${server.origin}/#dataset=${id}&status=error`);
+      await expect.poll(() => new URL(page.url()).hash).toBe(`#/images?ds=${id}&status=error`);
+      await expect.poll(() => page.getByTestId('error-tile').count()).toBe(2);
       expect(problems, server.output()).toEqual([]);
       await page.context().close();
     } finally {
       mixed.remove();
+    }
+  });
+
+  it('keeps only the rows on screen in the DOM and reaches the last of 700 files with End', async () => {
+    const many = tempDir('many');
+    const N = 700; // beyond two pages of images.list (300 each): End must load the pages in between
+    for (let i = 1; i <= N; i++)
+      writeFileSync(join(many.path, `f${String(i).padStart(4, '0')}.jpg`), 'not a JPEG');
+    try {
+      const { page, problems } = await openPage(browser, server.url);
+      await page.getByTestId('folder-input').fill(many.path);
+      await page.getByTestId('open-folder').click();
+      await expect
+        .poll(async () => (await page.getByTestId('image-count').innerText()).trim(), { timeout: 60_000 })
+        .toBe(`${N} images · ${N} errors`);
+      // The grid knows every file once the import's last event has been read.
+      await expect.poll(() => page.getByTestId('image-grid').getAttribute('data-total')).toBe(String(N));
+      await expect.poll(() => page.locator('button[data-tile]').count()).toBeGreaterThan(0);
+      expect(await page.locator('button[data-tile]').count()).toBeLessThan(100);
+
+      await page.locator('button[data-tile]').first().focus();
+      await page.keyboard.press('End');
+      await expect
+        .poll(() => page.locator(':focus').getAttribute('aria-label'), { timeout: 20_000 })
+        .toBe(`f0${N}.jpg`);
+      expect(await page.locator('button[data-tile]').count()).toBeLessThan(100);
+      expect(problems, server.output()).toEqual([]);
+      await page.context().close();
+    } finally {
+      many.remove();
     }
   });
 });

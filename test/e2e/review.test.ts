@@ -154,10 +154,10 @@ describe('review screen (browser mode)', () => {
         .toMatch(/^(Male|Female)$/);
       if (i === 1) {
         await page.keyboard.press('?');
-        await expect.poll(() => page.getByTestId('review-keys').count()).toBe(1);
+        await expect.poll(() => page.getByTestId('key-sheet').count()).toBe(1);
         await page.screenshot({ path: join(RESULTS, 'review-keys.png') });
         await page.keyboard.press('Escape');
-        await expect.poll(() => page.getByTestId('review-keys').count()).toBe(0);
+        await expect.poll(() => page.getByTestId('key-sheet').count()).toBe(0);
       }
       await page.keyboard.press('ArrowUp');
       await page.keyboard.press('Enter');

@@ -1,63 +1,214 @@
-// Every user action and its keys: one table feeds the single key handler and the `?` overlay.
+// Every user action and its keys, per screen: one table feeds the single key handler and the `?` sheet.
+
+/** Where a binding applies: `global` everywhere, the others on their screen. */
+export type KeyScope = 'global' | 'images' | 'faces' | 'review';
 
 export type Action =
+  // General
+  | 'help'
+  | 'close'
+  // Grids (images and faces)
   | 'focus-left'
   | 'focus-right'
   | 'focus-up'
   | 'focus-down'
   | 'focus-first'
   | 'focus-last'
-  | 'open-preview'
-  | 'close'
-  | 'toggle-help'
+  | 'open'
+  // Images
   | 'filter-all'
   | 'filter-errors'
   | 'prev-dataset'
   | 'next-dataset'
   | 'open-folder'
-  | 'rescan';
+  | 'rescan'
+  // Faces
+  | 'select'
+  | 'search'
+  // Review
+  | 'next'
+  | 'prev'
+  | 'row-up'
+  | 'row-down'
+  | 'toggle'
+  | 'yes'
+  | 'no'
+  | 'unknown'
+  | 'accept-all'
+  | 'reviewed-next'
+  | 'flag'
+  | 'skip'
+  | 'undo'
+  | 'redo'
+  | 'fix'
+  | 'pick-fix'
+  | 'propose'
+  | 'overlay'
+  | 'landmarks';
 
 export interface Binding {
   action: Action;
-  /** `KeyboardEvent.key` values; the first is the one shown in the overlay. */
+  scope: KeyScope;
+  /** `KeyboardEvent.key` values; the first is the one shown first in the sheet. */
   keys: string[];
   label: string;
-  group: 'Gallery' | 'Datasets' | 'General';
+  /** The heading in the `?` sheet. */
+  group: string;
+  ctrl?: boolean;
+  shift?: boolean;
 }
 
+const grid = (scope: 'images' | 'faces', noun: string, open: string): Binding[] => {
+  const group = scope === 'images' ? 'Images' : 'Faces';
+  return [
+    { action: 'focus-left', scope, keys: ['ArrowLeft', 'h'], label: `Previous ${noun}`, group },
+    { action: 'focus-right', scope, keys: ['ArrowRight', 'l'], label: `Next ${noun}`, group },
+    { action: 'focus-up', scope, keys: ['ArrowUp', 'k'], label: `${cap(noun)} above`, group },
+    { action: 'focus-down', scope, keys: ['ArrowDown', 'j'], label: `${cap(noun)} below`, group },
+    { action: 'focus-first', scope, keys: ['Home'], label: `First ${noun}`, group },
+    { action: 'focus-last', scope, keys: ['End'], label: `Last ${noun}`, group },
+    { action: 'open', scope, keys: ['Enter'], label: open, group },
+  ];
+};
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+
 export const KEYMAP: readonly Binding[] = [
-  { action: 'focus-left', keys: ['ArrowLeft', 'h'], label: 'Previous image', group: 'Gallery' },
-  { action: 'focus-right', keys: ['ArrowRight', 'l'], label: 'Next image', group: 'Gallery' },
-  { action: 'focus-up', keys: ['ArrowUp', 'k'], label: 'Image above', group: 'Gallery' },
-  { action: 'focus-down', keys: ['ArrowDown', 'j'], label: 'Image below', group: 'Gallery' },
-  { action: 'focus-first', keys: ['Home'], label: 'First image', group: 'Gallery' },
-  { action: 'focus-last', keys: ['End'], label: 'Last loaded image', group: 'Gallery' },
-  { action: 'open-preview', keys: ['Enter'], label: 'Open the larger preview', group: 'Gallery' },
-  { action: 'filter-all', keys: ['a'], label: 'Show all images', group: 'Gallery' },
-  { action: 'filter-errors', keys: ['e'], label: 'Show only unreadable files', group: 'Gallery' },
-  { action: 'prev-dataset', keys: ['['], label: 'Previous dataset', group: 'Datasets' },
-  { action: 'next-dataset', keys: [']'], label: 'Next dataset', group: 'Datasets' },
-  { action: 'open-folder', keys: ['o'], label: 'Type a folder to open', group: 'Datasets' },
-  { action: 'rescan', keys: ['r'], label: 'Rescan the dataset folder', group: 'Datasets' },
-  { action: 'toggle-help', keys: ['?'], label: 'Show or hide these keys', group: 'General' },
-  { action: 'close', keys: ['Escape'], label: 'Close preview, overlay or message', group: 'General' },
-];
+  ...grid('images', 'image', 'Open the larger preview'),
+  { action: 'filter-all', scope: 'images', keys: ['a'], label: 'Show all images', group: 'Images' },
+  {
+    action: 'filter-errors',
+    scope: 'images',
+    keys: ['e'],
+    label: 'Show only unreadable files',
+    group: 'Images',
+  },
+  { action: 'rescan', scope: 'images', keys: ['r'], label: 'Rescan the dataset folder', group: 'Images' },
+  { action: 'prev-dataset', scope: 'images', keys: ['['], label: 'Previous dataset', group: 'Images' },
+  { action: 'next-dataset', scope: 'images', keys: [']'], label: 'Next dataset', group: 'Images' },
+  { action: 'open-folder', scope: 'images', keys: ['o'], label: 'Type a folder to open', group: 'Images' },
 
-/** Keys of the face gallery: FacesScreen handles them ahead of the table above; the overlay lists them too. */
-export const FACES_KEYS: readonly { keys: string[]; label: string }[] = [
-  { keys: ['ArrowLeft', 'h'], label: 'Previous face' },
-  { keys: ['ArrowRight', 'l'], label: 'Next face' },
-  { keys: ['ArrowUp', 'k'], label: 'Face above' },
-  { keys: ['ArrowDown', 'j'], label: 'Face below' },
-  { keys: ['Home'], label: 'First face' },
-  { keys: ['End'], label: 'Last face' },
-  { keys: ['Enter'], label: 'Review the focused face' },
-  { keys: ['x'], label: 'Select or unselect the focused face' },
-  { keys: ['Escape'], label: 'Clear the selection' },
-  { keys: ['/'], label: 'Search file names' },
-];
+  ...grid('faces', 'face', 'Review the focused face'),
+  {
+    action: 'select',
+    scope: 'faces',
+    keys: ['x'],
+    label: 'Select or unselect the focused face',
+    group: 'Faces',
+  },
+  { action: 'close', scope: 'faces', keys: ['Escape'], label: 'Clear the selection', group: 'Faces' },
+  { action: 'search', scope: 'faces', keys: ['/'], label: 'Search file names', group: 'Faces' },
 
-const byKey = new Map<string, Action>(KEYMAP.flatMap((b) => b.keys.map((k) => [k, b.action] as const)));
+  { action: 'next', scope: 'review', keys: ['j', 'ArrowRight'], label: 'Next face', group: 'Review' },
+  { action: 'prev', scope: 'review', keys: ['k', 'ArrowLeft'], label: 'Previous face', group: 'Review' },
+  {
+    action: 'reviewed-next',
+    scope: 'review',
+    keys: ['Enter'],
+    label:
+      'Mark reviewed and go on (to the most useful face when the header says so); with open errors, the second Enter',
+    group: 'Review',
+  },
+  { action: 'flag', scope: 'review', keys: ['f'], label: 'Flag the face (toggle)', group: 'Review' },
+  { action: 'skip', scope: 'review', keys: ['s'], label: 'Mark skipped', group: 'Review' },
+  {
+    action: 'close',
+    scope: 'review',
+    keys: ['Escape'],
+    label: 'Close the picker, or back to the gallery',
+    group: 'Review',
+  },
+  {
+    action: 'row-down',
+    scope: 'review',
+    keys: ['ArrowDown'],
+    label: 'Focus the next attribute',
+    group: 'Attributes',
+  },
+  {
+    action: 'row-up',
+    scope: 'review',
+    keys: ['ArrowUp'],
+    label: 'Focus the previous attribute',
+    group: 'Attributes',
+  },
+  {
+    action: 'toggle',
+    scope: 'review',
+    keys: [' '],
+    label: 'Toggle the focused attribute',
+    group: 'Attributes',
+  },
+  {
+    action: 'yes',
+    scope: 'review',
+    keys: ['y'],
+    label: 'Yes (or accept the prediction of a field)',
+    group: 'Attributes',
+  },
+  { action: 'no', scope: 'review', keys: ['n'], label: 'No', group: 'Attributes' },
+  {
+    action: 'unknown',
+    scope: 'review',
+    keys: ['u', 'Backspace'],
+    label: 'Unknown (clear the label)',
+    group: 'Attributes',
+  },
+  {
+    action: 'accept-all',
+    scope: 'review',
+    keys: ['a'],
+    label: 'Accept all predictions',
+    group: 'Attributes',
+  },
+  {
+    action: 'fix',
+    scope: 'review',
+    keys: ['x'],
+    label: 'Apply the suggested fix (several: pick one)',
+    group: 'Attributes',
+  },
+  {
+    action: 'pick-fix',
+    scope: 'review',
+    keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    label: 'Apply the fix with that number (while the fixes are listed)',
+    group: 'Attributes',
+  },
+  {
+    action: 'propose',
+    scope: 'review',
+    keys: ['c'],
+    label: 'Apply constraints (proposal)',
+    group: 'Attributes',
+  },
+  { action: 'undo', scope: 'review', keys: ['z'], ctrl: true, label: 'Undo', group: 'Attributes' },
+  {
+    action: 'redo',
+    scope: 'review',
+    keys: ['z', 'Z'],
+    ctrl: true,
+    shift: true,
+    label: 'Redo',
+    group: 'Attributes',
+  },
+  {
+    action: 'overlay',
+    scope: 'review',
+    keys: ['m'],
+    label: 'Show or hide the mask overlay',
+    group: 'Overlay',
+  },
+  { action: 'landmarks', scope: 'review', keys: ['l'], label: 'Show or hide landmarks', group: 'Overlay' },
+
+  { action: 'help', scope: 'global', keys: ['?'], label: 'Show or hide these keys', group: 'General' },
+  {
+    action: 'close',
+    scope: 'global',
+    keys: ['Escape'],
+    label: 'Close the preview, sheet or field, then a message',
+    group: 'General',
+  },
+];
 
 /** True while the user types into a field: keys then belong to the field, except Escape. */
 export function isTyping(target: EventTarget | null): boolean {
@@ -65,28 +216,53 @@ export function isTyping(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName);
 }
 
+/** A button or link that is not a grid tile: Enter and Space there press it. */
 function isControl(target: EventTarget | null): boolean {
-  return target instanceof HTMLElement && !target.dataset.tile && ['BUTTON', 'A'].includes(target.tagName);
+  return (
+    target instanceof HTMLElement &&
+    !target.dataset.tile &&
+    ['BUTTON', 'A', 'SELECT', 'INPUT'].includes(target.tagName)
+  );
 }
 
-/** The action a key press asks for, or null (modifier chords are left to the browser). */
-export function actionFor(e: KeyboardEvent): Action | null {
-  if (e.ctrlKey || e.metaKey || e.altKey) return null;
-  const action = byKey.get(e.key) ?? null;
-  if (isTyping(e.target) && action !== 'close') return null;
-  // Enter on a sidebar button presses that button; on a gallery tile (or nowhere) it opens the preview.
-  if (action === 'open-preview' && isControl(e.target)) return null;
-  return action;
+/** The binding a key press asks for on `scope` (its own keys first, then the global ones), or null. */
+export function bindingFor(e: KeyboardEvent, scope: KeyScope): Binding | null {
+  if (e.altKey) return null;
+  const ctrl = e.ctrlKey || e.metaKey;
+  const match = (b: Binding) =>
+    b.keys.includes(e.key) && !!b.ctrl === ctrl && (!b.ctrl || !!b.shift === e.shiftKey);
+  const b =
+    KEYMAP.find((x) => x.scope === scope && match(x)) ?? KEYMAP.find((x) => x.scope === 'global' && match(x));
+  if (!b) return null;
+  if (isTyping(e.target) && b.action !== 'close') return null;
+  if ((e.key === 'Enter' || e.key === ' ') && isControl(e.target)) return null;
+  return b;
 }
 
-/** How a key is shown in the overlay. */
-export function keyLabel(key: string): string {
+/** The `?` sheet: the screen's groups first, then the other screens', General last. */
+export function sheetGroups(scope: KeyScope): [string, Binding[]][] {
+  const order = (b: Binding) => (b.scope === scope ? 0 : b.scope === 'global' ? 2 : 1);
+  const sorted = [...KEYMAP].sort((a, b) => order(a) - order(b));
+  const groups = new Map<string, Binding[]>();
+  for (const b of sorted) {
+    const list = groups.get(b.group) ?? [];
+    if (!list.some((x) => x.action === b.action && x.label === b.label)) list.push(b);
+    groups.set(b.group, list);
+  }
+  return [...groups];
+}
+
+/** How a key is shown. */
+export function keyName(b: Binding, key: string): string {
   const names: Record<string, string> = {
     ArrowLeft: '←',
     ArrowRight: '→',
     ArrowUp: '↑',
     ArrowDown: '↓',
     Escape: 'Esc',
+    ' ': 'Space',
+    Backspace: '⌫',
   };
-  return names[key] ?? key;
+  const k = names[key] ?? key;
+  return b.ctrl ? `Ctrl+${b.shift ? 'Shift+' : ''}${k.toUpperCase()}` : k;
 }

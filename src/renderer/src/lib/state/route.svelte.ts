@@ -8,21 +8,28 @@ export class Router {
   route = $state.raw<Route>(parseRoute(window.location.hash));
 
   constructor() {
-    // The bare URL is the library: say so in the hash before the image gallery writes its own form there.
-    if (this.route.screen === 'library' && !window.location.hash.startsWith('#/')) this.go(this.route, true);
+    this.#canonical();
+  }
+
+  /** A bare URL or an old `#dataset=` link is rewritten in place to the one scheme (`#/library`, `#/images?ds=`). */
+  #canonical(): void {
+    if (!window.location.hash.startsWith('#/')) this.go(this.route, true);
   }
 
   /** Subscribes to hash changes; returns the cleanup. */
   connect(): () => void {
-    const on = () => (this.route = parseRoute(window.location.hash));
+    const on = () => {
+      this.route = parseRoute(window.location.hash);
+      this.#canonical();
+    };
     window.addEventListener('hashchange', on);
     return () => window.removeEventListener('hashchange', on);
   }
 
   /** A new history entry (`replace` for filter tweaks, so Back leaves the screen rather than undoing keys). */
   go(r: Pick<Route, 'screen' | 'datasetId'> & Partial<Route>, replace = false): void {
-    const next = parseRoute(formatRoute(r));
     const hash = formatRoute(r);
+    const next = parseRoute(hash);
     if (replace) {
       const { pathname, search } = window.location;
       history.replaceState(history.state, '', pathname + search + hash);

@@ -1,4 +1,5 @@
-// The screen in the URL hash (`#/faces?ds=1&q={…}`) as data; the image gallery keeps its older `#dataset=1` form.
+// The screen in the URL hash (`#/faces?ds=1&q={…}`, `#/images?ds=1&status=error`) as data: the one URL scheme.
+// Links of the retired image gallery (`#dataset=1&status=error`) read as the Images screen they showed.
 import type { FaceQuery } from '@shared/api';
 
 export const SCREENS = [
@@ -22,7 +23,11 @@ export interface Route {
   query: FaceFilterQuery;
   /** The face id of `#/review/<id>`. */
   faceId: number | null;
+  /** The Images screen's filter: every file, or only the unreadable ones. */
+  status: ImageFilter;
 }
+
+export type ImageFilter = 'all' | 'error';
 
 function parseQuery(text: string | null): FaceFilterQuery {
   if (!text) return {};
@@ -35,11 +40,15 @@ function parseQuery(text: string | null): FaceFilterQuery {
 }
 
 export function parseRoute(hash: string): Route {
-  if (hash === '' || hash === '#') return { screen: 'library', datasetId: null, query: {}, faceId: null };
+  const none = { query: {}, faceId: null, status: 'all' } as const;
+  if (hash === '' || hash === '#') return { screen: 'library', datasetId: null, ...none };
   const m = /^#\/([a-z]+)(?:\/(\d+))?(?:\?(.*))?$/.exec(hash);
   if (!m) {
-    const id = Number(new URLSearchParams(hash.replace(/^#/, '')).get('dataset'));
-    return { screen: 'images', datasetId: id > 0 ? id : null, query: {}, faceId: null };
+    // The old form: `#dataset=1&status=error`.
+    const params = new URLSearchParams(hash.replace(/^#/, ''));
+    const id = Number(params.get('dataset'));
+    const status = params.get('status') === 'error' ? 'error' : 'all';
+    return { screen: 'images', datasetId: Number.isInteger(id) && id > 0 ? id : null, ...none, status };
   }
   const params = new URLSearchParams(m[3] ?? '');
   const ds = Number(params.get('ds'));
@@ -51,6 +60,7 @@ export function parseRoute(hash: string): Route {
     datasetId: Number.isInteger(ds) && ds > 0 ? ds : null,
     query: parseQuery(params.get('q')),
     faceId: m[2] ? Number(m[2]) : null,
+    status: screen === 'images' && params.get('status') === 'error' ? 'error' : 'all',
   };
 }
 
@@ -74,6 +84,7 @@ export function formatRoute(r: Pick<Route, 'screen' | 'datasetId'> & Partial<Rou
   if (r.datasetId !== null) params.set('ds', String(r.datasetId));
   const q = cleanQuery(r.query ?? {});
   if (Object.keys(q).length > 0) params.set('q', JSON.stringify(q));
+  if (r.screen === 'images' && r.status === 'error') params.set('status', 'error');
   const tail = params.toString();
   const path = r.screen === 'review' && r.faceId ? `review/${r.faceId}` : r.screen;
   return `#/${path}${tail ? `?${tail}` : ''}`;

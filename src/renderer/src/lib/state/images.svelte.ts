@@ -1,16 +1,15 @@
-// The selected dataset's images, paged by cursor (so 200k images stay cheap), plus the focused tile.
+// The Images screen's files, paged by cursor (so 200k images stay cheap) as the virtualised grid scrolls.
 import type { ApiClient, ImageStatus, ImageSummary } from '@shared/api';
 import type { Notices } from './notices.svelte';
-
-export type GalleryFilter = 'all' | 'error';
+import type { ImageFilter } from './route';
 
 /** Images per `images.list` call; the contract caps `limit` at 1000. */
 export const PAGE_SIZE = 300;
 const MAX_LIMIT = 1000;
 
-export class GalleryState {
+export class ImageGalleryState {
   datasetId = $state<number | null>(null);
-  filter = $state<GalleryFilter>('all');
+  filter = $state<ImageFilter>('all');
   items = $state.raw<ImageSummary[]>([]);
   /** Images matching the filter, loaded or not. */
   total = $state(0);
@@ -21,6 +20,8 @@ export class GalleryState {
   #nextCursor = $state<number | null>(null);
   /** A refresh asked for while a load was in flight; run when it lands so the last event is never lost. */
   #refreshAgain = false;
+  /** How far the grid has asked for; a load that lands short of it reads on. */
+  #wanted = 0;
   #api: ApiClient;
   #notices: Notices;
   /** Bumped by every new view; an answer for an older one is dropped. */
@@ -40,7 +41,7 @@ export class GalleryState {
   }
 
   /** Switches to a dataset / filter and loads its first page. */
-  async show(datasetId: number | null, filter: GalleryFilter): Promise<void> {
+  async show(datasetId: number | null, filter: ImageFilter): Promise<void> {
     const seq = ++this.#seq;
     this.datasetId = datasetId;
     this.filter = filter;
@@ -50,14 +51,27 @@ export class GalleryState {
     this.ready = false;
     this.#nextCursor = null;
     this.#refreshAgain = false;
+    this.#wanted = 0;
     this.loading = false;
     if (datasetId !== null) await this.#load(seq, undefined, PAGE_SIZE, false);
   }
 
-  /** Appends the next page; called by the scroll sentinel. */
+  /** Appends the next page. */
   async loadMore(): Promise<void> {
     if (this.loading || this.#nextCursor === null) return;
     await this.#load(this.#seq, this.#nextCursor, PAGE_SIZE, true);
+  }
+
+  /** The grid shows rows up to `end`: pages are read in order (cursor paging) until they are loaded. */
+  ensure(_start: number, end: number): void {
+    this.#wanted = end;
+    void this.#fill();
+  }
+
+  async #fill(): Promise<void> {
+    const seq = this.#seq;
+    while (seq === this.#seq && !this.loading && this.hasMore && this.items.length < this.#wanted)
+      await this.loadMore();
   }
 
   /**
@@ -78,15 +92,14 @@ export class GalleryState {
     await this.#load(this.#seq, undefined, limit, false);
   }
 
+  /** Moves the focus over every matching file; the grid's range loads the pages it reaches. */
   moveFocus(delta: number): void {
-    if (this.items.length === 0) return;
-    this.focused = Math.min(this.items.length - 1, Math.max(0, this.focused + delta));
-    // Reaching the end of what is loaded pulls the next page, as scrolling would.
-    if (this.focused >= this.items.length - 1) void this.loadMore();
+    if (this.total === 0) return;
+    this.focused = Math.min(this.total - 1, Math.max(0, this.focused + delta));
   }
 
   setFocus(index: number): void {
-    if (index >= 0 && index < this.items.length) this.focused = index;
+    if (index >= 0 && index < this.total) this.focused = index;
   }
 
   async #load(seq: number, cursor: number | undefined, limit: number, append: boolean, totalOnly = false) {
@@ -101,9 +114,10 @@ export class GalleryState {
       if (totalOnly) return;
       this.items = append ? [...this.items, ...page.items] : page.items;
       this.#nextCursor = page.nextCursor;
-      this.focused = Math.min(this.focused, Math.max(0, this.items.length - 1));
+      this.focused = Math.min(this.focused, Math.max(0, page.total - 1));
     } catch (err) {
       if (seq === this.#seq) this.#notices.report(err);
+      this.#wanted = 0; // no retry loop: the next scroll asks again
     } finally {
       if (seq === this.#seq) {
         this.loading = false;
@@ -111,7 +125,7 @@ export class GalleryState {
         if (this.#refreshAgain) {
           this.#refreshAgain = false;
           void this.refresh();
-        }
+        } else void this.#fill();
       }
     }
   }

@@ -1,0 +1,193 @@
+// The review screen's state and actions (`#/review/<faceId>`): the face, the focused row, the overlay toggles, the
+// fix picker, the confirmation Enter asks for on open errors, and the action table the keymap dispatches to.
+import type { ApiClient, FixChange, ViolationEntry } from '@shared/api';
+import type { Action } from '../keymap';
+import { acceptAllChanges, attributeRows, showValue } from '../components/review/rows';
+import { ReviewState, type NeighbourQuery } from './review.svelte';
+
+/** One fix the picker lists: the violation it repairs and its label changes. */
+export interface FixOption {
+  ruleKey: string;
+  changes: FixChange[];
+  text: string;
+}
+
+export interface ReviewNav {
+  open(faceId: number): void;
+  close(): void;
+  /** Whether Enter on a face with open error violations asks for a second Enter (a setting). */
+  confirmErrors(): boolean;
+}
+
+export const fixText = (changes: FixChange[]): string =>
+  changes.map((c) => `${c.key.replaceAll('_', ' ')} → ${showValue(c.key, c.to)}`).join(', ');
+
+/** Every stored fix of the face's violations, whatever their subject, cheapest first within a rule; no repeats. */
+export function fixOptions(violations: ViolationEntry[]): FixOption[] {
+  const out: FixOption[] = [];
+  for (const v of violations)
+    for (const f of v.fixes) {
+      const text = fixText(f.changes);
+      if (f.changes.length === 0 || out.some((o) => o.text === text)) continue;
+      out.push({ ruleKey: v.ruleKey, changes: f.changes, text });
+    }
+  return out.slice(0, 9);
+}
+
+export class ReviewScreenState {
+  readonly review: ReviewState;
+  focused = $state(0);
+  hovered = $state.raw<string[] | null>(null);
+  showMask = $state(true);
+  showLandmarks = $state(false);
+  /** The fixes `x` listed (several); `1`-`9` applies one, Escape closes. */
+  picker = $state.raw<FixOption[] | null>(null);
+  /** The face detail Enter was refused on (open errors): a second Enter on the same detail confirms. */
+  confirming = $state.raw<object | null>(null);
+  datasetId = $state<number | null>(null);
+  readonly rows = $derived.by(() => (this.review.detail ? attributeRows(this.review.detail) : []));
+  /** The open error violations while Enter waits for its confirmation. */
+  readonly blocking = $derived.by(() =>
+    this.confirming && this.confirming === this.review.detail ? this.#errors() : [],
+  );
+  #nav: ReviewNav;
+  #listKey = '';
+
+  constructor(api: ApiClient, nav: ReviewNav) {
+    this.review = new ReviewState(api);
+    this.#nav = nav;
+  }
+
+  /** Shows a face; the list j / k walk is the gallery's (dataset and filter), read again only when it changes. */
+  open(faceId: number, datasetId: number | null, query: NeighbourQuery): void {
+    this.picker = null;
+    this.confirming = null;
+    this.datasetId = datasetId;
+    void this.review.load(faceId).then(() => {
+      const ds = datasetId ?? this.review.detail?.face.datasetId ?? null;
+      const key = JSON.stringify([ds, query]);
+      if (ds === null || key === this.#listKey) return;
+      this.#listKey = key;
+      this.datasetId = ds;
+      void Promise.all([this.review.loadList(ds, query), this.review.loadOrder(ds, query)]);
+    });
+  }
+
+  /** j / k: always the gallery's list. */
+  go(step: 1 | -1): void {
+    const next = this.review.neighbour(step);
+    if (next === null) this.review.status = step === 1 ? 'Last face of the list' : 'First face of the list';
+    else this.#nav.open(next);
+  }
+
+  close(): void {
+    this.#nav.close();
+  }
+
+  setRow(key: string, value: string | number | null): void {
+    void this.review.setLabel(key, value);
+  }
+
+  applyFix(changes: FixChange[]): void {
+    this.picker = null;
+    void this.review.apply(
+      changes.map((c) => ({ key: c.key, value: c.to })),
+      'Fix applied',
+    );
+  }
+
+  /** `x`: one fix applies at once; several are listed, numbered, for `1`-`9`. */
+  fix(): void {
+    const options = fixOptions(this.review.detail?.violations ?? []);
+    if (options.length === 0) this.review.status = 'No stored fix for this face';
+    else if (options.length === 1) this.applyFix(options[0]!.changes);
+    else this.picker = options;
+  }
+
+  pickFix(n: number): boolean {
+    const option = this.picker?.[n - 1];
+    if (!option) return false;
+    this.applyFix(option.changes);
+    return true;
+  }
+
+  #errors(): ViolationEntry[] {
+    return this.review.detail?.violations.filter((v) => v.severity === 'error') ?? [];
+  }
+
+  /**
+   * Enter: mark reviewed, then the most useful face or the next of the list (`review.order`). A face with open
+   * error violations (an edit may just have made one) first shows them; Enter again on the same state confirms.
+   */
+  async markReviewed(): Promise<void> {
+    const detail = this.review.detail;
+    if (!detail) return;
+    const errors = this.#errors();
+    if (errors.length > 0 && this.#nav.confirmErrors() && this.confirming !== detail) {
+      this.confirming = detail;
+      const n = errors.length;
+      this.review.status = `${n} open error${n === 1 ? '' : 's'}: press Enter again to mark reviewed`;
+      return;
+    }
+    this.confirming = null;
+    if (!(await this.review.setReview('reviewed'))) return;
+    const ds = this.datasetId;
+    if (this.review.order === 'list' || ds === null) return this.go(1);
+    const next = await this.review.nextUseful(ds);
+    if (next === null) this.review.status = 'Marked reviewed; no unreviewed face left';
+    else this.#nav.open(next);
+  }
+
+  #setFocused(value: 'yes' | 'no' | 'toggle' | 'unknown'): void {
+    const row = this.rows[this.focused];
+    if (!row) return;
+    if (value === 'unknown') return this.setRow(row.key, null);
+    if (!row.binary) {
+      // y on a field accepts its prediction; n clears the human value.
+      if (value === 'no') return this.setRow(row.key, null);
+      if (row.prediction) this.setRow(row.key, row.prediction.value);
+      return;
+    }
+    const on = value === 'yes' || (value === 'toggle' && row.effective !== '1');
+    this.setRow(row.key, on ? 1 : -1);
+  }
+
+  /** The review keys; `key` is the key pressed (the fix number). Returns true when the key was used. */
+  run(action: Action, key: string): boolean {
+    const r = this.review;
+    const detail = r.detail;
+    const table: Partial<Record<Action, () => unknown>> = {
+      next: () => this.go(1),
+      prev: () => this.go(-1),
+      'row-down': () => (this.focused = Math.min(this.rows.length - 1, this.focused + 1)),
+      'row-up': () => (this.focused = Math.max(0, this.focused - 1)),
+      toggle: () => this.#setFocused('toggle'),
+      yes: () => this.#setFocused('yes'),
+      no: () => this.#setFocused('no'),
+      unknown: () => this.#setFocused('unknown'),
+      'accept-all': () => void r.apply(acceptAllChanges(this.rows), 'Accepted all predictions'),
+      'reviewed-next': () => void this.markReviewed(),
+      flag: () => void r.setReview(detail?.face.review === 'flagged' ? 'unreviewed' : 'flagged'),
+      skip: () => void r.setReview('skipped'),
+      undo: () => void r.undo(),
+      redo: () => void r.redo(),
+      fix: () => this.fix(),
+      'pick-fix': () => this.pickFix(Number(key)),
+      propose: () => void r.propose(),
+      overlay: () => (this.showMask = !this.showMask),
+      landmarks: () => (this.showLandmarks = !this.showLandmarks),
+      close: () => {
+        if (this.picker) this.picker = null;
+        else if (r.proposal) r.proposal = null;
+        else this.close();
+      },
+    };
+    if (action === 'pick-fix' && !this.picker) return false;
+    // The listed fixes belong to the face as it was: any other key closes the list.
+    if (action !== 'pick-fix' && action !== 'close') this.picker = null;
+    const run = table[action];
+    if (!run) return false;
+    run();
+    return true;
+  }
+}
