@@ -129,6 +129,7 @@ export async function doctorCmd(args: string[]): Promise<number> {
     store.close();
   }
   const report = {
+    outputs: outputSources(registry.list()),
     version: appVersion(),
     node: process.versions.node,
     platform: `${process.platform}-${process.arch}`,
@@ -167,6 +168,8 @@ export async function doctorCmd(args: string[]): Promise<number> {
         `  ${''.padEnd(14)} runs on ${m.provider ?? '-'}: ${m.reason === decision.reason ? 'as above' : m.reason}`,
       );
     }
+    console.log('what each output comes from:');
+    for (const o of report.outputs) console.log(`  ${o.output.padEnd(20)} ${o.kind.padEnd(8)} ${o.source}`);
     for (const p of report.problems) console.log(`problem: ${p}`);
     for (const n of report.notes) console.log(`note: ${n}`);
     console.log(
@@ -175,4 +178,44 @@ export async function doctorCmd(args: string[]): Promise<number> {
   }
   const missing = models.filter((m) => m.status !== 'ready');
   return missing.length > 0 || report.problems.length > 0 ? 1 : 0;
+}
+
+interface OutputSource {
+  output: string;
+  /** `model`: a network's output; `derived`: computed from other outputs; `learned`: from the user's labels. */
+  kind: 'model' | 'derived' | 'learned';
+  source: string;
+}
+
+/** Says plainly, per output the app shows, whether a bundled or user model makes it or it is derived / learned. */
+function outputSources(entries: readonly ModelEntry[]): OutputSource[] {
+  const ready = (task: string) => entries.filter((m) => m.status === 'ready' && m.manifest.task === task);
+  const name = (task: string) => ready(task).map((m) => `${m.id} (${m.origin})`)[0] ?? 'missing';
+  const parser = ready('face-parsing').find((m) => m.origin === 'user');
+  const attributes = ready('attributes').find((m) => m.origin === 'user');
+  return [
+    { output: 'face boxes', kind: 'model', source: name('face-detection') },
+    { output: 'landmarks', kind: 'model', source: name('face-landmarks') },
+    { output: 'expression', kind: 'model', source: name('expression') },
+    { output: 'age, gender', kind: 'model', source: name('face-description') },
+    { output: 'race', kind: 'model', source: name('gear') },
+    { output: 'identity embedding', kind: 'model', source: name('identity-embedding') },
+    parser
+      ? { output: 'parsing map', kind: 'model', source: `${parser.id} (user)` }
+      : {
+          output: 'parsing map',
+          kind: 'derived',
+          source: `no face-parsing model is bundled: drawn from the landmarks and the person matte (${name('person-segmentation')})`,
+        },
+    {
+      output: 'CelebA attributes',
+      kind: 'learned',
+      source:
+        `no CelebA attribute model is bundled: Male, Young, Smiling, Mouth_Slightly_Open and Blurry are derived ` +
+        `from the models above; every attribute is learned from your labels (learned heads)` +
+        (attributes
+          ? `; user model ${attributes.id} is registered but the pipeline does not run it yet`
+          : ''),
+    },
+  ];
 }

@@ -23,6 +23,7 @@ interface Report {
   };
   models: { id: string; status: string; sha256: string | null; provider: string | null; reason: string }[];
   database: { exists: boolean };
+  outputs: { output: string; kind: string; source: string }[];
 }
 
 describe('faceinsight doctor', () => {
@@ -57,6 +58,17 @@ describe('faceinsight doctor', () => {
       for (const m of report.models) expect(['cpu', report.providers.chosen], m.id).toContain(m.provider);
     }
     expect(report.database.exists).toBe(false);
+    // Plainly what is bundled and what is derived or learned.
+    const out = Object.fromEntries(report.outputs.map((o) => [o.output, o]));
+    expect(out['parsing map']).toMatchObject({
+      kind: 'derived',
+      source: expect.stringMatching(/no face-parsing model is bundled/),
+    });
+    expect(out['CelebA attributes']).toMatchObject({
+      kind: 'learned',
+      source: expect.stringMatching(/no CelebA attribute model is bundled.*learned from your labels/),
+    });
+    expect(out['face boxes']).toEqual({ output: 'face boxes', kind: 'model', source: 'blazeface (bundled)' });
   });
 
   it('exits 2 on an unknown provider', () => {
