@@ -1,16 +1,14 @@
-// A tiny ONNX writer (message subset of onnx.proto, official field numbers) for the EP warm-up probe and test models.
-import protobuf from 'protobufjs';
-import { ONNX_PROTO } from './convert/onnx-writer';
+// Small ONNX models from a plain description (the EP warm-up probe, test models), written by the converter's
+// OnnxGraph: one ONNX writer in the code base.
+import { DataType, OnnxGraph, type AttrValue, type OnnxTensor } from './convert/onnx-writer';
 
-// The converter's subset of onnx.proto (official field numbers), parsed with camelCase field names here.
-const ModelProto = protobuf.parse(ONNX_PROTO).root.lookupType('onnx.ModelProto');
-
-/** TensorProto.DataType codes. */
-const DATA_TYPE = { float32: 1, uint8: 2, int32: 6, int64: 7 } as const;
+const DATA_TYPE = {
+  float32: DataType.FLOAT,
+  uint8: DataType.UINT8,
+  int32: DataType.INT32,
+  int64: DataType.INT64,
+};
 export type OnnxElementType = keyof typeof DATA_TYPE;
-
-/** AttributeProto.AttributeType codes for the kinds we write. */
-const ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 export type AttributeValue =
   { i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { floats: readonly number[] };
@@ -18,14 +16,13 @@ export type AttributeValue =
 export interface InitializerInit {
   name: string;
   dims: readonly number[];
-  data: Float32Array | Int32Array | BigInt64Array | Uint8Array;
+  data: OnnxTensor['data'];
 }
 
 export interface NodeInit {
   op: string;
   inputs: readonly string[];
   outputs: readonly string[];
-  name?: string;
   attrs?: Record<string, AttributeValue>;
 }
 
@@ -47,52 +44,35 @@ export interface GraphInit {
 }
 
 function elementType(data: InitializerInit['data']): number {
-  if (data instanceof Float32Array) return DATA_TYPE.float32;
-  if (data instanceof Int32Array) return DATA_TYPE.int32;
-  if (data instanceof BigInt64Array) return DATA_TYPE.int64;
-  return DATA_TYPE.uint8;
+  if (data instanceof Float32Array) return DataType.FLOAT;
+  if (data instanceof Int32Array) return DataType.INT32;
+  if (data instanceof BigInt64Array) return DataType.INT64;
+  return DataType.UINT8;
 }
 
-function attribute(name: string, v: AttributeValue): Record<string, unknown> {
-  if ('i' in v) return { name, type: ATTR.INT, i: v.i };
-  if ('f' in v) return { name, type: ATTR.FLOAT, f: v.f };
-  if ('s' in v) return { name, type: ATTR.STRING, s: new TextEncoder().encode(v.s) };
-  if ('ints' in v) return { name, type: ATTR.INTS, ints: [...v.ints] };
-  return { name, type: ATTR.FLOATS, floats: [...v.floats] };
-}
-
-function valueInfo(v: ValueInit): Record<string, unknown> {
-  const dim = v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name: v.name, type: { tensorType: { elemType: DATA_TYPE[v.type ?? 'float32'], shape: { dim } } } };
+function attrValue(v: AttributeValue): AttrValue {
+  if ('i' in v) return v.i;
+  if ('f' in v) return { float: v.f };
+  if ('s' in v) return v.s;
+  if ('ints' in v) return [...v.ints];
+  return { floats: [...v.floats] };
 }
 
 /** Serialises a single-graph model (IR version 8, default domain) to ONNX bytes. */
 export function buildOnnxModel(g: GraphInit): Uint8Array {
-  const graph = {
-    name: g.name ?? 'graph',
-    node: g.nodes.map((n, k) => ({
-      input: [...n.inputs],
-      output: [...n.outputs],
-      name: n.name ?? `${n.op}_${k}`,
-      opType: n.op,
-      attribute: Object.entries(n.attrs ?? {}).map(([name, v]) => attribute(name, v)),
-    })),
-    initializer: (g.initializers ?? []).map((t) => ({
-      name: t.name,
-      dims: [...t.dims],
-      dataType: elementType(t.data),
-      // raw_data is little-endian, which typed arrays are on every platform Node ships for.
-      rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
-    })),
-    input: g.inputs.map(valueInfo),
-    output: g.outputs.map(valueInfo),
-  };
-  const model = ModelProto.fromObject({
-    irVersion: 8,
-    producerName: 'faceinsight-studio',
-    producerVersion: '1',
-    graph,
-    opsetImport: [{ domain: '', version: g.opset ?? 17 }],
+  const graph = new OnnxGraph(g.name ?? 'graph');
+  const value = (v: ValueInit) => ({
+    name: v.name,
+    dataType: DATA_TYPE[v.type ?? 'float32'],
+    dims: [...v.shape],
   });
-  return ModelProto.encode(model).finish();
+  graph.inputs.push(...g.inputs.map(value));
+  graph.outputs.push(...g.outputs.map(value));
+  for (const t of g.initializers ?? [])
+    graph.addInitializer({ name: t.name, dims: [...t.dims], dataType: elementType(t.data), data: t.data });
+  for (const n of g.nodes) {
+    const attrs = Object.fromEntries(Object.entries(n.attrs ?? {}).map(([k, v]) => [k, attrValue(v)]));
+    graph.addNode(n.op, [...n.inputs], [...n.outputs], attrs);
+  }
+  return graph.encode({}, { opset: g.opset ?? 17, producer: 'faceinsight-studio' });
 }
