@@ -215,3 +215,146 @@ describe('review screen (browser mode)', () => {
     await page.context().close();
   });
 });
+
+describe('fixes and the confirmation on open errors (browser mode)', () => {
+  type Fix = FaceDetail['violations'][number]['fixes'][number];
+  const detail = (id: number) => api<FaceDetail>('faces.get', { id });
+  const human = (d: FaceDetail, key: string) => d.labels.find((l) => l.key === key)?.human ?? null;
+  /** The distinct fixes of a face's violations, in the order the panel and the picker list them. */
+  const fixesOf = (d: FaceDetail): Fix[] => {
+    const out: Fix[] = [];
+    for (const v of d.violations)
+      for (const f of v.fixes)
+        if (!out.some((o) => JSON.stringify(o.changes) === JSON.stringify(f.changes))) out.push(f);
+    return out;
+  };
+  const blur = (page: Page) => page.evaluate('document.activeElement && document.activeElement.blur()');
+
+  it('offers the stored fix of a label-vs-prediction violation as a button and applies it with x', async () => {
+    // A face the models left with one violation that is not label-vs-label and has exactly one stored fix.
+    let face: FaceDetail | undefined;
+    for (const f of faces) {
+      const d = await detail(f.id);
+      if (d.violations.length === 1 && d.violations[0]!.subject !== 'labels' && fixesOf(d).length === 1) {
+        face = d;
+        break;
+      }
+    }
+    expect(face, 'a demo face with one non-label violation and one fix').toBeDefined();
+    const id = face!.face.id;
+    const v = face!.violations[0]!;
+    const change = v.fixes[0]!.changes[0]!;
+    const { page, problems } = await openPage(browser, reviewUrl(id));
+    await expect.poll(() => violation(page, v.ruleKey).count(), { timeout: 20_000 }).toBe(1);
+    expect(await violation(page, v.ruleKey).getAttribute('data-subject')).toBe(v.subject);
+    expect(await violation(page, v.ruleKey).getByTestId('fix').count()).toBe(1);
+
+    // One fix: x applies it at once, no picker.
+    await page.keyboard.press('x');
+    await expect.poll(() => violation(page, v.ruleKey).count()).toBe(0);
+    expect(await page.getByTestId('fix-picker').count()).toBe(0);
+    expect(human(await detail(id), change.key)).toBe(String(change.to));
+
+    // Undone, the button does the same.
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => violation(page, v.ruleKey).count()).toBe(1);
+    await violation(page, v.ruleKey).getByTestId('fix').click();
+    await expect.poll(() => violation(page, v.ruleKey).count()).toBe(0);
+    expect(human(await detail(id), change.key)).toBe(String(change.to));
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('x with several fixes lists them numbered; Esc closes, 2 applies the second', async () => {
+    // Male against the predicted gender: an error between a label and a prediction with two fixes.
+    const id = faces.at(-1)!.id;
+    const before = await detail(id);
+    const gender = before.predictions.find((p) => p.task === 'gender')!.value as { label: string };
+    await api('labels.set', { faceId: id, key: 'Male', value: gender.label === 'Male' ? -1 : 1 });
+    const fixes = fixesOf(await detail(id));
+    expect(fixes.length).toBeGreaterThan(1);
+
+    const { page, problems } = await openPage(browser, reviewUrl(id));
+    await expect.poll(() => violation(page, 'male-gender').count(), { timeout: 20_000 }).toBe(1);
+    expect(await violation(page, 'male-gender').getAttribute('data-subject')).not.toBe('labels');
+    expect(await violation(page, 'male-gender').getByTestId('fix').count()).toBe(2);
+    await page.keyboard.press('x');
+    await expect.poll(() => page.getByTestId('fix-option').count()).toBe(Math.min(9, fixes.length));
+    // Nothing was applied yet.
+    expect(await violation(page, 'male-gender').count()).toBe(1);
+    const texts = await page.getByTestId('fix-option').allInnerTexts();
+    expect(texts.map((t) => t.trim().slice(0, 1))).toEqual(texts.map((_, i) => String(i + 1)));
+    await page.screenshot({ path: join(RESULTS, 'review-fix-picker.png') });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('fix-picker').count()).toBe(0);
+    expect(await page.getByTestId('review').count()).toBe(1);
+
+    await page.keyboard.press('x');
+    await expect.poll(() => page.getByTestId('fix-option').count()).toBe(Math.min(9, fixes.length));
+    await page.keyboard.press('2');
+    await expect.poll(() => page.getByTestId('fix-picker').count()).toBe(0);
+    await expect
+      .poll(async () => {
+        const d = await detail(id);
+        return fixes[1]!.changes.every((c) => human(d, c.key) === String(c.to));
+      })
+      .toBe(true);
+    // The first fix was not applied with it.
+    const after = await detail(id);
+    expect(fixes[0]!.changes.every((c) => human(after, c.key) === String(c.to))).toBe(false);
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('Enter on a face with an error just made shows it and needs a second Enter; a setting turns that off', async () => {
+    const id = faces.at(-2)!.id;
+    const { page, problems } = await openPage(browser, reviewUrl(id));
+    const current = () => page.getByTestId('review').getAttribute('data-face');
+    await expect.poll(current, { timeout: 20_000 }).toBe(String(id));
+    await page.getByRole('button', { name: 'Bald: yes' }).click();
+    await page.getByRole('button', { name: 'Bangs: yes' }).click();
+    await expect.poll(() => violation(page, 'bald-no-bangs').count()).toBe(1);
+    await blur(page);
+
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('confirm-reviewed').count()).toBe(1);
+    await expect.poll(() => violation(page, 'bald-no-bangs').getAttribute('class')).toMatch(/blocking/);
+    expect((await detail(id)).face.review).toBe('unreviewed');
+    expect(await current()).toBe(String(id));
+    await page.screenshot({ path: join(RESULTS, 'review-confirm.png') });
+    await page.evaluate("document.documentElement.dataset.theme = 'light'");
+    await page.screenshot({ path: join(RESULTS, 'review-confirm-light.png') });
+
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await detail(id)).face.review).toBe('reviewed');
+    await expect.poll(current).not.toBe(String(id));
+
+    // Settings: turn the confirmation off; one Enter then marks a face with an open error reviewed.
+    await page.goto(`${server.url}#/settings`);
+    const box = page.getByTestId('settings-confirm-errors');
+    await expect.poll(() => box.isChecked(), { timeout: 20_000 }).toBe(true);
+    await box.uncheck();
+    await expect
+      .poll(
+        async () =>
+          (await api<{ settings: { confirmReviewedWithErrors?: boolean } }>('settings.get', {})).settings,
+      )
+      .toMatchObject({ confirmReviewedWithErrors: false });
+    const other = faces.at(-3)!.id;
+    await api('labels.apply', {
+      faceId: other,
+      changes: [
+        { key: 'Bald', value: 1 },
+        { key: 'Bangs', value: 1 },
+      ],
+    });
+    await page.goto(reviewUrl(other));
+    await expect.poll(() => violation(page, 'bald-no-bangs').count(), { timeout: 20_000 }).toBe(1);
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await detail(other)).face.review).toBe('reviewed');
+    expect(await page.getByTestId('confirm-reviewed').count()).toBe(0);
+    await api('settings.set', { confirmReviewedWithErrors: true });
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
