@@ -42,6 +42,45 @@ const boundaries = [
     why: 'No imports across processes.',
   },
 ];
+// The UI process's service code (main's API handlers) answers every call inline, so it may import only light
+// modules: shared/, store/, constraints/, review/, the learning ranking and identity thresholds, its own files,
+// settings and log. Heavy work (analysis, models, identity clustering, training, annotation formats) runs in
+// the job process as a job kind; type-only imports are free. Relative specifiers are matched after their ./ ../
+const serviceMayImport = [
+  'shared',
+  'store',
+  'constraints',
+  'review',
+  'service',
+  'settings',
+  'log',
+  'learning/ranking$',
+  'learning/identity-params$',
+];
+const serviceImports = {
+  files: ['src/main/service.ts', 'src/main/service/**'],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        paths: ['onnxruntime-node', 'sharp', 'node:worker_threads', 'node:child_process'].map((name) => ({
+          name,
+          message: 'Heavy work runs in the job process, not in the UI process.',
+          allowTypeImports: true,
+        })),
+        patterns: [
+          {
+            regex: `^(?:\\.\\.?/)+(?!\\.)(?!(?:${serviceMayImport.join('|')})(?:/|$))`,
+            message:
+              'The UI process service code imports only shared, store, constraints, review, learning/ranking, ' +
+              'learning/identity-params, service, settings and log (eslint.config.js): run heavy work as a job kind.',
+            allowTypeImports: true,
+          },
+        ],
+      },
+    ],
+  },
+};
 const sql = '/^\\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA)\\s/';
 const layering = [
   ...boundaries.map(({ files, ignores = [], names, groups, why }) => ({
@@ -92,6 +131,7 @@ export default tseslint.config(
     },
   },
   ...layering,
+  serviceImports,
   prettier,
   ...svelte.configs.prettier,
 );

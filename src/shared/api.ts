@@ -37,7 +37,8 @@ export interface ImageSummary {
   duplicates: number;
 }
 
-export type JobKind = 'import' | 'annotations' | 'export' | 'reevaluate-rules' | 'analyze' | 'train';
+export type JobKind =
+  'import' | 'annotations' | 'export' | 'reevaluate-rules' | 'analyze' | 'train' | 'identities';
 
 /** Dataset annotation formats the importer reads and the exporter writes back. */
 export const ANNOTATION_FORMATS = [
@@ -279,6 +280,21 @@ export interface IdentityReport {
   nearDuplicates: { a: IdentityFace; b: IdentityFace; cosine: number }[];
   /** Clusters whose faces sit in more than one split (e.g. train and test). */
   leakage: { clusterId: number; splits: string[]; faces: IdentityFace[] }[];
+}
+
+/** The stored identity report of a dataset: an `identities` job computes it in the job process. */
+export interface IdentityResult {
+  /** The latest stored report (null before the first `identities` job ends). */
+  report: IdentityReport | null;
+  /** When that report was computed (ms since the epoch); null without one. */
+  computedAt: number | null;
+  /**
+   * `fresh`: computed from today's faces, embeddings and splits with the thresholds asked for; `stale`: those
+   * changed since (the report is the last one computed); `missing`: none yet.
+   */
+  state: 'fresh' | 'stale' | 'missing';
+  /** The queued or running `identities` job that computes a fresh report, if any. */
+  job: Job | null;
 }
 
 export type JobState = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
@@ -608,10 +624,14 @@ export type Api = {
   };
   /** A page of the dataset's faces in active-review order (most useful first); the cursor is an offset. */
   'learning.ranking': { req: { datasetId: number; cursor?: number; limit?: number }; res: Page<RankedFace> };
-  /** Same-identity clusters, duplicate and near-duplicate images, and identities leaking across splits. */
+  /**
+   * Same-identity clusters, duplicate and near-duplicate images, and identities leaking across splits: the stored
+   * report and its state. When it is not fresh (or `refresh`), an `identities` job is queued (one per dataset at
+   * a time) and returned; read again when it ends.
+   */
   'learning.identities': {
-    req: { datasetId: number; threshold?: number; duplicateThreshold?: number };
-    res: IdentityReport;
+    req: { datasetId: number; threshold?: number; duplicateThreshold?: number; refresh?: boolean };
+    res: IdentityResult;
   };
 };
 

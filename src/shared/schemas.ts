@@ -202,6 +202,7 @@ export const requestSchemas = {
     datasetId: id,
     threshold: z.number().min(-1).max(1).optional(),
     duplicateThreshold: z.number().min(-1).max(1).optional(),
+    refresh: z.boolean().optional(),
   }),
 } satisfies { [M in Method]: z.ZodType<Req<M>> };
 

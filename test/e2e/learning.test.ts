@@ -11,6 +11,7 @@ import type {
   FaceDetail,
   FaceSummary,
   IdentityReport,
+  IdentityResult,
   Job,
   LearningReport,
   Page as ApiPage,
@@ -34,6 +35,16 @@ const data = tempDir('data');
 
 const api = <T>(method: string, req: unknown): Promise<T> => callApi<T>(server, method, req);
 const waitJob = (id: number): Promise<Job> => waitForJob<Job>(server, id, 400_000);
+/** The fresh identity report: an `identities` job computes it when the stored one is not fresh. */
+async function identities(req: Record<string, unknown>): Promise<IdentityReport> {
+  let r = await api<IdentityResult>('learning.identities', req);
+  if (r.job) {
+    expect((await waitJob(r.job.id)).state).toBe('done');
+    r = await api<IdentityResult>('learning.identities', req);
+  }
+  expect(r.state).toBe('fresh');
+  return r.report!;
+}
 
 const url = (path: string) => `${server.url}#/${path}${path.includes('?') ? '&' : '?'}ds=${dataset.id}`;
 /** Thumbnails load lazily: wait for the ones in view before a screenshot. */
@@ -158,7 +169,7 @@ describe('learning in the UI (browser mode)', () => {
 
   it('lists same-identity clusters, duplicates and leakage, and opens a face in Review', async () => {
     await page.getByTestId('nav-identities').click();
-    const r = await api<IdentityReport>('learning.identities', { datasetId: dataset.id });
+    const r = await identities({ datasetId: dataset.id });
     expect(r.clusters.length).toBeGreaterThan(0);
     await expect
       .poll(() => page.getByTestId('identity-cluster').count(), { timeout: 30_000 })
@@ -175,10 +186,7 @@ describe('learning in the UI (browser mode)', () => {
     await page.evaluate(`document.documentElement.dataset.theme = 'dark'`);
 
     // Stricter than a face and its resized copy (0.985–0.995): only byte-identical copies stay together.
-    const strict = await api<IdentityReport>('learning.identities', {
-      datasetId: dataset.id,
-      threshold: 0.999,
-    });
+    const strict = await identities({ datasetId: dataset.id, threshold: 0.999 });
     expect(strict.clusters.length).toBeLessThan(r.clusters.length);
     await page.getByTestId('identity-threshold').fill('0.999');
     await page.getByTestId('identity-apply').click();

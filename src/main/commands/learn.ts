@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
-import type { Dataset, IdentityReport, Job, LearningReport } from '../../shared/api';
+import type { Dataset, IdentityReport, IdentityResult, Job, LearningReport } from '../../shared/api';
 import { resolveDataDir, startApp, type AppHost } from '../app';
 
 export const LEARN_HELP = `  faceinsight learn [--db FILE] [--dataset ID] [--lambda X] [--embedding faceres|mobilefacenet]
@@ -127,9 +127,21 @@ export async function learnCmd(args: string[]): Promise<number> {
       );
     }
     if (values.identities) {
-      const r = await callOk<IdentityReport>(host, 'learning.identities', { datasetId: ds.id });
-      if (values.json) console.log(JSON.stringify(r));
-      else printIdentities(r);
+      // The report is computed by an `identities` job; wait for it when the stored one is not fresh.
+      let r = await callOk<IdentityResult>(host, 'learning.identities', { datasetId: ds.id });
+      while (r.job) {
+        let j: Job = r.job;
+        while (j.state === 'queued' || j.state === 'running' || j.state === 'paused') {
+          await new Promise((res) => setTimeout(res, 200));
+          j = await callOk<Job>(host, 'jobs.get', { id: j.id });
+        }
+        if (j.state !== 'done') throw new AppError('internal', `identities job ${j.state}: ${j.error ?? ''}`);
+        r = await callOk<IdentityResult>(host, 'learning.identities', { datasetId: ds.id });
+        if (r.state !== 'fresh') r = { ...r, job: null };
+      }
+      if (!r.report) throw new AppError('internal', 'no identity report was stored');
+      if (values.json) console.log(JSON.stringify(r.report));
+      else printIdentities(r.report);
       return 0;
     }
     let job: Job | null = null;

@@ -6,6 +6,7 @@ import { analyzeKind } from './kinds/analyze';
 import { annotationsKind } from './kinds/annotations';
 import { exportKind } from './kinds/export';
 import { trainKind } from './kinds/train';
+import { identitiesKind } from './kinds/identities';
 
 export const handlers: JobHandlers = {
   import: importKind,
@@ -14,4 +15,5 @@ export const handlers: JobHandlers = {
   annotations: annotationsKind,
   export: exportKind,
   train: trainKind,
+  identities: identitiesKind,
 };

@@ -2,16 +2,9 @@
 import type { IdentityFace, IdentityReport } from '../../shared/api';
 import type { Store } from '../store/index';
 import { loadEmbeddings } from './data';
+import { DUPLICATE_THRESHOLD, IDENTITY_THRESHOLD } from './identity-params';
 
-/**
- * Defaults measured on the face-api demo photos plus a 60 % resized copy of sample1 (the identity test):
- * mobilefacenet vectors share a large common component (raw cosine ≥ 0.999 between any two faces there), so
- * identity compares them after subtracting the dataset mean: the same face and its resized copy score
- * 0.985–0.995, different people at most 0.85 (0.83 inside sample1). Near-identical images use the faceres
- * descriptor, where the same face across the copy scores ≥ 0.985 and different people ≤ 0.66.
- */
-export const IDENTITY_THRESHOLD = 0.9;
-export const DUPLICATE_THRESHOLD = 0.95;
+export { IDENTITY_THRESHOLD, DUPLICATE_THRESHOLD } from './identity-params';
 
 /** Union-find with path halving; `union` links the larger root index under the smaller. */
 export class DisjointSet {
@@ -49,14 +42,31 @@ function normalise(x: Float32Array, n: number, d: number, center: boolean): void
   }
 }
 
-/** Calls `fn(a, b, cosine)` for every pair of rows above `threshold`. O(n²·d): fine for tens of thousands. */
-function pairsAbove(
+/** Between blocks of rows: lets the job process breathe and stops a cancelled job (throws). */
+export interface IdentityHooks {
+  /** Called every few million multiply-adds; may throw to stop (a cancelled job). */
+  checkCancel?(): void;
+  /** Yields to the event loop (setImmediate) so the job process stays responsive. */
+  yieldNow?(): Promise<void>;
+}
+
+/** Multiply-adds between two hook calls (~10 ms of work). */
+const BLOCK_WORK = 4_000_000;
+
+/**
+ * Calls `fn(a, b, cosine)` for every pair of rows above `threshold`. O(n²·d): ~2e11 multiply-adds for 20,000
+ * faces of 1,024 dimensions, so it runs in the job process (the `identities` job), calling the hooks between
+ * blocks of rows.
+ */
+async function pairsAbove(
   x: Float32Array,
   n: number,
   d: number,
   threshold: number,
   fn: (a: number, b: number, cosine: number) => void,
-): void {
+  hooks: IdentityHooks,
+): Promise<void> {
+  let work = 0;
   for (let a = 0; a < n; a++) {
     const oa = a * d;
     for (let b = a + 1; b < n; b++) {
@@ -65,36 +75,51 @@ function pairsAbove(
       for (let j = 0; j < d; j++) s += x[oa + j]! * x[ob + j]!;
       if (s > threshold) fn(a, b, s);
     }
+    work += (n - a) * d;
+    if (work >= BLOCK_WORK) {
+      work = 0;
+      hooks.checkCancel?.();
+      await hooks.yieldNow?.();
+    }
   }
 }
 
 /** Cluster root per row: single linkage, any pair above `threshold` (cosine after centring) joins two clusters. */
-export function clusterEmbeddings(x: Float32Array, n: number, d: number, threshold: number): Int32Array {
-  normalise(x, n, d, true);
-  const ds = new DisjointSet(n);
-  pairsAbove(x, n, d, threshold, (a, b) => ds.union(a, b));
-  return new Int32Array(n).map((_, i) => ds.find(i));
-}
-
-/** Pairs of rows whose plain cosine is above `threshold`. */
-export function nearPairs(
+export async function clusterEmbeddings(
   x: Float32Array,
   n: number,
   d: number,
   threshold: number,
-): { a: number; b: number; cosine: number }[] {
+  hooks: IdentityHooks = {},
+): Promise<Int32Array> {
+  normalise(x, n, d, true);
+  const ds = new DisjointSet(n);
+  await pairsAbove(x, n, d, threshold, (a, b) => ds.union(a, b), hooks);
+  return new Int32Array(n).map((_, i) => ds.find(i));
+}
+
+/** Pairs of rows whose plain cosine is above `threshold`. */
+export async function nearPairs(
+  x: Float32Array,
+  n: number,
+  d: number,
+  threshold: number,
+  hooks: IdentityHooks = {},
+): Promise<{ a: number; b: number; cosine: number }[]> {
   normalise(x, n, d, false);
   const out: { a: number; b: number; cosine: number }[] = [];
-  pairsAbove(x, n, d, threshold, (a, b, cosine) => out.push({ a, b, cosine }));
+  await pairsAbove(x, n, d, threshold, (a, b, cosine) => out.push({ a, b, cosine }), hooks);
   return out;
 }
 
-export function identityReport(
+/** The identity report of a dataset (the `identities` job's work; never run in the UI process). */
+export async function identityReport(
   store: Store,
   datasetId: number,
   threshold = IDENTITY_THRESHOLD,
   duplicateThreshold = DUPLICATE_THRESHOLD,
-): IdentityReport {
+  hooks: IdentityHooks = {},
+): Promise<IdentityReport> {
   const table = loadEmbeddings(store, datasetId, 'mobilefacenet');
   const info = new Map(store.learning.faceImages(datasetId).map((f) => [f.faceId, f]));
   const face = (faceId: number): IdentityFace => {
@@ -102,11 +127,15 @@ export function identityReport(
     return { faceId, imageId: f?.imageId ?? 0, relPath: f?.relPath ?? '', split: f?.split ?? null };
   };
   const n = table.faceIds.length;
-  const roots = clusterEmbeddings(table.x, n, table.d, threshold);
+  const roots = await clusterEmbeddings(table.x, n, table.d, threshold, hooks);
   const desc = loadEmbeddings(store, datasetId, 'faceres');
-  const pairs = nearPairs(desc.x, desc.faceIds.length, desc.d, duplicateThreshold);
+  const pairs = await nearPairs(desc.x, desc.faceIds.length, desc.d, duplicateThreshold, hooks);
   const members = new Map<number, number[]>();
-  for (let i = 0; i < n; i++) members.set(roots[i]!, [...(members.get(roots[i]!) ?? []), i]);
+  for (let i = 0; i < n; i++) {
+    const m = members.get(roots[i]!);
+    if (m) m.push(i);
+    else members.set(roots[i]!, [i]);
+  }
   const clusters = [...members.values()]
     .filter((m) => m.length > 1)
     .map((m, c) => ({ id: c + 1, faces: m.map((i) => face(table.faceIds[i]!)) }));

@@ -70,3 +70,25 @@ export function rankFaces(store: Store, datasetId: number, minSupport = 30): Ran
   });
   return out.sort((a, b) => b.score - a.score || a.faceId - b.faceId);
 }
+
+/** How many times a ranking was computed rather than read from the cache (the cache's test reads it). */
+export const rankingStats = { computed: 0 };
+
+const cache = new WeakMap<Store, Map<number, { stamp: string; entries: readonly RankEntry[] }>>();
+
+/**
+ * The dataset's review order, computed once and reused by learning.next, learning.ranking and the gallery's
+ * "most useful" sort until its inputs change: a label event (human edit, undo, redo), a job's progress (imports,
+ * analysis, rule passes, training), new predictions, faces or violations, or another active model.
+ */
+export function cachedRanking(store: Store, datasetId: number): readonly RankEntry[] {
+  const stamp = store.learning.rankingStamp(datasetId);
+  let byDataset = cache.get(store);
+  if (!byDataset) cache.set(store, (byDataset = new Map()));
+  const hit = byDataset.get(datasetId);
+  if (hit?.stamp === stamp) return hit.entries;
+  const entries = rankFaces(store, datasetId);
+  rankingStats.computed++;
+  byDataset.set(datasetId, { stamp, entries });
+  return entries;
+}

@@ -3,7 +3,7 @@ import type { FaceQuery } from '../../shared/api';
 import { cooccurrence, effectiveLabels, unusualScores, type LabelRow } from '../../shared/rules';
 import { CELEBA_ATTRIBUTES } from '../../shared/taxonomy';
 import { labelFromText } from '../constraints/index';
-import { rankFaces } from '../learning/ranking';
+import { cachedRanking, type RankEntry } from '../learning/ranking';
 import { setLabel } from '../constraints/faces';
 import type { GalleryQuery } from '../store/repositories/gallery';
 import type { Handlers, ServiceContext } from '../service';
@@ -48,15 +48,15 @@ function unusualCache(ctx: ServiceContext) {
   };
 }
 
-/** The learning module's review order (learning.ranking) of a dataset's faces, cached while its inputs hold. */
+/** The learning module's review order (learning.ranking) of a dataset's faces: the one cached ranking. */
 function usefulCache(ctx: ServiceContext) {
-  const cache = new Map<number, { stamp: string; order: readonly number[] }>();
+  const cache = new Map<number, { entries: readonly RankEntry[]; order: readonly number[] }>();
   return (datasetId: number): readonly number[] => {
-    const stamp = ctx.store.gallery.rankingStamp(datasetId);
+    const entries = cachedRanking(ctx.store, datasetId);
     const hit = cache.get(datasetId);
-    if (hit?.stamp === stamp) return hit.order;
-    const order = rankFaces(ctx.store, datasetId).map((e) => e.faceId);
-    cache.set(datasetId, { stamp, order });
+    if (hit?.entries === entries) return hit.order;
+    const order = entries.map((e) => e.faceId);
+    cache.set(datasetId, { entries, order });
     return order;
   };
 }

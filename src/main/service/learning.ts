@@ -1,9 +1,9 @@
 // API handlers for learning from corrections: training jobs, reports, settings, review order, identities.
-import type { Job, LearningReport, LearningSettings, RankedFace } from '../../shared/api';
+import type { IdentityResult, Job, LearningReport, LearningSettings, RankedFace } from '../../shared/api';
 import { AppError } from '../../shared/errors';
-import { identityReport } from '../learning/identity';
-import { rankFaces, type RankEntry } from '../learning/ranking';
+import { cachedRanking, type RankEntry } from '../learning/ranking';
 import type { StoredMetrics } from '../learning/train';
+import { identityParams } from '../learning/identity-params';
 import { toJob } from '../store/index';
 import type { Handlers, ServiceContext } from '../service';
 
@@ -115,13 +115,15 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
       }
       const skip = new Set(exclude ?? []);
       const reviewed = store.learning.reviewedFaces(datasetId);
-      const best = rankFaces(store, datasetId).find((e) => !reviewed.has(e.faceId) && !skip.has(e.faceId));
+      const best = cachedRanking(store, datasetId).find(
+        (e) => !reviewed.has(e.faceId) && !skip.has(e.faceId),
+      );
       return { item: best ? ranked(best) : null, retrainJob };
     },
 
     'learning.ranking': ({ datasetId, cursor, limit }) => {
       ctx.getDataset(datasetId);
-      const all = rankFaces(store, datasetId);
+      const all = cachedRanking(store, datasetId);
       const from = cursor ?? 0;
       const size = limit ?? 200;
       const items = all
@@ -131,9 +133,35 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
       return { items, total: all.length, nextCursor: from + size < all.length ? from + size : null };
     },
 
-    'learning.identities': ({ datasetId, threshold, duplicateThreshold }) => {
+    'learning.identities': ({ datasetId, threshold, duplicateThreshold, refresh }): IdentityResult => {
       ctx.getDataset(datasetId);
-      return identityReport(store, datasetId, threshold, duplicateThreshold);
+      // O(n² d) over the embeddings: computed by the `identities` job in the job process, never here.
+      const want = identityParams({ threshold, duplicateThreshold });
+      const stored = store.identities.get(datasetId);
+      const state = !stored
+        ? 'missing'
+        : stored.stamp === store.identities.stamp(datasetId) &&
+            stored.threshold === want.threshold &&
+            stored.duplicateThreshold === want.duplicateThreshold
+          ? 'fresh'
+          : 'stale';
+      let job: Job | null = null;
+      if (state !== 'fresh' || refresh) {
+        const jobId = store.write(() => {
+          const active = store.jobs
+            .list({ datasetId, limit: 50 })
+            .find((j) => j.kind === 'identities' && (j.state === 'queued' || j.state === 'running'));
+          return active?.id ?? store.jobs.create('identities', datasetId, want);
+        });
+        deps.wakeJobs([jobId]);
+        job = getJob(jobId);
+      }
+      return {
+        report: stored?.report ?? null,
+        computedAt: stored?.computedAt ?? null,
+        state,
+        job,
+      };
     },
   };
 }

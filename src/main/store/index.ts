@@ -10,12 +10,14 @@ import { createAnnotationsRepository } from './repositories/annotations';
 import { createLearningRepository } from './repositories/learning';
 import { createGalleryRepository } from './repositories/gallery';
 import { createLabelHistoryRepository } from './repositories/label-history';
+import { createIdentitiesRepository } from './repositories/identities';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
 export type { JobRecord, ClaimedItem } from './repositories/jobs';
 export { toJob } from './repositories/jobs';
 export type { Box, FaceRow, PredictionInput, PredictionRecord, MaskRecord } from './repositories/faces';
 export type { StoredLabel, LabelEvent } from './repositories/labels';
+export type { StoredIdentityReport } from './repositories/identities';
 export type { RuleRow, ViolationInput, ViolationRow, ViolationQuery } from './repositories/rules';
 export type { IndexedImage, ExportRow } from './repositories/annotations';
 export { IMPORT_MODEL_ID } from './repositories/annotations';
@@ -38,6 +40,7 @@ export interface Store {
   readonly learning: ReturnType<typeof createLearningRepository>;
   readonly gallery: ReturnType<typeof createGalleryRepository>;
   readonly labelHistory: ReturnType<typeof createLabelHistoryRepository>;
+  readonly identities: ReturnType<typeof createIdentitiesRepository>;
   /** Runs fn in one BEGIN IMMEDIATE transaction. */
   write<T>(fn: () => T): T;
   /** Current schema version (PRAGMA user_version). */
@@ -60,6 +63,7 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     learning: createLearningRepository(db),
     gallery: createGalleryRepository(db),
     labelHistory: createLabelHistoryRepository(db),
+    identities: createIdentitiesRepository(db),
     write: (fn) => write(db, fn),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     integrityCheck: () => db.pragma('integrity_check', { simple: true }) as string,

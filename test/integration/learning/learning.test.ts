@@ -9,6 +9,7 @@ import type {
   FaceDetail,
   FaceSummary,
   IdentityReport,
+  IdentityResult,
   Job,
   LearningReport,
   Page,
@@ -17,6 +18,7 @@ import type {
 import type { AppHost } from '../../../src/main/app';
 import { DEMO_DIR, copySamples, tempDir } from '../../helpers/fs';
 import { call, startTestApp, waitForJob } from '../../helpers/app';
+import { rankingStats } from '../../../src/main/learning/ranking';
 
 let host: AppHost;
 let cleanup: () => void;
@@ -49,13 +51,54 @@ afterAll(async () => {
   cleanup?.();
 });
 
+/** The fresh identity report: the stored one, or the one the `identities` job it queues computes. */
+async function identities(req: Record<string, unknown> = {}): Promise<IdentityReport> {
+  const first = await call<IdentityResult>(host, 'learning.identities', { datasetId: dataset.id, ...req });
+  if (!first.job) {
+    expect(first.state).toBe('fresh');
+    return first.report!;
+  }
+  expect(first.job.kind).toBe('identities');
+  expect((await waitForJob(host, first.job.id, 300_000)).state).toBe('done');
+  const r = await call<IdentityResult>(host, 'learning.identities', { datasetId: dataset.id, ...req });
+  expect(r).toMatchObject({ state: 'fresh', job: null });
+  expect(r.computedAt).toBeGreaterThan(0);
+  return r.report!;
+}
+
 describe('identities and duplicates', () => {
-  it('puts a face and its resized copy in one cluster and keeps the people of sample1 apart', async () => {
+  it('are computed by a job in the job process, stored, and stale once the splits of the faces change', async () => {
+    const missing = await call<IdentityResult>(host, 'learning.identities', { datasetId: dataset.id });
+    expect(missing).toMatchObject({ state: 'missing', report: null, computedAt: null });
+    expect(missing.job).toMatchObject({ kind: 'identities', datasetId: dataset.id });
+    // Asked again while it runs: the same job, not a second one.
+    const again = await call<IdentityResult>(host, 'learning.identities', { datasetId: dataset.id });
+    if (again.job) expect(again.job.id).toBe(missing.job!.id);
+    const report = await identities();
+    expect(report.faces).toBe(faces.length);
+    const stored = await call<IdentityResult>(host, 'learning.identities', { datasetId: dataset.id });
+    expect(stored).toMatchObject({ state: 'fresh', job: null, report });
+
     const db = new Database(host.info.dbPath);
     db.prepare(`UPDATE images SET split = 'train' WHERE rel_path = 'sample1.jpg'`).run();
     db.prepare(`UPDATE images SET split = 'test' WHERE rel_path = 'sample1-small.jpg'`).run();
     db.close();
-    const r = await call<IdentityReport>(host, 'learning.identities', { datasetId: dataset.id });
+    const stale = await call<IdentityResult>(host, 'learning.identities', { datasetId: dataset.id });
+    expect(stale).toMatchObject({ state: 'stale', report, computedAt: stored.computedAt });
+    expect(stale.job).toMatchObject({ kind: 'identities' });
+    expect((await waitForJob(host, stale.job!.id, 300_000)).state).toBe('done');
+    // Other thresholds than the stored report's: stale until a job computes them.
+    const strict = await call<IdentityResult>(host, 'learning.identities', {
+      datasetId: dataset.id,
+      threshold: 0.999,
+    });
+    expect(strict.state).toBe('stale');
+    expect(strict.job).not.toBeNull();
+    await waitForJob(host, strict.job!.id, 300_000);
+  });
+
+  it('puts a face and its resized copy in one cluster and keeps the people of sample1 apart', async () => {
+    const r = await identities();
     const clusterOf = new Map<number, number>();
     for (const c of r.clusters) for (const f of c.faces) clusterOf.set(f.faceId, c.id);
     const inSample1 = faces.filter((f) => f.relPath === 'sample1.jpg');
@@ -126,6 +169,26 @@ describe('training', () => {
     }
     const labelledDetail = await call<FaceDetail>(host, 'faces.get', { id: labelled[0]!.id });
     expect(labelledDetail.predictions.filter((p) => p.source === 'learned')).toEqual([]);
+  });
+
+  it('learning.next reads one cached ranking until a label event changes it', async () => {
+    const next = () => call<{ item: RankedFace | null }>(host, 'learning.next', { datasetId: dataset.id });
+    const first = await next();
+    const computed = rankingStats.computed;
+    for (let i = 0; i < 3; i++) expect((await next()).item?.face.id).toBe(first.item?.face.id);
+    await call<Page<RankedFace>>(host, 'learning.ranking', { datasetId: dataset.id, limit: 5 });
+    expect(rankingStats.computed).toBe(computed);
+    // A human edit is a label event: the next call ranks again.
+    const other = faces.find((f) => f.id !== first.item!.face.id)!;
+    await call(host, 'labels.set', { faceId: other.id, key: 'Smiling', value: 1 });
+    await next();
+    expect(rankingStats.computed).toBe(computed + 1);
+    await next();
+    expect(rankingStats.computed).toBe(computed + 1);
+    // Clearing it again is another event, and leaves the labels as the next test expects them.
+    await call(host, 'labels.set', { faceId: other.id, key: 'Smiling', value: null });
+    await next();
+    expect(rankingStats.computed).toBe(computed + 2);
   });
 
   it('ranks faces for review and hands out the most useful unreviewed one', async () => {

@@ -7,6 +7,7 @@ import { up as learning } from './0004-learning';
 import { up as labelHistory } from './0005-label-history';
 import { up as bestPredictions } from './0006-best-predictions';
 import { up as mergeDuplicateFaces } from './0007-merge-duplicate-faces';
+import { up as identityReports } from './0008-identity-reports';
 
 export interface Migration {
   version: number;
@@ -22,4 +23,5 @@ export const migrations: Migration[] = [
   { version: 5, name: '0005-label-history', up: labelHistory },
   { version: 6, name: '0006-best-predictions', up: bestPredictions },
   { version: 7, name: '0007-merge-duplicate-faces', up: mergeDuplicateFaces },
+  { version: 8, name: '0008-identity-reports', up: identityReports },
 ];

@@ -355,11 +355,6 @@ export function createGalleryRepository(db: Database) {
       (SELECT count(DISTINCT v.face_id) FROM violations v JOIN faces f ON f.id = v.face_id
         JOIN images i ON i.id = f.image_id WHERE i.dataset_id = d.id) AS facesWithViolations
     FROM datasets d WHERE @id IS NULL OR d.id = @id ORDER BY d.id`);
-  const rankingStamp = db.prepare(`SELECT coalesce((SELECT max(id) FROM predictions), 0) || ':' ||
-    (SELECT count(*) FROM predictions WHERE source = 'learned') || ':' ||
-    coalesce((SELECT max(rowid) FROM violations), 0) || ':' || (SELECT count(*) FROM violations) || ':' ||
-    (SELECT count(*) FROM faces) || ':' ||
-    coalesce((SELECT max(id) FROM learned_models WHERE dataset_id = ? AND active = 1), 0)`);
   const labelsStamp = db.prepare(`SELECT count(*) || ':' || coalesce(max(l.updated_at), 0) FROM labels l
     JOIN faces f ON f.id = l.face_id JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ?`);
 
@@ -434,13 +429,6 @@ export function createGalleryRepository(db: Database) {
     /** Changes whenever a label of the dataset is written (count and latest write time). */
     labelsStamp(datasetId: number): string {
       return labelsStamp.pluck().get(datasetId) as string;
-    },
-    /**
-     * Changes whenever the review order's inputs may have: the dataset's labels, any prediction written (new
-     * ids), violations, faces, or the active learned model.
-     */
-    rankingStamp(datasetId: number): string {
-      return `${labelsStamp.pluck().get(datasetId) as string}:${rankingStamp.pluck().get(datasetId) as string}`;
     },
   };
 }

@@ -69,6 +69,15 @@ export function createLearningRepository(db: Database) {
   const embeddings = db.prepare(`SELECT e.face_id AS faceId, e.vector FROM embeddings e
     JOIN faces f ON f.id = e.face_id JOIN images i ON i.id = f.image_id
     WHERE i.dataset_id = ? AND e.model_id = ? ORDER BY e.face_id`);
+  // Each part is a rowid / primary-key maximum or a scan of the small jobs table: cheap enough for every call.
+  const rankingStamp = db
+    .prepare(
+      `SELECT (SELECT coalesce(max(id), 0) FROM label_events) || ':' || (SELECT coalesce(max(id), 0) FROM faces)
+        || ':' || (SELECT coalesce(max(id), 0) FROM predictions) || ':' || (SELECT coalesce(max(rowid), 0)
+        FROM violations) || ':' || (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM jobs) || ':' ||
+        coalesce((SELECT max(id) FROM learned_models WHERE dataset_id = ? AND active = 1), 0)`,
+    )
+    .pluck();
   const humanLabelCount = db
     .prepare(
       `SELECT count(*) FROM labels l JOIN faces f ON f.id = l.face_id JOIN images i ON i.id = f.image_id
@@ -145,6 +154,14 @@ export function createLearningRepository(db: Database) {
         const copy = new Uint8Array(r.vector);
         yield { faceId: r.faceId, vector: new Float32Array(copy.buffer, 0, copy.byteLength / 4) };
       }
+    },
+    /**
+     * Changes whenever the review order's inputs may have: a label event (every human edit writes one), any job's
+     * progress (imports, analysis, rule passes, training write only in jobs), new faces, predictions or
+     * violations, or the active learned model.
+     */
+    rankingStamp(datasetId: number): string {
+      return rankingStamp.get(datasetId) as string;
     },
     humanLabelCount(datasetId: number): number {
       return humanLabelCount.get(datasetId) as number;

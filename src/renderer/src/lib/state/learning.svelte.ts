@@ -3,6 +3,7 @@ import type {
   ApiClient,
   Events,
   IdentityReport,
+  IdentityResult,
   LearningEmbedding,
   LearningReport,
   LearningSettings,
@@ -40,6 +41,9 @@ export class LearningState {
   threshold = $state<number | null>(null);
   duplicateThreshold = $state<number | null>(null);
   identitiesLoading = $state(false);
+  /** The stored report's state and time (main computes identities in an `identities` job). */
+  identitiesState = $state<IdentityResult['state'] | null>(null);
+  identitiesComputedAt = $state<number | null>(null);
   /** Field → message of the last settings save that was refused. */
   settingsErrors = $state.raw<Record<string, string>>({});
   settingsSaved = $state(false);
@@ -50,6 +54,8 @@ export class LearningState {
   #seq = 0;
   #idSeq = 0;
   #identitiesOf: number | null = null;
+  /** The `identities` job computing the report shown, followed through jobs.progressed. */
+  #identitiesJob: number | null = null;
 
   constructor(api: ApiClient, notices: Notices) {
     this.#api = api;
@@ -98,6 +104,15 @@ export class LearningState {
 
   /** Follows the training job; when one of this dataset's ends, the report is read again. */
   progressed(p: Events['jobs.progressed']): void {
+    if (p.kind === 'identities') {
+      // The report's job ended: read the stored report (a failed job leaves the old one, marked stale).
+      if (p.jobId === this.#identitiesJob && p.state !== 'queued' && p.state !== 'running') {
+        this.#identitiesJob = null;
+        if (p.state === 'done') void this.loadIdentities(this.#identitiesOf);
+        else this.identitiesLoading = false;
+      }
+      return;
+    }
     if (p.kind !== 'train') return;
     const known = this.training.current?.id === p.jobId;
     this.training.progressed(p);
@@ -155,11 +170,24 @@ export class LearningState {
         ...(this.duplicateThreshold !== null ? { duplicateThreshold: this.duplicateThreshold } : {}),
       };
       const r = await this.#api.call('learning.identities', req);
-      if (seq === this.#idSeq) this.identities = r;
+      if (seq !== this.#idSeq) return;
+      this.identities = r.report;
+      this.identitiesState = r.state;
+      this.identitiesComputedAt = r.computedAt;
+      // A job computes a fresh report: loading stays on until its progress event says it ended.
+      this.#identitiesJob = r.job && isActive(r.job) ? r.job.id : null;
+      // It may have ended before this answer arrived (its progress event then went by unclaimed).
+      if (this.#identitiesJob !== null) {
+        const job = await this.#api.call('jobs.get', { id: this.#identitiesJob });
+        if (seq === this.#idSeq && !isActive(job) && this.#identitiesJob === job.id) {
+          this.#identitiesJob = null;
+          if (job.state === 'done') void this.loadIdentities(datasetId);
+        }
+      }
     } catch (err) {
       if (seq === this.#idSeq) this.#notices.report(err);
     } finally {
-      if (seq === this.#idSeq) this.identitiesLoading = false;
+      if (seq === this.#idSeq && this.#identitiesJob === null) this.identitiesLoading = false;
     }
   }
 }
