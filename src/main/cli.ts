@@ -17,7 +17,7 @@ import { CHECK_HELP, checkCmd } from './commands/check';
 import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
 import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
 import { LEARN_HELP, learnCmd } from './commands/learn';
-import { JOBS_HELP, jobsCmd, noteLeftoverJobs } from './commands/jobs';
+import { JOBS_HELP, jobsCmd, noteLeftoverJobs, resumeLeftoverJobs } from './commands/jobs';
 import { logger } from './log';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
@@ -93,6 +93,8 @@ async function serve(args: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port: not a port: ${values.port}`);
   const host = await open(values, 'all');
+  // The app's own queue resumes; jobs CLI commands left stay theirs (`faceinsight jobs retry ID`).
+  noteLeftoverJobs(host, false);
   const http = await startHttpServer(host, {
     host: values.host ?? '127.0.0.1',
     port,
@@ -141,15 +143,16 @@ async function importCmd(args: string[]): Promise<number> {
   const folder = positionals[0];
   if (!folder || positionals.length > 1) throw new UsageError('import: expected exactly one <folder>');
   const annotations = checkAnnotationArgs(values);
-  const host = await open(values, values.resume ? 'all' : 'own');
+  const host = await open(values);
   try {
+    if (values.resume) resumeLeftoverJobs(host);
     const env = await host.call('datasets.create', { root: resolve(folder) });
     if (!env.ok) {
       console.error(`faceinsight import: ${formatError(env.error)}`);
       return env.error.code === 'io_error' || env.error.code === 'invalid_request' ? 2 : 1;
     }
     const { dataset, job } = env.value as { dataset: { id: number; root: string }; job: Job };
-    if (!values.resume) await noteLeftoverJobs(host);
+    if (!values.resume) noteLeftoverJobs(host);
     let last = '';
     const final = await waitForJob(host, job.id, (j) => {
       const line = `importing ${dataset.root}: ${j.done}/${j.total}${j.failed ? ` (${j.failed} errors)` : ''}`;
@@ -271,7 +274,7 @@ async function runReportedJob(
     console.error(`faceinsight: ${formatError(env.error)}`);
     return env.error.code === 'invalid_request' || env.error.code === 'not_found' ? 2 : 1;
   }
-  if (noteLeftovers) await noteLeftoverJobs(host);
+  if (noteLeftovers) noteLeftoverJobs(host);
   const final = await waitForJob(host, (env.value as Job).id, () => {});
   const rep = await host.call('jobs.report', { id: final.id });
   const report = rep.ok ? (rep.value as { report: JobReport | null }).report : null;
@@ -328,8 +331,9 @@ async function exportCmd(args: string[]): Promise<number> {
   if (!format || !(EXPORT_FORMATS as readonly string[]).includes(format))
     throw new UsageError(`export: --format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!values.out) throw new UsageError('export: --out <folder> is required');
-  const host = await open(values, values.resume ? 'all' : 'own');
+  const host = await open(values);
   try {
+    if (values.resume) resumeLeftoverJobs(host);
     const list = await host.call('datasets.list', {});
     const datasets = list.ok ? (list.value as { items: { id: number; root: string }[] }).items : [];
     const pick = values.dataset;

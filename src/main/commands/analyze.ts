@@ -128,7 +128,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         .reverse();
       // These, and only these, run here: the job process of a command runs only the jobs it is given.
       host.jobs.wake(open.filter((j) => j.state !== 'paused').map((j) => j.id));
-      await noteLeftoverJobs(host, false);
+      noteLeftoverJobs(host, false);
       for (const j of open) {
         const job = j.state === 'paused' ? await callOk<Job>(host, 'jobs.resume', { id: j.id }) : j;
         const end = await follow(host, job, mode, j.kind === 'import' ? 'importing' : 'analysing');
@@ -151,7 +151,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         ...(concurrency ? { concurrency } : {}),
         ...(batchSize ? { batchSize } : {}),
       });
-      await noteLeftoverJobs(host);
+      noteLeftoverJobs(host);
       analyses = [await follow(host, analysis, mode, 'analysing')];
     }
     const failures = [];

@@ -38,21 +38,28 @@ function row(j: Job): string {
 }
 
 /**
- * Says, one line each, which unfinished jobs earlier commands left (queued or running, not this command's own,
- * older than its newest own job) and how to continue them; this command does not run them.
+ * Says, one line each, which unfinished jobs earlier commands left that this process will not run (for a
+ * command: those older than its newest own job, not its own) and how to continue them.
  */
-export async function noteLeftoverJobs(host: AppHost, resumeHint = true): Promise<void> {
-  const own = host.jobs.ownJobs;
-  const newest = Math.max(0, ...own);
-  const { items } = await callOk<{ items: Job[] }>(host, 'jobs.list', { limit: 500 });
-  for (const j of items.reverse()) {
-    if ((j.state !== 'queued' && j.state !== 'running') || own.has(j.id) || (newest && j.id > newest))
-      continue;
+export function noteLeftoverJobs(host: AppHost, resumeHint = true): void {
+  const newest = Math.max(0, ...host.jobs.ownJobs);
+  for (const j of host.jobs.leftovers()) {
+    if (newest && j.id > newest) continue; // started meanwhile by another command that is still running
     const how = resumeHint ? ' or pass --resume' : '';
     console.error(
-      `job ${j.id} (${j.kind}) was left ${j.state} by an earlier command; \`faceinsight jobs retry ${j.id}\`${how} to continue it`,
+      j.params.command
+        ? `job ${j.id} (${j.kind}) was left ${j.state} by an earlier command; \`faceinsight jobs retry ${j.id}\`${how} to continue it`
+        : `job ${j.id} (${j.kind}) is ${j.state} in the app's queue (the app or \`faceinsight serve\` runs it); left alone`,
     );
   }
+}
+
+/** `--resume`: this command's job process also runs, oldest first, every job earlier commands left unfinished. */
+export function resumeLeftoverJobs(host: AppHost): void {
+  const left = host.jobs.leftovers();
+  for (const j of left)
+    console.error(`resuming job ${j.id} (${j.kind}), left ${j.state} by an earlier command`);
+  if (left.length > 0) host.jobs.wake(left.map((j) => j.id));
 }
 
 export async function jobsCmd(args: string[]): Promise<number> {

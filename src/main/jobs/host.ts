@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../paths';
-import type { Store } from '../store/index';
+import type { JobRecord, Store } from '../store/index';
 import type { ProgressReport } from './runner';
 import { isRunnerMessage, type HostMessage } from './protocol';
 import { logger } from '../log';
@@ -60,8 +60,9 @@ export interface JobHostOptions {
   /** Restart a runner that died unexpectedly (default true), at most MAX_RUNNER_RESTARTS times in a row. */
   restart?: boolean;
   /**
-   * `all` (the app, `serve`): the runner runs every runnable job, those earlier sessions left included. `own`
-   * (a CLI command): only the jobs passed to wake(), so a command never resumes another command's job.
+   * `all` (the app, `serve`): the runner runs the app's queue, what earlier sessions left included, and the
+   * jobs passed to wake(). `own` (a CLI command): only the jobs passed to wake(), which are marked as a
+   * command's; neither scope resumes a command's job unasked.
    */
   scope?: 'all' | 'own';
 }
@@ -94,10 +95,18 @@ export class JobHost {
     return this.#own;
   }
 
+  /** Unfinished jobs this host's runner will not run (another command's, or left by one), oldest first. */
+  leftovers(): JobRecord[] {
+    return this.#opts.store.jobs.notRunnable([...this.#own], this.#opts.scope !== 'own');
+  }
+
   /** Starts the runner if it is not running, and tells it to look for work (`jobIds`: these jobs too). */
   wake(jobIds: readonly number[] = []): void {
     if (this.#stopping) return;
-    for (const id of jobIds) this.#own.add(id);
+    const added = jobIds.filter((id) => !this.#own.has(id));
+    for (const id of added) this.#own.add(id);
+    const { store } = this.#opts;
+    if (this.#opts.scope === 'own' && added.length > 0) store.write(() => store.jobs.markCommandJobs(added));
     if (!this.#child) this.#spawn();
     this.#child?.send({ type: 'wake', jobIds: [...this.#own] });
   }

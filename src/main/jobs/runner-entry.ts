@@ -4,7 +4,7 @@ import { openStore } from '../store/index';
 import { logger, openLog } from '../log';
 import { dataPaths } from '../paths';
 import { handlers } from './handlers';
-import { drainJobs } from './runner';
+import { drainJobs, type ProgressReport } from './runner';
 import type { HostMessage, RunnerMessage } from './protocol';
 
 interface ParentPort {
@@ -39,12 +39,13 @@ const worker = `runner-${process.pid}`;
 const abort = new AbortController();
 let wake: (() => void) | null = null;
 let pending: boolean; // set by a wake message that arrives while jobs are draining
-// `--scope own`: run only the jobs the host named in its wake messages (a CLI command's own jobs).
-const only = values.scope === 'own' ? new Set<number>() : undefined;
+// The jobs the host named in its wake messages; `--scope own` (a CLI command): only those run.
+const woken = new Set<number>();
+const rest = values.scope !== 'own';
 
 onMessage((m) => {
   if (m.type === 'wake') {
-    for (const id of m.jobIds ?? []) only?.add(id);
+    for (const id of m.jobIds ?? []) woken.add(id);
     pending = true;
     wake?.();
   } else if (m.type === 'shutdown') {
@@ -79,7 +80,8 @@ send({ type: 'ready', worker });
 const ctx = { store, paths, worker, signal: abort.signal };
 while (!abort.signal.aborted) {
   pending = false;
-  await drainJobs(handlers, ctx, { onProgress: (progress) => send({ type: 'progress', progress }) }, only);
+  const hooks = { onProgress: (progress: ProgressReport) => send({ type: 'progress', progress }) };
+  await drainJobs(handlers, ctx, hooks, woken, rest);
   if (abort.signal.aborted) break;
   send({ type: 'idle' });
   // Sleep until woken; poll now and then for jobs queued by another process (the CLI on the same file).

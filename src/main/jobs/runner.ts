@@ -164,18 +164,20 @@ function giveUp(store: JobContext['store'], jobId: number, item: ClaimedItem, wo
 }
 
 /**
- * Runs every runnable job, oldest first, until none is left or the signal aborts; with `only`, just those jobs
- * (a command's job process runs the command's own jobs, never one an earlier command left behind).
+ * Runs runnable jobs, oldest first, until none is left or the signal aborts: those in `woken` and, with `rest`,
+ * the app's whole queue (never a job a CLI command started and left: the command, `jobs retry` or --resume
+ * runs it). A command's job process passes rest = false and so runs only the command's own jobs.
  */
 export async function drainJobs(
   handlers: JobHandlers,
   ctx: JobContext,
   hooks: RunnerHooks,
-  only?: ReadonlySet<number>,
+  woken: ReadonlySet<number> = new Set(),
+  rest = true,
 ): Promise<void> {
   for (;;) {
     if (ctx.signal.aborted) return;
-    const job = ctx.store.jobs.nextRunnable(only && [...only]);
+    const job = ctx.store.jobs.nextRunnable([...woken], rest);
     if (!job) return;
     await runJob(job, handlers, ctx, hooks);
   }

@@ -9,7 +9,10 @@ import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { MAX_LINE_CHARS } from '../../../src/main/datasets/formats/text';
 import { MAX_ITEM_ATTEMPTS } from '../../../src/main/jobs/runner';
+import type { Job } from '../../../src/shared/api';
+import { startApp } from '../../../src/main/app';
 import { writeImage } from '../../helpers/datasets/generate';
+import { call, waitForJob } from '../../helpers/app';
 import { ROOT, tempDir } from '../../helpers/fs';
 
 const CLI = [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'src', 'main', 'cli.ts')];
@@ -135,8 +138,33 @@ describe('an item that kills its job process', () => {
   }, 300_000);
 });
 
+/** Starts a CLI command and kill -9s it (CLI and job process) once job `jobId` has `minDone` items done. */
+async function killMidway(args: string[], db: string, jobId: number, minDone: number): Promise<void> {
+  const child = spawn(process.execPath, [...CLI, ...args, '--data-dir', join(dir, 'data')], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    detached: true,
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    const poll = setInterval(() => {
+      let done: number;
+      try {
+        done = jobs(db).find((j) => j.id === jobId)?.done ?? 0;
+      } catch {
+        return; // the database is not created yet
+      }
+      if (done >= minDone) {
+        clearInterval(poll);
+        process.kill(-child.pid!, 'SIGKILL');
+        child.on('exit', () => resolve());
+      }
+    }, 10);
+  });
+}
+
 describe('a command and the jobs earlier commands left', () => {
-  it('leaves a killed import alone (no --resume), names it in one line; jobs cancel / retry handle it', async () => {
+  it('leaves a killed import alone, names it in one line; the app leaves it too; jobs cancel, --resume', async () => {
     const big = join(dir, 'many');
     mkdirSync(big);
     for (let i = 0; i < 200; i++)
@@ -144,30 +172,9 @@ describe('a command and the jobs earlier commands left', () => {
         .jpeg({ quality: 90 })
         .toFile(join(big, `p${String(i).padStart(3, '0')}.jpg`));
     const db = join(dir, 'left.db');
-    const child = spawn(
-      process.execPath,
-      [...CLI, 'import', big, '--db', db, '--data-dir', join(dir, 'data')],
-      { cwd: ROOT, stdio: 'ignore', detached: true },
-    );
-    // Kill the whole command (CLI and job process) once its import job has done a few items.
-    await new Promise<void>((resolve, reject) => {
-      child.on('error', reject);
-      const poll = setInterval(() => {
-        let done: number;
-        try {
-          done = jobs(db)[0]?.done ?? 0;
-        } catch {
-          return; // the database is not created yet
-        }
-        if (done >= 3) {
-          clearInterval(poll);
-          process.kill(-child.pid!, 'SIGKILL');
-          child.on('exit', () => resolve());
-        }
-      }, 10);
-    });
+    await killMidway(['import', big, '--db', db], db, 1, 3);
     const [left] = jobs(db);
-    expect(left).toMatchObject({ kind: 'import', state: 'running' });
+    expect(left).toMatchObject({ id: 1, kind: 'import', state: 'running' });
     expect(left!.done).toBeLessThan(200);
 
     // An unrelated import on the same database runs its own job only, and says what it left alone.
@@ -175,18 +182,32 @@ describe('a command and the jobs earlier commands left', () => {
     const r = cli(['import', other, '--db', db]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(
-      `job ${left!.id} (import) was left running by an earlier command; \`faceinsight jobs retry ${left!.id}\` or pass --resume to continue it`,
+      'job 1 (import) was left running by an earlier command; `faceinsight jobs retry 1` or pass --resume to continue it',
     );
     const after = jobs(db);
-    expect(after.find((j) => j.id === left!.id)).toEqual(left);
+    expect(after[0]).toEqual(left);
     expect(after.at(-1)).toMatchObject({ kind: 'import', state: 'done', done: 2, total: 2 });
 
-    const cancelled = cli(['jobs', 'cancel', String(left!.id), '--db', db]);
-    expect(cancelled.status, cancelled.stderr).toBe(0);
-    expect(jobs(db).find((j) => j.id === left!.id)).toMatchObject({ state: 'cancelled', done: left!.done });
+    // The app (or serve) resumes its own queue, not a command's job: its rescan runs, job 1 stays put.
+    const host = await startApp({ dataDir: join(dir, 'data'), dbPath: db, mode: 'browser' });
+    try {
+      const rescan = await call<Job>(host, 'datasets.rescan', { id: 2 });
+      expect(await waitForJob(host, rescan.id)).toMatchObject({ state: 'done' });
+    } finally {
+      await host.close();
+    }
+    expect(jobs(db)[0]).toEqual(left);
 
-    const retried = cli(['jobs', 'retry', String(left!.id), '--db', db, '--json']);
-    expect(retried.status, retried.stderr).toBe(0);
-    expect(JSON.parse(retried.stdout)).toMatchObject({ id: left!.id, state: 'done', done: 200, total: 200 });
+    const cancelled = cli(['jobs', 'cancel', '1', '--db', db]);
+    expect(cancelled.status, cancelled.stderr).toBe(0);
+    expect(jobs(db)[0]).toMatchObject({ state: 'cancelled', done: left!.done });
+
+    // A retry killed in turn leaves the job running again; --resume on an unrelated command finishes it.
+    await killMidway(['jobs', 'retry', '1', '--db', db], db, 1, left!.done + 3);
+    expect(jobs(db)[0]).toMatchObject({ state: 'running' });
+    const resumed = cli(['import', other, '--db', db, '--resume']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('resuming job 1 (import), left running by an earlier command');
+    expect(jobs(db)[0]).toMatchObject({ state: 'done', done: 200, total: 200, failed: 0 });
   }, 300_000);
 });

@@ -47,8 +47,15 @@ export function createJobsRepository(db: Database) {
   const byId = db.prepare(`SELECT ${columns} FROM jobs WHERE id = ?`);
   const list = db.prepare(`SELECT ${columns} FROM jobs
     WHERE (@datasetId IS NULL OR dataset_id = @datasetId) ORDER BY id DESC LIMIT @limit`);
+  // `woken`: jobs asked for by id; `rest` 1: any other job too, except those a CLI command started.
   const runnable = db.prepare(`SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running')
-    AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids))) ORDER BY id LIMIT 1`);
+    AND (id IN (SELECT value FROM json_each(@woken))
+      OR (@rest = 1 AND json_extract(params, '$.command') IS NULL)) ORDER BY id LIMIT 1`);
+  const unwoken = db.prepare(`SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running')
+    AND id NOT IN (SELECT value FROM json_each(@woken))
+    AND (@rest = 0 OR json_extract(params, '$.command') IS NOT NULL) ORDER BY id`);
+  const markCommand = db.prepare(`UPDATE jobs SET params = json_set(params, '$.command', 1)
+    WHERE id = ? AND json_extract(params, '$.command') IS NULL`);
   const setState = db.prepare(
     `UPDATE jobs SET state = @state, error = @error, updated_at = @at WHERE id = @id`,
   );
@@ -111,10 +118,22 @@ export function createJobsRepository(db: Database) {
     list(q: { datasetId?: number; limit?: number }): JobRecord[] {
       return (list.all({ datasetId: q.datasetId ?? null, limit: q.limit ?? 50 }) as JobRow[]).map(toRecord);
     },
-    /** The oldest job still to run (queued, or running when its runner died); only among `ids` if given. */
-    nextRunnable(ids?: readonly number[]): JobRecord | undefined {
-      const row = runnable.get({ ids: ids ? JSON.stringify(ids) : null }) as JobRow | undefined;
+    /**
+     * The oldest job still to run (queued, or running when its runner died): one of `woken`, or with `rest`
+     * any other but a CLI command's (see markCommandJobs). Without arguments: any job of the app's own queue.
+     */
+    nextRunnable(woken: readonly number[] = [], rest = true): JobRecord | undefined {
+      const row = runnable.get({ woken: JSON.stringify(woken), rest: rest ? 1 : 0 }) as JobRow | undefined;
       return row && toRecord(row);
+    },
+    /** Unfinished jobs that nextRunnable(woken, rest) does not return, oldest first: someone else's to run. */
+    notRunnable(woken: readonly number[], rest: boolean): JobRecord[] {
+      const rows = unwoken.all({ woken: JSON.stringify(woken), rest: rest ? 1 : 0 }) as JobRow[];
+      return rows.map(toRecord);
+    },
+    /** Marks jobs as a CLI command's: the app's queue never resumes them unasked. Call inside a write. */
+    markCommandJobs(ids: readonly number[]): void {
+      for (const id of ids) markCommand.run(id);
     },
     setState(id: number, state: JobState, error: string | null = null): void {
       setState.run({ id, state, error, at: Date.now() });
