@@ -12,6 +12,7 @@ import {
 } from '../shared/api';
 import { appVersion, resolveDataDir, startApp, type AppHost } from './app';
 import { projectRoot } from './paths';
+import { findReleases, releaseNames } from './datasets/formats/release';
 import { startHttpServer } from './transports/http';
 import { CHECK_HELP, checkCmd } from './commands/check';
 import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
@@ -142,7 +143,7 @@ async function importCmd(args: string[]): Promise<number> {
   });
   const folder = positionals[0];
   if (!folder || positionals.length > 1) throw new UsageError('import: expected exactly one <folder>');
-  const annotations = checkAnnotationArgs(values);
+  const annotations = checkAnnotationArgs(values, folder);
   const host = await open(values);
   try {
     if (values.resume) resumeLeftoverJobs(host);
@@ -189,12 +190,15 @@ async function importCmd(args: string[]): Promise<number> {
 }
 
 /** `--format` / `--annotations` of `import`: null for a plain folder import; usage errors exit 2. */
-function checkAnnotationArgs(values: {
-  format?: string;
-  annotations?: string;
-  'max-errors'?: string;
-  map?: string;
-}) {
+function checkAnnotationArgs(
+  values: {
+    format?: string;
+    annotations?: string;
+    'max-errors'?: string;
+    map?: string;
+  },
+  root?: string,
+) {
   const format = values.format;
   if (format === undefined || format === 'folder') {
     if (values.annotations) throw new UsageError('import: --annotations needs --format');
@@ -204,8 +208,17 @@ function checkAnnotationArgs(values: {
     throw new UsageError(
       `import: --format must be one of folder, ${ANNOTATION_FORMATS.join(', ')}; got "${format}"`,
     );
-  if (!values.annotations && format !== 'utkface')
-    throw new UsageError(`import: --format ${format} needs --annotations`);
+  if (!values.annotations && format !== 'utkface') {
+    // The release's own file names, in the images folder or beside it (img_align_celeba/../list_attr_celeba.txt).
+    const found = root ? findReleases(root).find((r) => r.format === format) : undefined;
+    const names = releaseNames(format as AnnotationFormat);
+    if (!found)
+      throw new UsageError(
+        `import: --format ${format} needs --annotations` +
+          (names.length > 0 ? ` (no ${names.join(' or ')} in ${root} or its parent folder)` : ''),
+      );
+    values = { ...values, annotations: found.source };
+  }
   if (values.annotations) checkReadable('import: --annotations', values.annotations);
   const maxErrors = values['max-errors'] === undefined ? undefined : Number(values['max-errors']);
   if (maxErrors !== undefined && (!Number.isInteger(maxErrors) || maxErrors < 1))

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Dataset, Job, JobReport } from '../../../src/shared/api';
@@ -229,5 +229,25 @@ describe('annotation jobs', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/labels\.csv:3/);
     expect(stored()).toEqual(after);
+  });
+
+  it('import --format celeba without --annotations finds the release files beside the images folder', async () => {
+    const t = tempDir('fi-release-');
+    cleanups.push(t.cleanup);
+    const fx = await makeCeleba(t.dir, 3);
+    // The release layout: img_align_celeba/ next to Anno/ and Eval/.
+    renameSync(join(fx.anno, 'Anno'), join(t.dir, 'Anno'));
+    renameSync(join(fx.anno, 'Eval'), join(t.dir, 'Eval'));
+    const db = ['--db', join(t.dir, 'fi.db')];
+    const ok = cli(['import', fx.root, '--format', 'celeba', ...db]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/annotations done; faces 3, created 3, labels 120/);
+
+    const missing = cli(['import', fx.root, '--format', 'rafdb', ...db]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(
+      /--format rafdb needs --annotations \(no list_patition_label\.txt in .*img_align_celeba or its parent folder\)/,
+    );
   });
 });
