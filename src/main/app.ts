@@ -24,9 +24,10 @@ export interface StartOptions {
   forkRunner?: ForkRunner;
   runnerEntry?: string;
   /**
-   * `all` (default: the desktop app, `serve`): the job process runs every runnable job and resumes at start
-   * whatever an earlier session left unfinished. `own` (CLI commands): only the jobs this host's own calls
-   * create, resume or cancel; earlier unfinished jobs are left alone (see commands/jobs.ts).
+   * `all` (default: the desktop app, `serve`): the job process runs the app's queue and resumes at start what an
+   * earlier session left unfinished, but never a job a CLI command started (unless asked for by id: resume,
+   * cancel, retry). `own` (CLI commands): only the jobs this host's own calls create, resume or cancel, marked
+   * as a command's; earlier unfinished jobs are left alone and named (see commands/jobs.ts).
    */
   jobScope?: 'all' | 'own';
 }
