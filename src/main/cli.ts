@@ -29,7 +29,7 @@ Usage:
       must name the server by a loopback name, the --host address (for 0.0.0.0: any of the machine's
       addresses) or a name given with --allow-host (DNS-rebinding guard).
   faceinsight import <folder> [--db FILE] [--data-dir DIR] [--json] [--resume]
-                     [--format FORMAT --annotations FILE|FOLDER [--max-errors N] [--map KEY=COLUMN,…|FILE.json]]
+                     [--format FORMAT [--annotations FILE|FOLDER] [--max-errors N] [--map KEY=COLUMN,…|FILE.json]]
       Creates (or refreshes) the dataset rooted at <folder>: records every image, makes thumbnails; with
       --format, then imports the dataset's labels (a folder: files found by their release names; a file: the
       format's main label list). A file with any bad row is refused whole (exit 1), listing file:line:column.
