@@ -7,11 +7,13 @@ import { registerIpc, EVENT_CHANNEL, type IpcMainLike } from '../transports/ipc'
 import { isAppPage, rendererSource, type RendererSource } from '../security';
 import { flagValue } from './argv';
 import { handleAssetProtocol, registerAssetScheme } from './asset-protocol';
-import { pickFolder, showAbout, showError } from './dialogs';
+import { confirmPath, pickFolder, showAbout, showError } from './dialogs';
 import { installMenu } from './menu';
 import { utilityForkRunner } from './utility-runner';
 import { createMainWindow, guardWebContents, hardenSession } from './window';
 import { logger } from '../log';
+import { PathGrants } from '../path-grants';
+import { AppError } from '../../shared/errors';
 
 const PRODUCT_NAME = 'FaceInsight Studio';
 /** Set by `npm start` (a separate Electron-ABI build) or, packaged, found under resources/native. */
@@ -36,6 +38,31 @@ function guardedIpc(renderer: RendererSource): IpcMainLike {
       });
     },
     removeHandler: (channel) => ipcMain.removeHandler(channel),
+  };
+}
+
+/**
+ * The API as the renderer reaches it: a call naming a path outside what the user chose or opened asks the user
+ * first (a native dialog in main, which a compromised renderer cannot answer) and is refused when declined.
+ */
+function pathGuarded(
+  host: AppHost,
+  grants: PathGrants,
+  parent: () => BrowserWindow | null,
+): Pick<AppHost, 'call' | 'on'> {
+  void host.call('datasets.list', {}).then((res) => {
+    if (res.ok) for (const d of (res.value as { items: { root: string }[] }).items) grants.grant(d.root);
+  });
+  return {
+    on: (fn) => host.on(fn),
+    call: async (method, req) => {
+      try {
+        await grants.admit(method, req, (path, access) => confirmPath(parent(), path, access));
+      } catch (err) {
+        return { ok: false, error: AppError.from(err).toJSON() };
+      }
+      return host.call(method, req);
+    },
   };
 }
 
@@ -69,6 +96,13 @@ export function runElectronApp(): void {
   let host: AppHost | null = null;
   let win: BrowserWindow | null = null;
   const cleanups: (() => void)[] = [];
+  // Paths the renderer may name: folders picked in our dialogs, opened datasets, paths the user confirmed.
+  const grants = new PathGrants();
+  const pick = async (title?: string): Promise<string | null> => {
+    const picked = await pickFolder(win, title);
+    if (picked) grants.grant(picked);
+    return picked;
+  };
 
   const openWindow = (): BrowserWindow => {
     const icon = join(appPath, 'build', 'icon.png');
@@ -97,7 +131,7 @@ export function runElectronApp(): void {
 
   const openFolder = async (): Promise<void> => {
     if (!host) return;
-    const root = await pickFolder(win);
+    const root = await pick();
     if (!root) return;
     // The renderer learns of the new dataset from the job's `datasets.updated` / `jobs.progressed` events.
     const res = await host.call('datasets.create', { root });
@@ -140,7 +174,7 @@ export function runElectronApp(): void {
       const started = await startApp({
         dataDir,
         mode: 'electron',
-        pickFolder: (title) => pickFolder(win, title),
+        pickFolder: pick,
         forkRunner: utilityForkRunner,
         runnerEntry: join(appPath, 'out', 'main', 'job-runner.js'),
       });
@@ -150,11 +184,15 @@ export function runElectronApp(): void {
         handleAssetProtocol(session.defaultSession.protocol, started),
       );
       cleanups.push(
-        registerIpc(guardedIpc(renderer), started, (event, payload) => {
-          for (const w of BrowserWindow.getAllWindows()) {
-            if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, event, payload);
-          }
-        }),
+        registerIpc(
+          guardedIpc(renderer),
+          pathGuarded(started, grants, () => win),
+          (event, payload) => {
+            for (const w of BrowserWindow.getAllWindows()) {
+              if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, event, payload);
+            }
+          },
+        ),
       );
       installMenu({
         dev,

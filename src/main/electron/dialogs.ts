@@ -45,3 +45,22 @@ export async function showError(
   if (parent) await dialog.showMessageBox(parent, options);
   else await dialog.showMessageBox(options);
 }
+
+/** Asks whether the app may read or write a path the window asked for that the user never chose here. */
+export async function confirmPath(
+  parent: BrowserWindow | null,
+  path: string,
+  access: 'read' | 'write',
+): Promise<boolean> {
+  const options = {
+    type: 'question' as const,
+    title: app.getName(),
+    message: access === 'read' ? `Allow the app to read ${path}?` : `Allow the app to write into ${path}?`,
+    detail: 'The window asked for a path you have not chosen or opened in this session.',
+    buttons: ['Allow', 'Cancel'],
+    defaultId: 1,
+    cancelId: 1,
+  };
+  const r = parent ? await dialog.showMessageBox(parent, options) : await dialog.showMessageBox(options);
+  return r.response === 0;
+}
