@@ -12,6 +12,7 @@ export const MODEL_TASKS = [
   'face-landmarks',
   'expression',
   'gear',
+  'age-gender',
   'face-description',
   'identity-embedding',
   'person-segmentation',

@@ -1,5 +1,6 @@
 // TF.js graph model -> ONNX: walks the graph from its outputs, keeps NHWC at the boundary and a dynamic batch.
 import { AppError } from '../../../shared/errors';
+import { convertFaceApiModel, isFaceApiSource } from './face-api';
 import { DataType, OnnxGraph, OPSET } from './onnx-writer';
 import { handlers, tensorName, unsupported, type Ctx } from './ops';
 import { CONVERTER_VERSION, decodeWeights, readTfjsSource, type TfjsSource, type TfNode } from './weights';
@@ -34,6 +35,7 @@ export function convertTfjsModel(
   source: Pick<TfjsSource, 'name' | 'json' | 'weightData'>,
   options: ConvertOptions = {},
 ): ConvertedModel {
+  if (isFaceApiSource(source)) return convertFaceApiModel(source, options);
   const { name: model, json } = source;
   const nodes = new Map(json.modelTopology.node.map((n) => [n.name, n]));
   if ((json.modelTopology.library?.function?.length ?? 0) > 0) {

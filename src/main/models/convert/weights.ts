@@ -95,6 +95,14 @@ export function readTfjsSource(jsonPath: string): TfjsSource {
   } catch (err) {
     throw fail(`model.json is not valid JSON (${(err as Error).message})`);
   }
+  // face-api ships a bare weights manifest (its architecture is code: convert/face-api.ts rebuilds it).
+  if (Array.isArray(json)) {
+    json = {
+      format: 'face-api-weights-manifest',
+      modelTopology: { node: [] },
+      weightsManifest: json as TfjsModelJson['weightsManifest'],
+    };
+  }
   if (!Array.isArray(json.modelTopology?.node) || !Array.isArray(json.weightsManifest)) {
     throw fail('not a TF.js graph model (no modelTopology.node or weightsManifest)');
   }
