@@ -228,6 +228,13 @@ describe('fixes and the confirmation on open errors (browser mode)', () => {
         if (!out.some((o) => JSON.stringify(o.changes) === JSON.stringify(f.changes))) out.push(f);
     return out;
   };
+  /** The screen in both themes, for a person to look at. */
+  async function shootThemes(page: Page, name: string): Promise<void> {
+    for (const theme of ['dark', 'light']) {
+      await page.evaluate(`document.documentElement.dataset.theme = '${theme}'`);
+      await page.screenshot({ path: join(RESULTS, `${name}-${theme}.png`) });
+    }
+  }
   const blur = (page: Page) => page.evaluate('document.activeElement && document.activeElement.blur()');
 
   it('offers the stored fix of a label-vs-prediction violation as a button and applies it with x', async () => {
@@ -284,7 +291,7 @@ describe('fixes and the confirmation on open errors (browser mode)', () => {
     expect(await violation(page, 'male-gender').count()).toBe(1);
     const texts = await page.getByTestId('fix-option').allInnerTexts();
     expect(texts.map((t) => t.trim().slice(0, 1))).toEqual(texts.map((_, i) => String(i + 1)));
-    await page.screenshot({ path: join(RESULTS, 'review-fix-picker.png') });
+    await shootThemes(page, 'review-fix-picker');
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('fix-picker').count()).toBe(0);
     expect(await page.getByTestId('review').count()).toBe(1);
@@ -321,9 +328,7 @@ describe('fixes and the confirmation on open errors (browser mode)', () => {
     await expect.poll(() => violation(page, 'bald-no-bangs').getAttribute('class')).toMatch(/blocking/);
     expect((await detail(id)).face.review).toBe('unreviewed');
     expect(await current()).toBe(String(id));
-    await page.screenshot({ path: join(RESULTS, 'review-confirm.png') });
-    await page.evaluate("document.documentElement.dataset.theme = 'light'");
-    await page.screenshot({ path: join(RESULTS, 'review-confirm-light.png') });
+    await shootThemes(page, 'review-confirm');
 
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await detail(id)).face.review).toBe('reviewed');

@@ -104,8 +104,7 @@ export const KEYMAP: readonly Binding[] = [
     action: 'reviewed-next',
     scope: 'review',
     keys: ['Enter'],
-    label:
-      'Mark reviewed and go on (to the most useful face when the header says so); with open errors, the second Enter',
+    label: 'Mark reviewed and go on (open errors: shown first, Enter again)',
     group: 'Review',
   },
   { action: 'flag', scope: 'review', keys: ['f'], label: 'Flag the face (toggle)', group: 'Review' },

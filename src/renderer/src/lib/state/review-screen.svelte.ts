@@ -90,6 +90,7 @@ export class ReviewScreenState {
 
   applyFix(changes: FixChange[]): void {
     this.picker = null;
+    this.hovered = null; // the fixed violation leaves the list before its pointerleave could fire
     void this.review.apply(
       changes.map((c) => ({ key: c.key, value: c.to })),
       'Fix applied',
