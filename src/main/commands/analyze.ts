@@ -127,7 +127,8 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         .filter((j) => (j.kind === 'import' || j.kind === 'analyze') && !FINAL.has(j.state))
         .reverse();
       // These, and only these, run here: the job process of a command runs only the jobs it is given.
-      host.jobs.wake(open.filter((j) => j.state !== 'paused').map((j) => j.id));
+      const running = open.filter((j) => j.state !== 'paused').map((j) => j.id);
+      if (running.length > 0) host.jobs.wake(running);
       noteLeftoverJobs(host, false);
       for (const j of open) {
         const job = j.state === 'paused' ? await callOk<Job>(host, 'jobs.resume', { id: j.id }) : j;
