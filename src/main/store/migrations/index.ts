@@ -8,6 +8,7 @@ import { up as labelHistory } from './0005-label-history';
 import { up as bestPredictions } from './0006-best-predictions';
 import { up as mergeDuplicateFaces } from './0007-merge-duplicate-faces';
 import { up as identityReports } from './0008-identity-reports';
+import { up as labelIssues } from './0009-label-issues';
 
 export interface Migration {
   version: number;
@@ -24,4 +25,5 @@ export const migrations: Migration[] = [
   { version: 6, name: '0006-best-predictions', up: bestPredictions },
   { version: 7, name: '0007-merge-duplicate-faces', up: mergeDuplicateFaces },
   { version: 8, name: '0008-identity-reports', up: identityReports },
+  { version: 9, name: '0009-label-issues', up: labelIssues },
 ];
