@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { AppError } from '../../../src/shared/errors';
 import { openStore } from '../../../src/main/store/index';
 import { importAnnotations } from '../../../src/main/datasets/formats/import';
-import { MAX_LINE_CHARS } from '../../../src/main/datasets/formats/text';
-import { makeExpw, seedDataset, writeImage } from '../../helpers/datasets/generate';
+import { MAX_FIELD_CHARS, MAX_LINE_CHARS } from '../../../src/main/datasets/formats/text';
+import { makeExpw, makeFairFace, seedDataset, writeImage } from '../../helpers/datasets/generate';
 import { tempDir } from '../../helpers/fs';
 
 const cleanups: (() => void)[] = [];
@@ -76,5 +76,29 @@ describe('annotation line limit', () => {
     const err = await refusal(importAnnotations(store, { datasetId, format: 'json', annotations: file }));
     expect(err.where).toMatchObject({ file: 'faces.json', line: 2 });
     expect(err.message).toMatch(/faces\.json:2:1: line too long/);
+  });
+
+  it('refuses a field over MAX_FIELD_CHARS at file:line:column (a FairFace extra cell is stored verbatim)', async () => {
+    const { dir, store } = setup();
+    const fx = await makeFairFace(dir);
+    const datasetId = await seedDataset(store, fx.root);
+    const big = 'T'.repeat(MAX_FIELD_CHARS + 1);
+    appendFileSync(fx.train, `train/3.jpg,3-9,Male,Middle Eastern,${big}\n`);
+    const err = await refusal(
+      importAnnotations(store, { datasetId, format: 'fairface', annotations: fx.train }),
+    );
+    expect(err.where).toMatchObject({ file: 'fairface_label_train.csv', line: 6, column: 37 });
+    expect(err.message).toContain(
+      `fairface_label_train.csv:6:37: field too long: ${MAX_FIELD_CHARS + 1} characters; the limit is ${MAX_FIELD_CHARS}`,
+    );
+    // At the limit it is a cell like any other.
+    const ok = join(dir, 'ok.csv');
+    writeFileSync(
+      ok,
+      `file,age,gender,race,service_test\ntrain/1.jpg,50-59,Male,East Asian,${big.slice(1)}\n`,
+    );
+    await expect(
+      importAnnotations(store, { datasetId, format: 'fairface', annotations: ok }),
+    ).resolves.toMatchObject({ faces: 1 });
   });
 });

@@ -1,7 +1,7 @@
 // Helpers shared by the format modules: which face stands for an image, and the name a row is written under.
 import { existsSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { readLines, splitWhitespace, type Problems, type Token } from './text';
+import { fieldTooLong, readLines, splitWhitespace, type Problems, type Token } from './text';
 import type { ExportFace } from './types';
 
 /** Per image the imported face with the lowest idx, else its lowest-idx face; kept in face-id order. */
@@ -46,6 +46,7 @@ export async function readList(
     const tokens = splitWhitespace(line);
     if (tokens.length === 0) return;
     rows++;
+    if (fieldTooLong(file, n, tokens, problems)) return;
     if (tokens.length !== columns) {
       const at = tokens[columns] ?? tokens.at(-1);
       problems.error(

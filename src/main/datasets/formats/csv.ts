@@ -4,7 +4,7 @@ import { extname, join } from 'node:path';
 import { closest } from '../../../shared/rules';
 import { LABEL_KEYS, isLabelKey, type LabelKey } from '../../../shared/taxonomy';
 import { onePerImage } from './common';
-import { csvCell, readLines, splitCsv, type Problems, type Token } from './text';
+import { csvCell, fieldTooLong, readLines, splitCsv, type Problems, type Token } from './text';
 import type {
   Box,
   FaceRecord,
@@ -106,6 +106,7 @@ async function readCsvFile(
     if (n === 1) {
       sep = separatorOf(file, line);
       const header = splitCsv(line, sep);
+      if (fieldTooLong(file, n, header, problems)) return false;
       width = header.length;
       cols = resolveMapping(file, header, ctx.map, problems);
       hasBox = cols?.has('x') ?? false;
@@ -114,6 +115,7 @@ async function readCsvFile(
     if (line.trim() === '') return;
     rows++;
     const cells = splitCsv(line, sep);
+    if (fieldTooLong(file, n, cells, problems)) return;
     if (cells.length !== width) {
       const at = cells[width] ?? cells.at(-1);
       problems.error(

@@ -12,7 +12,7 @@ import {
   FAIRFACE_RACES,
 } from '../../../shared/taxonomy';
 import { findIn, onePerImage } from './common';
-import { readLines, splitCsv, csvCell, type Problems } from './text';
+import { fieldTooLong, readLines, splitCsv, csvCell, type Problems } from './text';
 import type { ExportFace, FaceRecord, FormatModule, OutputFile, ReadContext, WriteContext } from './types';
 
 export const FAIRFACE_FILES = { train: 'fairface_label_train.csv', val: 'fairface_label_val.csv' } as const;
@@ -31,6 +31,7 @@ async function readCsv(file: string, problems: Problems, records: FaceRecord[], 
   const lines = await readLines(file, { problems }, (line, n) => {
     if (problems.full) return false;
     const cells = splitCsv(line);
+    if (fieldTooLong(file, n, cells, problems)) return n > 1;
     if (n === 1) {
       const names = cells.map((c) => c.text.trim());
       const missing = REQUIRED.filter((r) => !names.includes(r));

@@ -211,6 +211,27 @@ export interface ReadLinesOptions {
   onTooLong?: (lineNo: number, chars: number) => boolean | void;
 }
 
+/**
+ * Longest single field (a token, a CSV cell) accepted where a reader keeps cells verbatim (FairFace's extra
+ * columns, ExpW's face id and confidence) or uses them as names (CSV headers): 64 Ki characters. Real names and
+ * values are far shorter. (CelebA's cells are all checked values, bounded by the line limit.)
+ */
+export const MAX_FIELD_CHARS = 1 << 16;
+
+/** Reports the first field over MAX_FIELD_CHARS at file:line:column; true when there was one (skip the row). */
+export function fieldTooLong(
+  file: string,
+  line: number,
+  fields: readonly Token[],
+  problems: Problems,
+): boolean {
+  const long = fields.find((f) => f.text.length > MAX_FIELD_CHARS);
+  if (!long) return false;
+  const message = `field too long: ${long.text.length} characters; the limit is ${MAX_FIELD_CHARS}`;
+  problems.error(file, line, long.column, undefined, message);
+  return true;
+}
+
 export type OnLine = (line: string, lineNo: number) => boolean | void;
 
 /**
