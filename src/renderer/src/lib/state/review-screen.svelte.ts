@@ -1,37 +1,16 @@
 // The review screen's state and actions (`#/review/<faceId>`): the face, the focused row, the overlay toggles, the
 // fix picker, the confirmation Enter asks for on open errors, and the action table the keymap dispatches to.
 import type { ApiClient, FixChange, ViolationEntry } from '@shared/api';
+import { fixOptions, type FixOption } from './fixes';
 import type { Action } from '../keymap';
-import { acceptAllChanges, attributeRows, showValue } from '../components/review/rows';
+import { acceptAllChanges, attributeRows } from '../components/review/rows';
 import { ReviewState, type NeighbourQuery } from './review.svelte';
-
-/** One fix the picker lists: the violation it repairs and its label changes. */
-export interface FixOption {
-  ruleKey: string;
-  changes: FixChange[];
-  text: string;
-}
 
 export interface ReviewNav {
   open(faceId: number): void;
   close(): void;
   /** Whether Enter on a face with open error violations asks for a second Enter (a setting). */
   confirmErrors(): boolean;
-}
-
-export const fixText = (changes: FixChange[]): string =>
-  changes.map((c) => `${c.key.replaceAll('_', ' ')} → ${showValue(c.key, c.to)}`).join(', ');
-
-/** Every stored fix of the face's violations, whatever their subject, cheapest first within a rule; no repeats. */
-export function fixOptions(violations: ViolationEntry[]): FixOption[] {
-  const out: FixOption[] = [];
-  for (const v of violations)
-    for (const f of v.fixes) {
-      const text = fixText(f.changes);
-      if (f.changes.length === 0 || out.some((o) => o.text === text)) continue;
-      out.push({ ruleKey: v.ruleKey, changes: f.changes, text });
-    }
-  return out.slice(0, 9);
 }
 
 export class ReviewScreenState {
