@@ -18,6 +18,7 @@ import { CHECK_HELP, checkCmd } from './commands/check';
 import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
 import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
 import { LEARN_HELP, learnCmd } from './commands/learn';
+import { AUDIT_HELP, auditCmd } from './commands/audit';
 import { JOBS_HELP, jobsCmd, noteLeftoverJobs, resumeLeftoverJobs } from './commands/jobs';
 import { logger } from './log';
 
@@ -43,6 +44,7 @@ ${ANALYZE_HELP}
 ${CHECK_HELP}
 ${DOCTOR_HELP}
 ${LEARN_HELP}
+${AUDIT_HELP}
 ${JOBS_HELP}
 
 Options for every command:
@@ -386,6 +388,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   analyze: analyzeCmd,
   doctor: doctorCmd,
   learn: learnCmd,
+  audit: auditCmd,
   jobs: jobsCmd,
 };
 

@@ -219,7 +219,10 @@ export interface LearnedAttributeMetrics {
   accuracy: number;
   balancedAccuracy: number;
   f1: number;
+  /** Accuracy of answering the training folds' majority value (can fall below 0.5 when folds differ). */
   majorityBaseline: number;
+  /** Balanced accuracy of that answer: 0.5 whenever both values occur (the fair bar for balancedAccuracy). */
+  majorityBalancedAccuracy: number;
 }
 
 export interface LearningReport {
@@ -242,8 +245,11 @@ export interface LearningReport {
     faces: number;
     attributes: LearnedAttributeMetrics[];
     meanBalancedAccuracy: number;
-    /** Share of held-out faces whose predictions break an `error` rule, trained with λ and with λ = 0. */
-    violationRate: { withConstraint: number; withoutConstraint: number };
+    /**
+     * Share of held-out faces whose predictions break an `error` rule: thresholded, trained with λ and with
+     * λ = 0; `decoded`: the values the app stores when decoding is on (the most probable consistent labelling).
+     */
+    violationRate: { withConstraint: number; withoutConstraint: number; decoded?: number };
   } | null;
   /** Error rules used as constraints, and the ones skipped with why. */
   rules: { used: string[]; skipped: { ruleId: string; reason: string }[] };
@@ -259,6 +265,52 @@ export interface RankedFace {
   violations: number;
   /** 1 − p of the face's rarest attribute pair (0 when none qualifies). */
   unusual: number;
+  /** In the `wrong` order: the face's highest label-issue score (its top issue is in `issue`). */
+  labelScore?: number;
+  issue?: LabelIssue | null;
+}
+
+/** One doubted label: what the held-out heads, the rules and the bundled models say about it. */
+export interface LabelIssue {
+  faceId: number;
+  relPath: string;
+  key: string;
+  /** The label as stored when the scores were computed (`1` / `-1` for CelebA, else the class). */
+  label: string;
+  /** The most probable other value by the held-out heads: the one-key fix. */
+  suggested: string;
+  /** Held-out probability of the label and of the suggested value, and the suggested value's threshold t_k. */
+  pLabel: number;
+  pSuggested: number;
+  threshold: number;
+  /** Confident learning flags it: pSuggested ≥ threshold. */
+  suspect: boolean;
+  /** suspect (1) + held-out disagreement (1 − margin) / 2 + 0.2 with a rule + 0.1 with a bundled model. */
+  score: number;
+  evidence: {
+    /** Violated rules that read this label (subject `labels`, or `cross`: against the parsing map). */
+    rules: { rule: string; subject: string; fixTo: string | null }[];
+    /** Bundled or derived model predictions that differ from the label. */
+    models: { model: string; value: string; p: number | null }[];
+  };
+  /** The face's effective label changed since (e.g. fixed): the issue is kept for the record only. */
+  stale: boolean;
+  /** The training run that computed it. */
+  runId: string;
+}
+
+/** Estimated label noise of one key (the calibrated confident joint). */
+export interface KeyNoise {
+  key: string;
+  classes: string[];
+  labels: number;
+  suspects: number;
+  /** Estimated number of wrong labels, and its share of `labels`. */
+  estimatedWrong: number;
+  share: number;
+  thresholds: Record<string, number>;
+  /** C[given][held-out confident], rows and columns in `classes` order. */
+  joint: number[][];
 }
 
 export interface IdentityFace {
@@ -347,6 +399,8 @@ export interface FaceFilter {
   pair?: { keys: [string, string]; source: 'labels' | 'predictions' };
   /** Faces whose rarest positive label pair has p below this (co-occurrence over the dataset's labels). */
   unusualBelow?: number;
+  /** Only faces with a label confident learning flags (stored by the latest training run). */
+  likelyWrong?: boolean;
   /** Image split; `''` = images without one. */
   split?: string;
   /** Case-insensitive substring of the image's relative path. */
@@ -356,7 +410,8 @@ export interface FaceFilter {
   /** Row offset (random access for the virtualised grid); with it, `nextCursor` is the next offset. */
   offset?: number;
 }
-export const FACE_SORTS = ['id', 'file', 'violations', 'confidence', 'unusual', 'useful'] as const;
+/** `wrong`: "likely wrong labels" first, by each face's highest stored label-issue score (unscored faces last). */
+export const FACE_SORTS = ['id', 'file', 'violations', 'confidence', 'unusual', 'useful', 'wrong'] as const;
 export type FaceSort = (typeof FACE_SORTS)[number];
 /** The whole gallery query as data. */
 export type FaceQuery = Api['faces.list']['req'];
@@ -617,11 +672,32 @@ export type Api = {
     };
     res: LearningSettings;
   };
-  /** The next most useful unreviewed face; queues a retraining when `retrainEvery` new human labels arrived. */
+  /**
+   * The next unreviewed face; queues a retraining when `retrainEvery` new human labels arrived. `order`:
+   * `wrong` (likely wrong labels first, then the useful order) or `useful`; default `wrong` when the dataset has
+   * stored label-issue scores, else `useful`. The answer says which order it followed.
+   */
   'learning.next': {
-    req: { datasetId: number; exclude?: number[] };
-    res: { item: RankedFace | null; retrainJob: Job | null };
+    req: { datasetId: number; exclude?: number[]; order?: 'wrong' | 'useful' };
+    res: { item: RankedFace | null; retrainJob: Job | null; order: 'wrong' | 'useful' };
   };
+  /**
+   * Stored label issues of the latest training run, highest score first (cursor = offset): of one face
+   * (`faceId`), one key, or the dataset; `suspects` keeps the confident-learning suspects only.
+   */
+  'learning.suspects': {
+    req: {
+      datasetId: number;
+      faceId?: number;
+      key?: string;
+      suspects?: boolean;
+      cursor?: number;
+      limit?: number;
+    };
+    res: Page<LabelIssue>;
+  };
+  /** Estimated label noise per key from the latest training run (empty before one). */
+  'learning.noise': { req: { datasetId: number }; res: { runId: string | null; keys: KeyNoise[] } };
   /** A page of the dataset's faces in active-review order (most useful first); the cursor is an offset. */
   'learning.ranking': { req: { datasetId: number; cursor?: number; limit?: number }; res: Page<RankedFace> };
   /**
@@ -732,6 +808,8 @@ export const METHODS = [
   'learning.next',
   'learning.ranking',
   'learning.identities',
+  'learning.suspects',
+  'learning.noise',
 ] as const satisfies readonly Method[];
 
 export const EVENTS = ['jobs.progressed', 'datasets.updated'] as const satisfies readonly EventName[];

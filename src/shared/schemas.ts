@@ -38,6 +38,7 @@ const faceFilter = {
     })
     .optional(),
   unusualBelow: z.number().min(0).max(1).optional(),
+  likelyWrong: z.boolean().optional(),
   split: z.string().max(64).optional(),
   search: z.string().max(200).optional(),
   sort: z.enum(FACE_SORTS).optional(),
@@ -192,7 +193,11 @@ export const requestSchemas = {
     embeddingModel: z.enum(LEARNING_EMBEDDINGS).optional(),
     decode: z.boolean().optional(),
   }),
-  'learning.next': z.strictObject({ datasetId: id, exclude: z.array(id).max(10_000).optional() }),
+  'learning.next': z.strictObject({
+    datasetId: id,
+    exclude: z.array(id).max(10_000).optional(),
+    order: z.enum(['wrong', 'useful']).optional(),
+  }),
   'learning.ranking': z.strictObject({
     datasetId: id,
     cursor: z.int().nonnegative().optional(),
@@ -204,6 +209,15 @@ export const requestSchemas = {
     duplicateThreshold: z.number().min(-1).max(1).optional(),
     refresh: z.boolean().optional(),
   }),
+  'learning.suspects': z.strictObject({
+    datasetId: id,
+    faceId: id.optional(),
+    key: z.string().min(1).max(100).optional(),
+    suspects: z.boolean().optional(),
+    cursor: z.int().nonnegative().optional(),
+    limit: z.int().min(1).max(1000).optional(),
+  }),
+  'learning.noise': z.strictObject({ datasetId: id }),
 } satisfies { [M in Method]: z.ZodType<Req<M>> };
 
 export function isMethod(name: unknown): name is Method {

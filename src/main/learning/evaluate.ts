@@ -14,6 +14,8 @@ export interface AttributeMetrics {
   f1: number;
   /** Accuracy of always answering the training folds' majority value. */
   majorityBaseline: number;
+  /** Balanced accuracy of that same answer (0.5 whenever both values occur: the bar a head must clear). */
+  majorityBalancedAccuracy: number;
 }
 
 export interface CrossValidation {
@@ -23,28 +25,64 @@ export interface CrossValidation {
   attributes: AttributeMetrics[];
   /** Mean balanced accuracy over attributes with both values present. */
   meanBalancedAccuracy: number;
-  /** Share of held-out faces whose thresholded predictions break an `error` rule, with λ and with λ = 0. */
-  violationRate: { withConstraint: number; withoutConstraint: number };
+  /**
+   * Share of held-out faces whose predictions break an `error` rule: thresholded with λ and with λ = 0, and
+   * (when the trainer decodes) after the consistent decoding of the λ predictions.
+   */
+  violationRate: { withConstraint: number; withoutConstraint: number; decoded?: number };
 }
 
-/** Faces per fold: a seeded permutation cut into `folds` nearly equal parts (each face in exactly one). */
-export function foldsOf(n: number, folds: number, seed: number): Int32Array[] {
-  if (folds < 2 || folds > n) {
-    throw new AppError('invalid_request', `cross-validation needs 2 to ${n} folds, got ${folds}`, {
+/** Cross-validation plus what it predicted: each row's held-out probabilities (n × keys) and its fold. */
+export interface HeldOut {
+  evaluation: CrossValidation;
+  /** P(+1) per row and key from the heads of the folds that did not hold the row. */
+  p: Float32Array;
+  fold: Int8Array;
+}
+
+/**
+ * Faces per fold: a seeded permutation cut into `folds` nearly equal parts (each face in exactly one). With
+ * `groups` (e.g. each row's image id) the groups are permuted and cut instead, so a group's rows share a fold.
+ */
+export function foldsOf(n: number, folds: number, seed: number, groups?: ArrayLike<number>): Int32Array[] {
+  const units = groups ? new Set(Array.from(groups)).size : n;
+  if (folds < 2 || folds > units) {
+    throw new AppError('invalid_request', `cross-validation needs 2 to ${units} folds, got ${folds}`, {
       where: { field: 'folds' },
     });
   }
-  const perm = shuffle(
-    new Int32Array(n).map((_, i) => i),
-    mulberry32(seed),
-  );
-  const out: Int32Array[] = [];
-  for (let f = 0; f < folds; f++) {
-    const a = Math.floor((f * n) / folds);
-    const b = Math.floor(((f + 1) * n) / folds);
-    out.push(perm.slice(a, b).sort());
+  const rand = mulberry32(seed);
+  if (!groups) {
+    const perm = shuffle(
+      new Int32Array(n).map((_, i) => i),
+      rand,
+    );
+    const out: Int32Array[] = [];
+    for (let f = 0; f < folds; f++) {
+      const a = Math.floor((f * n) / folds);
+      const b = Math.floor(((f + 1) * n) / folds);
+      out.push(perm.slice(a, b).sort());
+    }
+    return out;
   }
-  return out;
+  // Groups in first-seen order, permuted, then dealt out so every fold gets about n / folds rows.
+  const ids = [...new Set(Array.from(groups))];
+  const perm = shuffle(
+    new Int32Array(ids.length).map((_, i) => i),
+    rand,
+  );
+  const foldOfGroup = new Map<number, number>();
+  let seen = 0;
+  const sizes = new Map<number, number>();
+  for (let i = 0; i < n; i++) sizes.set(groups[i]!, (sizes.get(groups[i]!) ?? 0) + 1);
+  for (const g of perm) {
+    const f = Math.min(folds - 1, Math.floor((seen * folds) / n));
+    foldOfGroup.set(ids[g]!, f);
+    seen += sizes.get(ids[g]!)!;
+  }
+  const rows: number[][] = Array.from({ length: folds }, () => []);
+  for (let i = 0; i < n; i++) rows[foldOfGroup.get(groups[i]!)!]!.push(i);
+  return rows.map((r) => Int32Array.from(r));
 }
 
 /** The rows `idx` of a training set as a new set (so a trainer only ever holds those rows). */
@@ -63,6 +101,8 @@ export function subset(set: TrainSet, idx: Int32Array): TrainSet {
 export interface CvOptions {
   folds?: number;
   seed?: number;
+  /** A group per row (its image): rows of one group always share a fold. */
+  groups?: ArrayLike<number>;
   lambda: number;
   clauses: PackedClauses | null;
   train?: Omit<TrainOptions, 'lambda' | 'clauses'>;
@@ -83,11 +123,17 @@ export function metricsFor(
   let fp = 0;
   let fn = 0;
   let base = 0;
+  let basePos = 0;
+  let baseNeg = 0;
   let n = 0;
   for (let i = 0; i < truth.length; i++) {
     const y = truth[i]!;
     if (y === 0) continue;
     n++;
+    if (baselineMajority[i] === y) {
+      if (y > 0) basePos++;
+      else baseNeg++;
+    }
     const pred = prob[i]! >= 0.5 ? 1 : -1;
     if (y > 0) {
       if (pred > 0) tp++;
@@ -109,6 +155,8 @@ export function metricsFor(
     balancedAccuracy: balanced,
     f1: tp + fp + fn > 0 ? (2 * tp) / (2 * tp + fp + fn) : NaN,
     majorityBaseline: n > 0 ? base / n : NaN,
+    majorityBalancedAccuracy:
+      pos > 0 && neg > 0 ? (basePos / pos + baseNeg / neg) / 2 : pos > 0 ? basePos / pos : baseNeg / neg,
   };
 }
 
@@ -118,8 +166,18 @@ export function metricsFor(
  * with λ = 0, so the violation rate with and without L_c is measured on the same held-out faces.
  */
 export async function crossValidate(set: TrainSet, opts: CvOptions): Promise<CrossValidation> {
+  return (await heldOutPredictions(set, opts)).evaluation;
+}
+
+/**
+ * crossValidate plus its held-out probabilities: every row's P(+1) comes from the heads of the one fit that did
+ * not hold it (trained with the asked λ), so no row is predicted by a model that saw its label.
+ */
+export async function heldOutPredictions(set: TrainSet, opts: CvOptions): Promise<HeldOut> {
   const k = set.keys.length;
-  const folds = foldsOf(set.n, opts.folds ?? 5, opts.seed ?? 7);
+  const folds = foldsOf(set.n, opts.folds ?? 5, opts.seed ?? 7, opts.groups);
+  const foldOf = new Int8Array(set.n);
+  folds.forEach((rows, f) => rows.forEach((r) => (foldOf[r] = f)));
   const trainer = opts.trainer ?? trainHeads;
   const probWith = new Float32Array(set.n * k);
   const probWithout = opts.lambda > 0 ? new Float32Array(set.n * k) : probWith;
@@ -174,7 +232,7 @@ export async function crossValidate(set: TrainSet, opts: CvOptions): Promise<Cro
     for (let i = 0; i < set.n; i++) if (violatesAny(p, i * k, opts.clauses)) v++;
     return v / set.n;
   };
-  return {
+  const evaluation: CrossValidation = {
     folds: folds.length,
     faces: set.n,
     lambda: opts.lambda,
@@ -183,4 +241,5 @@ export async function crossValidate(set: TrainSet, opts: CvOptions): Promise<Cro
       scored.length > 0 ? scored.reduce((s, a) => s + a.balancedAccuracy, 0) / scored.length : NaN,
     violationRate: { withConstraint: rate(probWith), withoutConstraint: rate(probWithout) },
   };
+  return { evaluation, p: probWith, fold: foldOf };
 }

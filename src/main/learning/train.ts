@@ -4,13 +4,23 @@ import { AppError } from '../../shared/errors';
 import { decodeConsistent, type RuleSet } from '../../shared/rules';
 import type { EmbeddingModel, Store } from '../store/index';
 import type { ConstraintEngine } from '../constraints/index';
-import { clausesFromRules, packClauses, type SkippedRule } from '../../shared/rules/clauses';
-import { buildTrainSet, effectiveCelebaLabels, loadEmbeddings } from './data';
-import { crossValidate, type CrossValidation } from './evaluate';
-import { headsToBlob, predictHeads, trainHeads, type Heads } from './heads';
+import {
+  clausesFromRules,
+  packClauses,
+  violatesAny,
+  type PackedClauses,
+  type SkippedRule,
+} from '../../shared/rules/clauses';
+import { buildTrainSet, effectiveLabelTexts, loadEmbeddings, type KeySpec } from './data';
+import { heldOutPredictions, type AttributeMetrics, type CrossValidation } from './evaluate';
+import { headsToBlob, predictHeads, trainHeads, type Heads, type TrainSet } from './heads';
+import { classProbs, confidentLearning, type KeyNoise } from './label-issues';
+import { labelIssueRows } from './issue-evidence';
 
 /** The model id of learned predictions; their model_version is the training run id. */
 export const LEARNED_MODEL_ID = 'learned-heads';
+/** The model id of a labelled face's held-out predictions (from the fold that did not hold it). */
+export const LEARNED_OOF_MODEL_ID = 'learned-oof';
 
 export interface TrainParams {
   lambda: number;
@@ -28,6 +38,8 @@ export interface StoredMetrics {
   rules: { used: string[]; skipped: SkippedRule[] };
   params: TrainParams;
   seconds: number;
+  /** Per key: the confident joint's estimate of its wrong labels (absent in models trained before #29). */
+  noise?: KeyNoise[];
 }
 
 export interface TrainHooks {
@@ -35,6 +47,8 @@ export interface TrainHooks {
   checkCancel(): void;
   /** Lets the process handle messages between epochs. */
   yieldNow(): Promise<void>;
+  /** After each fit (fold heads, then the final heads): `done` of `total` fits. */
+  progress?(done: number, total: number): void;
 }
 
 export interface TrainingResult {
@@ -59,25 +73,25 @@ export function parseTrainParams(
         : (defaults.embeddingModel ?? 'faceres'),
     folds: num(raw.folds, defaults.folds ?? 5, (x) => Number.isInteger(x) && x >= 2 && x <= 20),
     epochs: num(raw.epochs, defaults.epochs ?? 20, (x) => Number.isInteger(x) && x >= 1 && x <= 500),
-    decode: typeof raw.decode === 'boolean' ? raw.decode : (defaults.decode ?? false),
+    decode: typeof raw.decode === 'boolean' ? raw.decode : (defaults.decode ?? true),
     seed: num(raw.seed, 1, Number.isInteger),
   };
 }
 
-/** Probabilities → prediction rows; with `decode`, values are the most probable rule-consistent labelling. */
+/** Probabilities → prediction rows; with `decode`, CelebA values are the most probable rule-consistent labelling. */
 function predictionRows(
-  keys: readonly string[],
+  specs: readonly KeySpec[],
   p: Float32Array,
   offset: number,
-  runId: string,
+  model: { id: string; runId: string; heldOut: boolean },
   rules: RuleSet | null,
 ) {
   const probs: Record<string, number> = {};
-  keys.forEach((key, c) => {
-    probs[key] = Math.min(1 - 1e-6, Math.max(1e-6, p[offset + c]!));
-  });
+  for (const spec of specs) {
+    if (spec.binary) probs[spec.key] = Math.min(1 - 1e-6, Math.max(1e-6, p[offset + spec.cols[0]!]!));
+  }
   let values: Record<string, unknown> | null = null;
-  if (rules) {
+  if (rules && Object.keys(probs).length > 0) {
     try {
       values = decodeConsistent(rules, { probs }).values;
     } catch (err) {
@@ -85,17 +99,108 @@ function predictionRows(
       if (!(err instanceof AppError && err.code === 'conflict')) throw err;
     }
   }
-  return keys.map((key) => ({
-    modelId: LEARNED_MODEL_ID,
-    modelVersion: runId,
-    task: key,
-    value: { value: (values?.[key] as number | undefined) ?? (probs[key]! >= 0.5 ? 1 : -1), p: probs[key]! },
-  }));
+  const extra = model.heldOut ? { heldOut: true } : {};
+  const buf = new Float64Array(64);
+  return specs.map((spec) => {
+    let value: Record<string, unknown>;
+    if (spec.binary) {
+      const q = probs[spec.key]!;
+      value = { value: (values?.[spec.key] as number | undefined) ?? (q >= 0.5 ? 1 : -1), p: q, ...extra };
+    } else {
+      const c = classProbs(spec, p, offset, buf);
+      let best = 0;
+      for (let j = 1; j < spec.classes.length; j++) if (c[j]! > c[best]!) best = j;
+      value = {
+        label: spec.classes[best],
+        p: c[best],
+        probs: Object.fromEntries(spec.classes.map((cls, j) => [cls, +c[j]!.toFixed(4)])),
+        ...extra,
+      };
+    }
+    return { modelId: model.id, modelVersion: model.runId, task: spec.key, value };
+  });
+}
+
+/** Share of rows whose decoded CelebA values break an error clause (the decoded predictions' violation rate). */
+function decodedViolationRate(
+  specs: readonly KeySpec[],
+  set: TrainSet,
+  p: Float32Array,
+  rules: RuleSet,
+  clauses: PackedClauses,
+): number {
+  const k = set.keys.length;
+  const hard = new Float32Array(k);
+  let broken = 0;
+  for (let i = 0; i < set.n; i++) {
+    const rows = predictionRows(specs, p, i * k, { id: '', runId: '', heldOut: false }, rules);
+    hard.fill(0.5);
+    rows.forEach((r, si) => {
+      const spec = specs[si]!;
+      if (spec.binary) hard[spec.cols[0]!] = (r.value.value as number) === 1 ? 1 : 0;
+    });
+    if (violatesAny(hard, 0, clauses)) broken++;
+  }
+  return set.n > 0 ? broken / set.n : 0;
+}
+
+/** Multi-class keys' CV metrics from their class columns' held-out probabilities (argmax vs the label). */
+function classMetrics(spec: KeySpec, set: TrainSet, p: Float32Array, fold: Int8Array): AttributeMetrics {
+  const k = set.keys.length;
+  const m = spec.classes.length;
+  const buf = new Float64Array(m);
+  const hit = new Float64Array(m);
+  const count = new Float64Array(m);
+  const perFold = new Map<number, Float64Array>();
+  const labelOf = new Int32Array(set.n).fill(-1);
+  for (let i = 0; i < set.n; i++) {
+    const y = spec.cols.findIndex((c) => set.y[i * k + c] === 1);
+    if (y < 0) continue;
+    labelOf[i] = y;
+    let f = perFold.get(fold[i]!);
+    if (!f) perFold.set(fold[i]!, (f = new Float64Array(m)));
+    f[y]!++;
+    classProbs(spec, p, i * k, buf);
+    let best = 0;
+    for (let j = 1; j < m; j++) if (buf[j]! > buf[best]!) best = j;
+    count[y]!++;
+    if (best === y) hit[y]!++;
+  }
+  // The majority baseline answers the most frequent class of the other folds.
+  let base = 0;
+  const baseHit = new Float64Array(m);
+  const totals = new Float64Array(m);
+  for (const f of perFold.values()) for (let j = 0; j < m; j++) totals[j]! += f[j]!;
+  for (let i = 0; i < set.n; i++) {
+    const y = labelOf[i]!;
+    if (y < 0) continue;
+    const own = perFold.get(fold[i]!)!;
+    let maj = 0;
+    for (let j = 1; j < m; j++) if (totals[j]! - own[j]! > totals[maj]! - own[maj]!) maj = j;
+    if (maj === y) {
+      base++;
+      baseHit[y]!++;
+    }
+  }
+  const n = count.reduce((a, b) => a + b, 0);
+  const present = [...count.keys()].filter((j) => count[j]! > 0);
+  const mean = (num: Float64Array) => present.reduce((a, j) => a + num[j]! / count[j]!, 0) / present.length;
+  return {
+    key: spec.key,
+    n,
+    positives: 0,
+    accuracy: n > 0 ? hit.reduce((a, b) => a + b, 0) / n : NaN,
+    balancedAccuracy: present.length > 0 ? mean(hit) : NaN,
+    f1: NaN,
+    majorityBaseline: n > 0 ? base / n : NaN,
+    majorityBalancedAccuracy: present.length > 0 ? mean(baseHit) : NaN,
+  };
 }
 
 /**
- * Trains on the dataset's labelled faces (effective CelebA labels, frozen embeddings), reports k-fold CV with
- * and without L_c, fits the final heads on all of them, and predicts every face without a human label.
+ * Trains on the dataset's labelled faces (effective labels, frozen embeddings): k folds grouped by image give
+ * every labelled face held-out probabilities (its CV metrics, its `learned-oof` predictions and its label-issue
+ * scores); the final heads fit on all of them predict every unlabelled face (`learned-heads`).
  */
 export async function runTraining(
   store: Store,
@@ -112,7 +217,8 @@ export async function runTraining(
       `no ${params.embeddingModel} embeddings in dataset ${datasetId}; run the analysis first`,
     );
   }
-  const { set } = buildTrainSet(table, effectiveCelebaLabels(store, datasetId));
+  const labels = effectiveLabelTexts(store, datasetId);
+  const { set, faceIds: setFaces, specs } = buildTrainSet(table, labels);
   if (set.n < 2 || set.keys.length === 0) {
     throw new AppError(
       'invalid_request',
@@ -134,35 +240,85 @@ export async function runTraining(
     checkCancel: hooks.checkCancel,
     onEpoch: () => hooks.yieldNow(),
   };
-  const folds = Math.min(params.folds, set.n);
-  const evaluation =
-    set.n >= 4
-      ? await crossValidate(set, { folds, seed: params.seed, lambda: params.lambda, clauses, train })
+  // Faces of one image share a fold (a second face of a photo would leak its context into the other fold).
+  const imageOf = new Map(store.learning.faceImages(datasetId).map((r) => [r.faceId, r.imageId]));
+  const groups = Int32Array.from(setFaces, (id) => imageOf.get(id) ?? -id);
+  const units = new Set(groups).size;
+  const folds = Math.min(params.folds, units);
+  const fits = (params.lambda > 0 ? 2 : 1) * (folds >= 2 ? folds : 0) + 1;
+  let fit = 0;
+  const step = async () => {
+    hooks.progress?.(++fit, fits);
+    await hooks.yieldNow();
+  };
+  const held =
+    set.n >= 4 && folds >= 2
+      ? await heldOutPredictions(set, {
+          folds,
+          seed: params.seed,
+          lambda: params.lambda,
+          clauses,
+          groups,
+          train,
+          trainer: async (s, o) => {
+            const h = await trainHeads(s, o);
+            await step();
+            return h;
+          },
+        })
       : null;
+  const evaluation = held && {
+    ...held.evaluation,
+    attributes: [
+      ...held.evaluation.attributes.filter((a) => !a.key.includes('=')),
+      ...specs.filter((sp) => !sp.binary).map((sp) => classMetrics(sp, set, held.p, held.fold)),
+    ],
+    violationRate: {
+      ...held.evaluation.violationRate,
+      ...(params.decode && clauses
+        ? { decoded: decodedViolationRate(specs, set, held.p, ruleSet, clauses) }
+        : {}),
+    },
+  };
   const heads = await trainHeads(set, { ...train, lambda: params.lambda, clauses });
+  await step();
+  const runId = randomUUID();
+  const decodeWith = params.decode ? ruleSet : null;
+  const k = heads.keys.length;
 
-  // Predict every face with an embedding and no human label.
-  const human = store.learning.humanLabelledFaces(datasetId);
+  // Labelled faces: their held-out probabilities; every other face with an embedding: the final heads'.
+  const inSet = new Set(setFaces);
   const targets: number[] = [];
   table.faceIds.forEach((id, i) => {
-    if (!human.has(id)) targets.push(i);
+    if (!inSet.has(id) || !held) targets.push(i);
   });
   const d = table.d;
   const x = new Float32Array(targets.length * d);
   targets.forEach((r, i) => x.set(table.x.subarray(r * d, r * d + d), i * d));
   const p = predictHeads(heads, x, targets.length);
-  const runId = randomUUID();
-  const k = heads.keys.length;
+  const full = { id: LEARNED_MODEL_ID, runId, heldOut: false };
   const rows = targets.map((r, i) => ({
     faceId: table.faceIds[r]!,
-    preds: predictionRows(heads.keys, p, i * k, runId, params.decode ? ruleSet : null),
+    preds: predictionRows(specs, p, i * k, full, decodeWith),
   }));
+  let issues: ReturnType<typeof labelIssueRows> | null = null;
+  let noise: KeyNoise[] = [];
+  if (held) {
+    const oof = { id: LEARNED_OOF_MODEL_ID, runId, heldOut: true };
+    setFaces.forEach((faceId, i) => {
+      rows.push({ faceId, preds: predictionRows(specs, held.p, i * k, oof, decodeWith) });
+    });
+    const cl = confidentLearning(set, specs, held.p);
+    noise = cl.noise;
+    issues = labelIssueRows(store, datasetId, setFaces, labels, cl);
+  }
   const metrics: StoredMetrics = {
     faces: set.n,
     evaluation,
     rules: { used: used.map((u) => u.ruleId), skipped },
     params,
     seconds: (performance.now() - started) / 1000,
+    noise,
   };
   const humanLabels = store.learning.humanLabelCount(datasetId);
 
@@ -183,13 +339,13 @@ export async function runTraining(
         metrics,
         humanLabels,
       });
-      // Faces that had learned predictions and now have a human label lose them; the rest are replaced.
       const touched = new Set(store.learning.learnedFaces(datasetId));
       for (const id of touched) store.learning.replaceLearned(id, []);
       for (const r of rows) {
         store.learning.replaceLearned(r.faceId, r.preds);
         touched.add(r.faceId);
       }
+      store.learning.replaceLabelIssues(datasetId, runId, issues?.issues ?? [], issues?.faces ?? []);
       for (const id of touched) engine.refreshFace(id);
     },
   };

@@ -1,10 +1,19 @@
 // API handlers for learning from corrections: training jobs, reports, settings, review order, identities.
-import type { IdentityResult, Job, LearningReport, LearningSettings, RankedFace } from '../../shared/api';
+import type {
+  IdentityResult,
+  Job,
+  LabelIssue,
+  LearningReport,
+  LearningSettings,
+  RankedFace,
+} from '../../shared/api';
+import { ageToBucket } from '../../shared/taxonomy';
 import { AppError } from '../../shared/errors';
 import { cachedRanking, type RankEntry } from '../learning/ranking';
 import type { StoredMetrics } from '../learning/train';
 import { identityParams } from '../learning/identity-params';
 import { toJob } from '../store/index';
+import type { LabelIssueRow } from '../store/repositories/learning';
 import type { Handlers, ServiceContext } from '../service';
 
 type LearningMethods =
@@ -13,7 +22,9 @@ type LearningMethods =
   | 'learning.settings'
   | 'learning.next'
   | 'learning.ranking'
-  | 'learning.identities';
+  | 'learning.identities'
+  | 'learning.suspects'
+  | 'learning.noise';
 
 export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMethods> {
   const { store, deps } = ctx;
@@ -49,6 +60,55 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
     };
   };
 
+  /** The face's effective label of `key` now (human, else import; age_bucket from age), as issues spell it. */
+  const currentLabel = (faceId: number, key: string): string | null => {
+    const rows = store.labels.forFace(faceId);
+    const pick = (k: string) =>
+      rows.find((r) => r.key === k && r.source === 'human') ?? rows.find((r) => r.key === k);
+    const row = pick(key);
+    if (row) return String(row.value);
+    if (key === 'age_bucket') {
+      const age = pick('age');
+      if (age && Number.isFinite(Number(age.value))) return ageToBucket(Number(age.value));
+    }
+    return null;
+  };
+
+  const issueOf = (r: LabelIssueRow): LabelIssue | null => {
+    const face = store.faces.summary(r.faceId);
+    if (!face) return null;
+    return {
+      faceId: r.faceId,
+      relPath: face.relPath,
+      key: r.key,
+      label: r.label,
+      suggested: r.suggested,
+      pLabel: r.pLabel,
+      pSuggested: r.pSuggested,
+      threshold: r.threshold,
+      suspect: r.suspect,
+      score: r.score,
+      evidence: r.evidence as LabelIssue['evidence'],
+      stale: currentLabel(r.faceId, r.key) !== r.label,
+      runId: r.runId,
+    };
+  };
+
+  /** The first unreviewed, not excluded face in the likely-wrong order with a suspect label still as it was. */
+  const nextWrong = (datasetId: number, skip: Set<number>, reviewed: Set<number>): RankedFace | null => {
+    for (const faceId of store.learning.wrongOrder(datasetId)) {
+      if (reviewed.has(faceId) || skip.has(faceId)) continue;
+      const issues = store.learning.labelIssues({ datasetId, faceId, suspects: true, limit: 50 }).items;
+      const top = issues.map(issueOf).find((i): i is LabelIssue => i !== null && !i.stale);
+      // A face whose suspect labels were all changed since (or that has none) is done with.
+      if (!top) continue;
+      const entry = cachedRanking(store, datasetId).find((e) => e.faceId === faceId);
+      const base = ranked(entry ?? { faceId, score: 0, uncertainty: 0, violations: 0, unusual: 0 });
+      return base && { ...base, labelScore: top.score, issue: top };
+    }
+    return null;
+  };
+
   return {
     'learning.train': ({ datasetId, ...params }) => {
       ctx.getDataset(datasetId);
@@ -80,7 +140,11 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
         evaluation: ev && {
           folds: ev.folds,
           faces: ev.faces,
-          attributes: ev.attributes,
+          // Models trained before the field existed: a constant answer's balanced accuracy is 0.5.
+          attributes: ev.attributes.map((a) => ({
+            ...a,
+            majorityBalancedAccuracy: a.majorityBalancedAccuracy ?? 0.5,
+          })),
           meanBalancedAccuracy: ev.meanBalancedAccuracy,
           violationRate: ev.violationRate,
         },
@@ -102,7 +166,7 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
       });
     },
 
-    'learning.next': ({ datasetId, exclude }) => {
+    'learning.next': ({ datasetId, exclude, order }) => {
       ctx.getDataset(datasetId);
       // The review loop calls this after each edit, so this is where `retrainEvery` new human labels trigger.
       const { retrainEvery } = store.learning.settings(datasetId);
@@ -115,10 +179,33 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
       }
       const skip = new Set(exclude ?? []);
       const reviewed = store.learning.reviewedFaces(datasetId);
+      const use = order ?? (store.learning.hasLabelIssues(datasetId) ? 'wrong' : 'useful');
+      // Likely wrong labels first; past the last doubted face the useful order goes on.
+      const wrong = use === 'wrong' ? nextWrong(datasetId, skip, reviewed) : null;
+      if (wrong) return { item: wrong, retrainJob, order: use };
       const best = cachedRanking(store, datasetId).find(
         (e) => !reviewed.has(e.faceId) && !skip.has(e.faceId),
       );
-      return { item: best ? ranked(best) : null, retrainJob };
+      return { item: best ? ranked(best) : null, retrainJob, order: use };
+    },
+
+    'learning.suspects': ({ datasetId, faceId, key, suspects, cursor, limit }) => {
+      ctx.getDataset(datasetId);
+      const offset = cursor ?? 0;
+      const size = limit ?? 100;
+      const page = store.learning.labelIssues({ datasetId, faceId, key, suspects, offset, limit: size });
+      return {
+        items: page.items.map(issueOf).filter((i): i is LabelIssue => i !== null),
+        total: page.total,
+        nextCursor: offset + size < page.total ? offset + size : null,
+      };
+    },
+
+    'learning.noise': ({ datasetId }) => {
+      ctx.getDataset(datasetId);
+      const model = store.learning.activeModel(datasetId);
+      const metrics = model?.metrics as StoredMetrics | undefined;
+      return { runId: model?.runId ?? null, keys: metrics?.noise ?? [] };
     },
 
     'learning.ranking': ({ datasetId, cursor, limit }) => {

@@ -167,8 +167,14 @@ describe('training', () => {
     for (const p of learned) {
       expect(p).toMatchObject({ modelId: 'learned-heads', modelVersion: first.model!.runId });
     }
+    // A labelled face gets only held-out predictions: from the fold heads that never saw its labels (#29).
     const labelledDetail = await call<FaceDetail>(host, 'faces.get', { id: labelled[0]!.id });
-    expect(labelledDetail.predictions.filter((p) => p.source === 'learned')).toEqual([]);
+    const heldOut = labelledDetail.predictions.filter((p) => p.source === 'learned');
+    expect(heldOut.map((p) => p.task).sort()).toEqual(keys);
+    for (const p of heldOut) {
+      expect(p).toMatchObject({ modelId: 'learned-oof', modelVersion: first.model!.runId });
+      expect(p.value).toMatchObject({ heldOut: true });
+    }
   });
 
   it('learning.next reads one cached ranking until a label event changes it', async () => {
@@ -196,7 +202,10 @@ describe('training', () => {
     expect(page.total).toBe(faces.length);
     const scores = page.items.map((r) => r.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
-    const next = await call<{ item: RankedFace | null }>(host, 'learning.next', { datasetId: dataset.id });
+    const next = await call<{ item: RankedFace | null }>(host, 'learning.next', {
+      datasetId: dataset.id,
+      order: 'useful',
+    });
     expect(next.item?.face.id).toBe(page.items[0]!.face.id);
     // A face without human labels is uncertain; a human-labelled one is not.
     expect(next.item!.uncertainty).toBeGreaterThan(0);

@@ -28,6 +28,11 @@ export const trainKind: JobKindHandler = {
         if (store.jobs.get(job.id)?.cancelRequested) throw new CancelledTraining();
       },
       yieldNow: () => new Promise<void>((r) => setImmediate(r)),
+      // Fits done of all (fold heads, then the final heads), as the job's `fits` / `fitsTotal` counters.
+      progress(done: number, total: number) {
+        const summary = store.jobs.get(job.id)?.summary ?? {};
+        store.write(() => store.jobs.setSummary(job.id, { ...summary, fits: done, fitsTotal: total }));
+      },
     };
     try {
       const result = await runTraining(store, engineFor(store), datasetId, params, hooks);

@@ -84,6 +84,9 @@ function clauses(
   if (q.unusualBelow !== undefined && q.unusualScores !== undefined && on('unusual')) {
     w.push('u.score < @unusualBelow');
   }
+  if (q.likelyWrong) {
+    w.push('EXISTS (SELECT 1 FROM face_label_scores s WHERE s.face_id = f.id AND s.suspects > 0)');
+  }
   if (/\bur\./.test(uses)) w.push('ur.dataset_id = @datasetId');
   const where = w.join(' AND ');
   const all = `${where} ${uses}`;
@@ -106,6 +109,7 @@ function clauses(
   if (/\bbp\./.test(all)) {
     from += ` LEFT JOIN best_predictions bp ON bp.face_id = f.id AND bp.task = @attrKey`;
   }
+  if (/\bws\./.test(all)) from += ' LEFT JOIN face_label_scores ws ON ws.face_id = f.id';
   if (/\bu\./.test(all)) {
     from += ` LEFT JOIN (SELECT CAST(key AS INTEGER) AS faceId, value AS score FROM json_each(@unusualScores))
       u ON u.faceId = f.id`;
@@ -147,6 +151,12 @@ function orderTerms(q: GalleryQuery): Term[] {
         : [['f.id', 'ASC']];
     case 'useful':
       return q.usefulOrder !== undefined ? [['ur.rank', dir]] : [['f.id', 'ASC']];
+    case 'wrong':
+      // Highest stored label-issue score first unless asked otherwise; faces without a score last.
+      return [
+        ['ws.score', q.desc === false ? 'ASC' : 'DESC', true],
+        ['f.id', 'ASC'],
+      ];
     default:
       return [['f.id', dir]];
   }

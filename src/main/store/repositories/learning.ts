@@ -35,6 +35,34 @@ export interface FaceImageRow {
   split: string | null;
 }
 
+/** A stored label issue (one face, one key) of the dataset's latest training run. */
+export interface LabelIssueRow {
+  faceId: number;
+  key: string;
+  runId: string;
+  label: string;
+  suggested: string;
+  pLabel: number;
+  pSuggested: number;
+  threshold: number;
+  suspect: boolean;
+  score: number;
+  evidence: unknown;
+}
+
+export interface LabelIssueQuery {
+  datasetId: number;
+  faceId?: number;
+  key?: string;
+  /** Only the confident-learning suspects. */
+  suspects?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+const issueCols = `face_id AS faceId, key, run_id AS runId, label, suggested, p_label AS pLabel,
+  p_suggested AS pSuggested, threshold, suspect, score, evidence`;
+
 const modelCols = `id, dataset_id AS datasetId, run_id AS runId, job_id AS jobId,
   embedding_model AS embeddingModel, lambda, keys, dims, weights, metrics, human_labels AS humanLabels, active,
   created_at AS createdAt`;
@@ -100,9 +128,10 @@ export function createLearningRepository(db: Database) {
   const insertPrediction = db.prepare(`INSERT INTO predictions
       (face_id, model_id, model_version, task, source, value, created_at)
     VALUES (@faceId, @modelId, @modelVersion, @task, 'learned', @value, @at)`);
+  // The full model's predictions (model_id learned-heads), not the held-out ones of labelled faces.
   const learned = db.prepare(`SELECT p.face_id AS faceId, p.task, p.value FROM predictions p
     JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id
-    WHERE i.dataset_id = ? AND p.source = 'learned' ORDER BY p.face_id`);
+    WHERE i.dataset_id = ? AND p.source = 'learned' AND p.model_id = 'learned-heads' ORDER BY p.face_id`);
   const violationCounts = db.prepare(`SELECT v.face_id AS faceId, count(*) AS n FROM violations v
     JOIN faces f ON f.id = v.face_id JOIN images i ON i.id = f.image_id
     WHERE i.dataset_id = ? GROUP BY v.face_id`);
@@ -112,6 +141,31 @@ export function createLearningRepository(db: Database) {
       WHERE i.dataset_id = ? AND r.status != 'unreviewed'`,
     )
     .pluck();
+  const clearIssues = db.prepare(`DELETE FROM label_issues WHERE dataset_id = ?`);
+  const clearFaceScores = db.prepare(`DELETE FROM face_label_scores WHERE dataset_id = ?`);
+  const insertIssue =
+    db.prepare(`INSERT INTO label_issues (face_id, key, dataset_id, run_id, label, suggested,
+      p_label, p_suggested, threshold, suspect, score, evidence)
+    VALUES (@faceId, @key, @datasetId, @runId, @label, @suggested, @pLabel, @pSuggested, @threshold, @suspect,
+      @score, @evidence)`);
+  const insertFaceScore =
+    db.prepare(`INSERT INTO face_label_scores (face_id, dataset_id, score, key, suspects)
+    VALUES (@faceId, @datasetId, @score, @key, @suspects)`);
+  const issueWhere = `dataset_id = @datasetId AND (@faceId IS NULL OR face_id = @faceId)
+    AND (@key IS NULL OR key = @key) AND (@suspects IS NULL OR suspect = 1)`;
+  const issuePage = db.prepare(`SELECT ${issueCols} FROM label_issues WHERE ${issueWhere}
+    ORDER BY score DESC, face_id, key LIMIT @limit OFFSET @offset`);
+  const issueCount = db.prepare(`SELECT count(*) FROM label_issues WHERE ${issueWhere}`).pluck();
+  const wrongOrder = db
+    .prepare(`SELECT face_id FROM face_label_scores WHERE dataset_id = ? ORDER BY score DESC, face_id`)
+    .pluck();
+  const hasScores = db.prepare(`SELECT 1 FROM face_label_scores WHERE dataset_id = ? LIMIT 1`).pluck();
+  const labelViolations = db.prepare(`SELECT v.face_id AS faceId, ru.key AS rule, v.subject, v.detail
+    FROM violations v JOIN rules ru ON ru.id = v.rule_id JOIN faces f ON f.id = v.face_id
+    JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? AND v.subject IN ('labels', 'cross')`);
+  const modelPredictions = db.prepare(`SELECT p.face_id AS faceId, p.task, p.model_id AS modelId, p.value
+    FROM predictions p JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? AND p.source IN ('model', 'derived')`);
   const faceImages = db.prepare(`SELECT f.id AS faceId, i.id AS imageId, i.rel_path AS relPath, i.sha256,
     i.split FROM faces f JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY f.id`);
   const sameBytes = db.prepare(`SELECT sha256, json_group_array(id) AS ids FROM
@@ -140,7 +194,7 @@ export function createLearningRepository(db: Database) {
         (Omit<LearningSettings, 'decode'> & { decode: number }) | undefined;
       return r
         ? { ...r, decode: r.decode === 1 }
-        : { retrainEvery: null, lambda: 0.5, embeddingModel: 'faceres', decode: false };
+        : { retrainEvery: null, lambda: 0.5, embeddingModel: 'faceres', decode: true };
     },
     setSettings(datasetId: number, s: LearningSettings): void {
       upsertSettings.run({ datasetId, ...s, decode: s.decode ? 1 : 0 });
@@ -188,6 +242,78 @@ export function createLearningRepository(db: Database) {
     /** Faces whose review status is anything but `unreviewed`. */
     reviewedFaces(datasetId: number): Set<number> {
       return new Set(reviewed.all(datasetId) as number[]);
+    },
+    /** Replaces the dataset's label issues and face scores with a training run's (inside store.write()). */
+    replaceLabelIssues(
+      datasetId: number,
+      runId: string,
+      issues: Omit<LabelIssueRow, 'runId'>[],
+      faces: { faceId: number; score: number; key: string; suspects: number }[],
+    ): void {
+      clearIssues.run(datasetId);
+      clearFaceScores.run(datasetId);
+      for (const r of issues) {
+        insertIssue.run({
+          ...r,
+          datasetId,
+          runId,
+          suspect: r.suspect ? 1 : 0,
+          evidence: JSON.stringify(r.evidence),
+        });
+      }
+      for (const f of faces) insertFaceScore.run({ ...f, datasetId });
+    },
+    /** Stored label issues, highest score first. */
+    labelIssues(q: LabelIssueQuery): { items: LabelIssueRow[]; total: number } {
+      const args = {
+        datasetId: q.datasetId,
+        faceId: q.faceId ?? null,
+        key: q.key ?? null,
+        suspects: q.suspects ? 1 : null,
+      };
+      const rows = issuePage.all({ ...args, limit: q.limit ?? 100, offset: q.offset ?? 0 }) as (Omit<
+        LabelIssueRow,
+        'suspect' | 'evidence'
+      > & { suspect: number; evidence: string })[];
+      return {
+        items: rows.map((r) => ({
+          ...r,
+          suspect: r.suspect === 1,
+          evidence: JSON.parse(r.evidence) as unknown,
+        })),
+        total: issueCount.get(args) as number,
+      };
+    },
+    /** Face ids of the dataset by their highest label-issue score (the "likely wrong labels" order). */
+    *wrongOrder(datasetId: number): Generator<number> {
+      yield* wrongOrder.iterate(datasetId) as Iterable<number>;
+    },
+    hasLabelIssues(datasetId: number): boolean {
+      return hasScores.get(datasetId) !== undefined;
+    },
+    /** Violations of rules that read labels (subjects labels and cross), with their stored detail. */
+    *labelViolations(
+      datasetId: number,
+    ): Generator<{ faceId: number; rule: string; subject: string; detail: unknown }> {
+      for (const r of labelViolations.iterate(datasetId) as Iterable<{
+        faceId: number;
+        rule: string;
+        subject: string;
+        detail: string;
+      }>)
+        yield { ...r, detail: JSON.parse(r.detail) as unknown };
+    },
+    /** Predictions of the bundled models and the derived attributes (never learned ones). */
+    *modelPredictions(
+      datasetId: number,
+    ): Generator<{ faceId: number; task: string; modelId: string; value: unknown }> {
+      for (const r of modelPredictions.iterate(datasetId) as Iterable<{
+        faceId: number;
+        task: string;
+        modelId: string;
+        value: string;
+      }>)
+        yield { ...r, value: JSON.parse(r.value) as unknown };
     },
     faceImages(datasetId: number): FaceImageRow[] {
       return faceImages.all(datasetId) as FaceImageRow[];

@@ -82,3 +82,25 @@ export function exclusivePair(n: number, d: number, seed = 3): Synthetic {
   }
   return { x, y, n, d, keys: ['Bald', 'Bangs'] };
 }
+
+/**
+ * Flips one random attribute on `share` of the rows (in place), like a dataset with one wrong label on some faces;
+ * returns the flipped rows with the attribute column and the label the row had before.
+ */
+export function plantFlips(
+  data: Synthetic,
+  share: number,
+  seed = 9,
+): { row: number; col: number; truth: number }[] {
+  const rand = rng(seed);
+  const k = data.keys.length;
+  const out: { row: number; col: number; truth: number }[] = [];
+  for (let i = 0; i < data.n; i++) {
+    if (rand() >= share) continue;
+    const col = Math.floor(rand() * k);
+    const truth = data.y[i * k + col]!;
+    data.y[i * k + col] = -truth as -1 | 1;
+    out.push({ row: i, col, truth });
+  }
+  return out;
+}
