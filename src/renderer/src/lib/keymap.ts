@@ -41,7 +41,7 @@ export type Action =
   | 'undo'
   | 'redo'
   | 'fix'
-  | 'pick-fix'
+  | 'pick'
   | 'propose'
   | 'overlay'
   | 'landmarks';
@@ -134,7 +134,7 @@ export const KEYMAP: readonly Binding[] = [
     action: 'toggle',
     scope: 'review',
     keys: [' '],
-    label: 'Toggle the focused attribute',
+    label: 'Toggle the focused attribute (a field: list its values, or type the age)',
     group: 'Attributes',
   },
   {
@@ -167,10 +167,10 @@ export const KEYMAP: readonly Binding[] = [
     group: 'Attributes',
   },
   {
-    action: 'pick-fix',
+    action: 'pick',
     scope: 'review',
     keys: ['1', '2', '3', '4', '5', '6', '7', '8', '9'],
-    label: 'Apply the fix with that number (while the fixes are listed)',
+    label: 'Pick the listed fix or value with that number; on age, type the age',
     group: 'Attributes',
   },
   {

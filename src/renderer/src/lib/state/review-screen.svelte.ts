@@ -3,7 +3,7 @@
 import type { ApiClient, FixChange, ViolationEntry } from '@shared/api';
 import { fixOptions, type FixOption } from './fixes';
 import type { Action } from '../keymap';
-import { acceptAllChanges, attributeRows } from '../components/review/rows';
+import { acceptAllChanges, attributeRows, parseAge } from '../components/review/rows';
 import { ReviewState, type NeighbourQuery } from './review.svelte';
 
 export interface ReviewNav {
@@ -21,6 +21,10 @@ export class ReviewScreenState {
   showLandmarks = $state(false);
   /** The fixes `x` listed (several); `1`-`9` applies one, Escape closes. */
   picker = $state.raw<FixOption[] | null>(null);
+  /** The field whose editor is open (its values numbered for `1`-`9`, or the age typed), or null. */
+  editing = $state<string | null>(null);
+  /** What the age editor starts with (the digit that opened it). */
+  ageDraft = $state('');
   /** The face detail Enter was refused on (open errors): a second Enter on the same detail confirms. */
   confirming = $state.raw<object | null>(null);
   datasetId = $state<number | null>(null);
@@ -40,6 +44,7 @@ export class ReviewScreenState {
   /** Shows a face; the list j / k walk is the gallery's (dataset and filter), read again only when it changes. */
   open(faceId: number, datasetId: number | null, query: NeighbourQuery): void {
     this.picker = null;
+    this.editing = null;
     this.confirming = null;
     this.datasetId = datasetId;
     void this.review.load(faceId).then(() => {
@@ -65,6 +70,49 @@ export class ReviewScreenState {
 
   setRow(key: string, value: string | number | null): void {
     void this.review.setLabel(key, value);
+  }
+
+  /** Opens a field's editor (Space or a click on its value); `draft` starts a typed age. */
+  edit(key: string | null, draft = ''): void {
+    this.editing = key;
+    this.ageDraft = draft;
+    const i = this.rows.findIndex((r) => r.key === key);
+    if (i >= 0) this.focused = i;
+  }
+
+  /** `1`-`9` in an open value list: sets that value. */
+  pickValue(n: number): boolean {
+    const value = this.rows.find((r) => r.key === this.editing)?.choices?.[n - 1];
+    if (value === undefined) return false;
+    this.choose(value);
+    return true;
+  }
+
+  /** Sets the open field to `value` (a click in its list) and closes the editor. */
+  choose(value: string): void {
+    const key = this.editing;
+    this.editing = null;
+    if (key) this.setRow(key, value);
+  }
+
+  /** The typed age: saved when it is whole years from 0 to 120, else explained and kept open. */
+  setAge(text: string): void {
+    const age = parseAge(text);
+    if (age === null) {
+      this.review.status = `Age: type whole years from 0 to 120, got "${text}"`;
+      return;
+    }
+    this.editing = null;
+    this.setRow('age', age);
+  }
+
+  /** `1`-`9`: a listed fix, else a listed value, else on the age row the first digit of a typed age. */
+  #pick(key: string): boolean {
+    if (this.picker) return this.pickFix(Number(key));
+    if (this.editing) return this.pickValue(Number(key));
+    if (this.rows[this.focused]?.key !== 'age') return false;
+    this.edit('age', key);
+    return true;
   }
 
   applyFix(changes: FixChange[]): void {
@@ -123,7 +171,8 @@ export class ReviewScreenState {
     if (!row) return;
     if (value === 'unknown') return this.setRow(row.key, null);
     if (!row.binary) {
-      // y on a field accepts its prediction; n clears the human value.
+      // Space on a field opens its editor; y accepts its prediction; n clears the human value.
+      if (value === 'toggle') return this.edit(row.key);
       if (value === 'no') return this.setRow(row.key, null);
       if (row.prediction) this.setRow(row.key, row.prediction.value);
       return;
@@ -152,19 +201,22 @@ export class ReviewScreenState {
       undo: () => void r.undo(),
       redo: () => void r.redo(),
       fix: () => this.fix(),
-      'pick-fix': () => this.pickFix(Number(key)),
       propose: () => void r.propose(),
       overlay: () => (this.showMask = !this.showMask),
       landmarks: () => (this.showLandmarks = !this.showLandmarks),
       close: () => {
-        if (this.picker) this.picker = null;
+        if (this.editing) this.editing = null;
+        else if (this.picker) this.picker = null;
         else if (r.proposal) r.proposal = null;
         else this.close();
       },
     };
-    if (action === 'pick-fix' && !this.picker) return false;
-    // The listed fixes belong to the face as it was: any other key closes the list.
-    if (action !== 'pick-fix' && action !== 'close') this.picker = null;
+    if (action === 'pick') return this.#pick(key);
+    // The listed fixes and values belong to the face as it was: any other key closes the list.
+    if (action !== 'close') {
+      this.picker = null;
+      this.editing = null;
+    }
     const run = table[action];
     if (!run) return false;
     run();

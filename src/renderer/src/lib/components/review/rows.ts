@@ -1,8 +1,8 @@
 // The attribute checklist's rows from a FaceDetail: human / imported label, prediction with probability and source.
 import type { FaceDetail, PredictionEntry } from '@shared/api';
-import { CELEBA_ATTRIBUTES, isCelebaAttribute } from '@shared/taxonomy';
+import { CELEBA_ATTRIBUTES, isCelebaAttribute, isLabelKey, labelDomain, MAX_AGE } from '@shared/taxonomy';
 
-export const FIELD_KEYS = ['gender', 'age', 'race', 'expression'] as const;
+export const FIELD_KEYS = ['gender', 'age', 'age_bucket', 'race', 'expression'] as const;
 export const ROW_KEYS: readonly string[] = [...FIELD_KEYS, ...CELEBA_ATTRIBUTES];
 
 export interface Prediction {
@@ -16,6 +16,8 @@ export interface Prediction {
 export interface AttributeRow {
   key: string;
   binary: boolean;
+  /** The values a categorical field takes (numbered 1-9 in its picker); null for yes / no and for age. */
+  choices: readonly string[] | null;
   human: string | null;
   imported: string | null;
   effective: string | null;
@@ -70,6 +72,7 @@ export function attributeRows(d: FaceDetail): AttributeRow[] {
     return {
       key,
       binary: isCelebaAttribute(key),
+      choices: fieldChoices(key),
       human: label?.human ?? null,
       imported: label?.imported ?? null,
       effective,
@@ -78,6 +81,20 @@ export function attributeRows(d: FaceDetail): AttributeRow[] {
       violations: [...new Set(involved.get(key) ?? [])],
     };
   });
+}
+
+/** The values a categorical field's picker lists (gender, age bucket, race, expression), else null. */
+export function fieldChoices(key: string): readonly string[] | null {
+  if (!isLabelKey(key) || isCelebaAttribute(key) || key === 'age') return null;
+  return (labelDomain(key) ?? []).map(String);
+}
+
+/** A typed age (whole years, 0 to MAX_AGE) as the number `labels.set` takes, or null when it is not one. */
+export function parseAge(text: string): number | null {
+  const t = text.trim();
+  if (!/^\d{1,3}$/.test(t)) return null;
+  const n = Number(t);
+  return n <= MAX_AGE ? n : null;
 }
 
 /** How a label value reads in the checklist. */

@@ -1,0 +1,149 @@
+// The review screen's editors end to end (#26.4, #26.5, zoom): a UTKFace-named sample photo imported and analysed
+// by the real server in browser mode, Chromium driving mouse and keyboard.
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Dataset, FaceDetail, FaceSummary, Job, Page as ApiPage } from '../../src/shared/api';
+import { launchBrowser, openPage } from '../helpers/e2e/browser';
+import { sampleFolder, tempDir } from '../helpers/e2e/samples';
+import { ROOT, startServer, type RunningServer, callApi, waitForJob } from '../helpers/e2e/server';
+
+const RESULTS = join(ROOT, 'test-results');
+/** UTKFace's `age_gender_race_date`: 1 year old, male (0), Indian (3). */
+const UTK_NAME = '1_0_3_20170109150557335.jpg';
+
+let server: RunningServer;
+let browser: Browser;
+let dataset: Dataset;
+let face: FaceSummary;
+const photos = tempDir('utk');
+const data = tempDir('data');
+const out = tempDir('export');
+
+const api = <T>(method: string, req: unknown): Promise<T> => callApi<T>(server, method, req);
+const waitJob = (id: number): Promise<Job> => waitForJob<Job>(server, id, 240_000);
+const detail = () => api<FaceDetail>('faces.get', { id: face.id });
+const human = (d: FaceDetail, key: string) => d.labels.find((l) => l.key === key)?.human ?? null;
+const value = (page: Page, key: string) => page.getByTestId(`attr-${key}`).getAttribute('data-value');
+
+/** The screen in both themes, for a person to look at. */
+async function shootThemes(page: Page, name: string): Promise<void> {
+  for (const theme of ['dark', 'light']) {
+    await page.evaluate(`document.documentElement.dataset.theme = '${theme}'`);
+    await page.screenshot({ path: join(RESULTS, `${name}-${theme}.png`) });
+  }
+}
+
+async function openReview(): Promise<{ page: Page; problems: string[] }> {
+  const opened = await openPage(browser, `${server.url}#/review/${face.id}?ds=${dataset.id}`);
+  await expect
+    .poll(() => opened.page.getByTestId('review').getAttribute('data-face'), { timeout: 20_000 })
+    .toBe(String(face.id));
+  return opened;
+}
+
+beforeAll(async () => {
+  const sample = sampleFolder(['sample2.jpg']);
+  copyFileSync(join(sample.path, 'sample2.jpg'), join(photos.path, UTK_NAME));
+  sample.remove();
+  server = await startServer(data.path);
+  browser = await launchBrowser();
+  const created = await api<{ dataset: Dataset; job: Job }>('datasets.create', { root: photos.path });
+  await waitJob(created.job.id);
+  dataset = created.dataset;
+  const imported = await api<Job>('datasets.importAnnotations', { datasetId: dataset.id, format: 'utkface' });
+  expect(await waitJob(imported.id)).toMatchObject({ state: 'done' });
+  const analysed = await api<Job>('datasets.analyze', { datasetId: dataset.id, ep: 'cpu' });
+  expect(await waitJob(analysed.id)).toMatchObject({ state: 'done' });
+  const faces = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 })).items;
+  const labelled = [];
+  for (const f of faces) {
+    const d = await api<FaceDetail>('faces.get', { id: f.id });
+    if (d.labels.some((l) => l.key === 'age' && l.imported === '1')) labelled.push(f);
+  }
+  expect(labelled.length, 'the imported face').toBe(1);
+  face = labelled[0]!;
+  mkdirSync(RESULTS, { recursive: true });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  photos.remove();
+  data.remove();
+  out.remove();
+});
+
+describe('categorical label editor (browser mode)', () => {
+  it('sets gender, age, race and expression by keyboard and mouse, undoes the age, and exports the edits', async () => {
+    const { page, problems } = await openReview();
+    expect(await value(page, 'age')).toBe('1');
+    expect(await value(page, 'race')).toBe('Indian');
+
+    // Keyboard: the first row is gender; Space lists its values, 2 picks Female.
+    await page.keyboard.press(' ');
+    await expect.poll(() => page.getByTestId('field-editor').count()).toBe(1);
+    const choices = page.getByTestId('field-choice');
+    expect(await choices.evaluateAll((els) => els.map((e) => e.getAttribute('data-value')))).toEqual([
+      'Male',
+      'Female',
+    ]);
+    await page.keyboard.press('2');
+    await expect.poll(() => value(page, 'gender')).toBe('Female');
+    expect(await page.getByTestId('field-editor').count()).toBe(0);
+
+    // Age: typing digits on the age row opens the age field with them; Enter saves.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('3');
+    await expect.poll(() => page.getByTestId('age-input').inputValue()).toBe('3');
+    await page.keyboard.type('4');
+    await shootThemes(page, 'review-age-editor');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => value(page, 'age')).toBe('34');
+    // A typed age out of range is explained and saves nothing.
+    await page.keyboard.press('5');
+    await page.keyboard.type('00');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('review-message').innerText()).toContain('0 to 120');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('age-input').count()).toBe(0);
+    expect(await value(page, 'age')).toBe('34');
+
+    // Ctrl+Z undoes the age like any label edit.
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => value(page, 'age')).toBe('1');
+
+    // Expression (row 5) by keyboard: 4 is "happy".
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press(' ');
+    await expect.poll(() => page.getByTestId('field-choice').count()).toBe(7);
+    await page.keyboard.press('4');
+    await expect.poll(() => value(page, 'expression')).toBe('happy');
+
+    // Mouse: race from its list.
+    await page.getByTestId('edit-race').click();
+    await expect.poll(() => page.getByTestId('field-choice').count()).toBe(9);
+    await shootThemes(page, 'review-race-picker');
+    await page.locator('[data-testid=field-choice][data-value=White]').click();
+    await expect.poll(() => value(page, 'race')).toBe('White');
+
+    const d = await detail();
+    expect([human(d, 'gender'), human(d, 'age'), human(d, 'race'), human(d, 'expression')]).toEqual([
+      'Female',
+      null,
+      'White',
+      'happy',
+    ]);
+    expect(d.history.map((e) => e.key)).toEqual(
+      expect.arrayContaining(['gender', 'age', 'race', 'expression']),
+    );
+
+    // Exported like the yes / no attributes: UTKFace names carry age 1, Female (1), White (0).
+    const job = await api<Job>('exports.start', { datasetId: dataset.id, format: 'utkface', out: out.path });
+    expect(await waitJob(job.id)).toMatchObject({ state: 'done' });
+    expect(readdirSync(out.path).filter((f) => f.endsWith('.jpg'))).toEqual(['1_1_0_20170109150557335.jpg']);
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
