@@ -1,5 +1,5 @@
 // Merging two rows that stand for one face (an imported face and the detection of it) into one, losing no work.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { coversImage, matchImported, type MatchBox } from '../../../shared/face-match';
 
 export interface MergeOptions {
@@ -7,45 +7,88 @@ export interface MergeOptions {
   takeBox: boolean;
 }
 
+export interface MergePair extends MergeOptions {
+  keep: number;
+  drop: number;
+}
+
+const MODEL = `('model', 'derived', 'learned')`;
+/** The kept face of the dropped face a row belongs to. */
+const keepOf = (col: string) => `(SELECT keep_id FROM temp.merge_pairs WHERE drop_id = ${col})`;
+const DROPS = `(SELECT drop_id FROM temp.merge_pairs)`;
+
 /**
- * `merge(keep, drop)`: `keep` takes `drop`'s detection (landmarks, score, box when asked), its model, derived and
- * learned predictions, derived / model masks and embeddings (replacing its own), and every piece of human work:
- * human labels (where both have one for a key, the later edit wins; the other stays in the history), the label
- * history, human and imported mask versions (renumbered after keep's), and the review (a decided status beats
- * `unreviewed`, then the later one). Then `drop` is deleted. Violations are the caller's to re-check.
+ * `merge(pairs)`: each `keep` takes its `drop`'s detection (landmarks, score, box when asked), its model, derived
+ * and learned predictions, derived / model masks and embeddings (replacing its own), and every piece of human
+ * work: human labels (where both have one for a key, the later edit wins; the other stays in the history), the
+ * label history, human and imported mask versions (renumbered after keep's), and the review (a decided status
+ * beats `unreviewed`, then the later one). Then each `drop` is deleted. Violations are the caller's to re-check.
+ * Set-based over a temp table of the pairs: migration 0007 merges a whole database's pairs in one pass.
  */
 export function createFaceMerger(db: Database) {
-  const geometry = db.prepare(`UPDATE faces SET
-      x = CASE WHEN @takeBox THEN d.x ELSE faces.x END, y = CASE WHEN @takeBox THEN d.y ELSE faces.y END,
-      w = CASE WHEN @takeBox THEN d.w ELSE faces.w END, h = CASE WHEN @takeBox THEN d.h ELSE faces.h END,
-      det_score = d.det_score, landmarks = d.landmarks
-    FROM (SELECT x, y, w, h, det_score, landmarks FROM faces WHERE id = @drop) d WHERE faces.id = @keep`);
-  const stmts = [
-    `DELETE FROM predictions WHERE face_id = @keep AND source IN ('model', 'derived', 'learned')
-       AND EXISTS (SELECT 1 FROM predictions WHERE face_id = @drop AND source IN ('model', 'derived', 'learned'))`,
-    `UPDATE predictions SET face_id = @keep WHERE face_id = @drop AND source IN ('model', 'derived', 'learned')`,
-    `DELETE FROM masks WHERE face_id = @keep AND source IN ('derived', 'model')
-       AND EXISTS (SELECT 1 FROM masks WHERE face_id = @drop AND source IN ('derived', 'model'))`,
-    `UPDATE masks SET face_id = @keep WHERE face_id = @drop AND source IN ('derived', 'model')`,
-    `UPDATE masks SET face_id = @keep, version = version + (SELECT coalesce(max(k.version), 0) FROM masks k
-       WHERE k.face_id = @keep AND k.source = masks.source) WHERE face_id = @drop AND source IN ('human', 'import')`,
-    `DELETE FROM embeddings WHERE face_id = @keep AND model_id IN (SELECT model_id FROM embeddings WHERE face_id = @drop)`,
-    `UPDATE embeddings SET face_id = @keep WHERE face_id = @drop`,
-    // A label of both: the later edit stays on keep.
-    `DELETE FROM labels WHERE face_id = @keep AND EXISTS (SELECT 1 FROM labels d WHERE d.face_id = @drop
-       AND d.key = labels.key AND d.source = labels.source AND d.updated_at > labels.updated_at)`,
-    `UPDATE OR IGNORE labels SET face_id = @keep WHERE face_id = @drop`,
-    `UPDATE label_events SET face_id = @keep WHERE face_id = @drop`,
-    `DELETE FROM reviews WHERE face_id = @keep AND EXISTS (SELECT 1 FROM reviews d WHERE d.face_id = @drop
-       AND ((d.status != 'unreviewed') > (reviews.status != 'unreviewed')
-         OR ((d.status != 'unreviewed') = (reviews.status != 'unreviewed') AND d.at > reviews.at)))`,
-    `UPDATE OR IGNORE reviews SET face_id = @keep WHERE face_id = @drop`,
-    `DELETE FROM faces WHERE id = @drop`,
-  ].map((s) => db.prepare(s));
-  return (keep: number, drop: number, opts: MergeOptions): void => {
-    if (keep === drop) throw new RangeError(`cannot merge face ${keep} into itself`);
-    geometry.run({ keep, drop, takeBox: opts.takeBox ? 1 : 0 });
-    for (const s of stmts) s.run({ keep, drop });
+  let stmts: Statement[] | null = null;
+  const prepare = (): Statement[] => {
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS merge_pairs (drop_id INTEGER PRIMARY KEY,
+      keep_id INTEGER NOT NULL UNIQUE, take_box INTEGER NOT NULL)`);
+    return [
+      `UPDATE faces SET x = CASE WHEN m.take_box THEN m.x ELSE faces.x END,
+         y = CASE WHEN m.take_box THEN m.y ELSE faces.y END, w = CASE WHEN m.take_box THEN m.w ELSE faces.w END,
+         h = CASE WHEN m.take_box THEN m.h ELSE faces.h END, det_score = m.det_score, landmarks = m.landmarks
+       FROM (SELECT p.keep_id, p.take_box, d.x, d.y, d.w, d.h, d.det_score, d.landmarks
+         FROM temp.merge_pairs p JOIN faces d ON d.id = p.drop_id) m WHERE faces.id = m.keep_id`,
+      // Copies, then the kept face's own rows: the best_predictions triggers then do one upsert per copy and no
+      // refresh for rows that are no longer best (moving rows with UPDATE refreshes twice per row: 2x slower).
+      `INSERT INTO predictions (face_id, model_id, model_version, task, source, value, created_at)
+       SELECT p.keep_id, q.model_id, q.model_version, q.task, q.source, q.value, q.created_at
+       FROM temp.merge_pairs p JOIN predictions q ON q.face_id = p.drop_id
+       WHERE q.source IN ${MODEL} ORDER BY q.id`,
+      `DELETE FROM predictions WHERE source IN ${MODEL} AND id <= @before AND face_id IN (SELECT p.keep_id
+         FROM temp.merge_pairs p WHERE EXISTS (SELECT 1 FROM predictions q WHERE q.face_id = p.drop_id
+         AND q.source IN ${MODEL}))`,
+      `DELETE FROM predictions WHERE face_id IN ${DROPS} AND source IN ${MODEL}`,
+      `DELETE FROM masks WHERE source IN ('derived', 'model') AND face_id IN (SELECT p.keep_id
+         FROM temp.merge_pairs p WHERE EXISTS (SELECT 1 FROM masks q WHERE q.face_id = p.drop_id
+         AND q.source IN ('derived', 'model')))`,
+      `UPDATE masks SET face_id = ${keepOf('masks.face_id')} WHERE face_id IN ${DROPS}
+         AND source IN ('derived', 'model')`,
+      `UPDATE masks SET face_id = ${keepOf('masks.face_id')}, version = version + (SELECT coalesce(max(k.version), 0)
+         FROM masks k WHERE k.face_id = ${keepOf('masks.face_id')} AND k.source = masks.source)
+       WHERE face_id IN ${DROPS} AND source IN ('human', 'import')`,
+      `DELETE FROM embeddings WHERE (face_id, model_id) IN (SELECT p.keep_id, e.model_id
+         FROM temp.merge_pairs p JOIN embeddings e ON e.face_id = p.drop_id)`,
+      `UPDATE embeddings SET face_id = ${keepOf('embeddings.face_id')} WHERE face_id IN ${DROPS}`,
+      // A label of both: the later edit stays on keep.
+      `DELETE FROM labels WHERE (face_id, key, source) IN (SELECT p.keep_id, d.key, d.source
+         FROM temp.merge_pairs p JOIN labels d ON d.face_id = p.drop_id JOIN labels k ON k.face_id = p.keep_id
+           AND k.key = d.key AND k.source = d.source WHERE d.updated_at > k.updated_at)`,
+      `UPDATE OR IGNORE labels SET face_id = ${keepOf('labels.face_id')} WHERE face_id IN ${DROPS}`,
+      `UPDATE label_events SET face_id = ${keepOf('label_events.face_id')} WHERE face_id IN ${DROPS}`,
+      `DELETE FROM reviews WHERE face_id IN (SELECT p.keep_id FROM temp.merge_pairs p
+         JOIN reviews d ON d.face_id = p.drop_id JOIN reviews k ON k.face_id = p.keep_id
+         WHERE (d.status != 'unreviewed') > (k.status != 'unreviewed')
+           OR ((d.status != 'unreviewed') = (k.status != 'unreviewed') AND d.at > k.at))`,
+      `UPDATE OR IGNORE reviews SET face_id = ${keepOf('reviews.face_id')} WHERE face_id IN ${DROPS}`,
+      `DELETE FROM faces WHERE id IN ${DROPS}`,
+      `DELETE FROM temp.merge_pairs`,
+    ].map((sql) => db.prepare(sql));
+  };
+  return (pairs: readonly MergePair[]): void => {
+    if (pairs.length === 0) return;
+    const ids = new Set<number>();
+    for (const p of pairs) {
+      for (const id of [p.keep, p.drop]) {
+        if (ids.has(id)) throw new RangeError(`face ${id} appears in two merges`);
+        ids.add(id);
+      }
+    }
+    stmts ??= prepare();
+    const insert = db.prepare(`INSERT INTO temp.merge_pairs (drop_id, keep_id, take_box) VALUES (?, ?, ?)`);
+    for (const p of pairs) insert.run(p.drop, p.keep, p.takeBox ? 1 : 0);
+    const before = (db.prepare(`SELECT coalesce(max(id), 0) FROM predictions`).pluck().get() as number) ?? 0;
+    for (const s of stmts) {
+      if (s.source.includes('@before')) s.run({ before });
+      else s.run();
+    }
   };
 }
 
@@ -73,8 +116,7 @@ export function mergeDuplicateFaces(db: Database, datasetId: number | null, imag
        ORDER BY f.image_id, f.idx`,
     )
     .all({ datasetId, imageId: imageId ?? null }) as FaceBoxRow[];
-  const merge = createFaceMerger(db);
-  const kept: number[] = [];
+  const pairs: MergePair[] = [];
   for (let s = 0; s < rows.length;) {
     let e = s;
     while (e < rows.length && rows[e]!.imageId === rows[s]!.imageId) e++;
@@ -87,9 +129,9 @@ export function mergeDuplicateFaces(db: Database, datasetId: number | null, imag
     matchImported(imported, detected, image).forEach((d, i) => {
       if (d < 0) return;
       const keep = imported[i]!;
-      merge(keep.id, detected[d]!.id, { takeBox: coversImage(keep, image) });
-      kept.push(keep.id);
+      pairs.push({ keep: keep.id, drop: detected[d]!.id, takeBox: coversImage(keep, image) });
     });
   }
-  return kept;
+  createFaceMerger(db)(pairs);
+  return pairs.map((p) => p.keep);
 }

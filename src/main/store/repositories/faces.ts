@@ -224,7 +224,7 @@ export function createFacesRepository(db: Database) {
     },
     /** `drop` becomes part of `keep` (its detection, outputs and human work; face-merge.ts) and is deleted. */
     merge(keep: number, drop: number, opts: MergeOptions): void {
-      merge(keep, drop, opts);
+      merge([{ keep, drop, ...opts }]);
     },
     /**
      * Merges the detections that duplicate an imported face into it, in a dataset (or one image of it); returns
