@@ -11,10 +11,10 @@ export const JOBS_HELP = `  faceinsight jobs [list] [--limit N] [--db FILE] [--j
       list: the newest jobs (id, kind, dataset, state, done/total, failed, error). cancel: stops a queued, running
       or paused job. retry: runs a failed, cancelled or unfinished job again (its failed and pending items, each
       with its attempts reset) and waits for it. A command runs only its own jobs: one an earlier command left
-      running (killed, or its job process died) waits for \`jobs retry\` or that command's --resume. An item is
-      given up after ${MAX_ITEM_ATTEMPTS} claims that each ended with the job process dying; its job then fails with the reason.
-      Exit codes: 0 ok; 1 the retried job failed; 2 no such job, or a job in a state that cannot be cancelled
-      or retried.`;
+      running (killed, or its job process died) waits for \`jobs retry\` or --resume; the app and serve run the
+      app's own queue only. An item is given up after ${MAX_ITEM_ATTEMPTS} claims that each ended with its job process
+      dying; its job then fails with the reason. Exit codes: 0 ok; 1 the retried job did not finish (failed,
+      cancelled); 2 usage, no such job, or a job in a state that cannot be cancelled or retried.`;
 
 const FINAL = new Set(['done', 'failed', 'cancelled']);
 
