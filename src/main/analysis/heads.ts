@@ -6,6 +6,59 @@ import type { AnalysisRuntime, Tensor } from './runtime';
 export const EXPRESSIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'] as const;
 export const RACES = ['White', 'Black', 'Asian', 'Indian', 'Others'] as const;
 
+/** face-api's expression order (FACE_EXPRESSION_LABELS) and the EXPRESSIONS name each one is stored as. */
+const FACE_API_EXPRESSIONS: readonly (typeof EXPRESSIONS)[number][] = [
+  'neutral',
+  'happy',
+  'sad',
+  'angry',
+  'fear',
+  'disgust',
+  'surprise',
+];
+
+/** Models that can serve age + gender and expression; the first of each is the default (docs/models.md says why). */
+export const AGE_GENDER_MODELS = ['faceapi-agegender', 'faceres'] as const;
+export const EXPRESSION_MODELS = ['faceapi-expression', 'emotion'] as const;
+export interface HeadModels {
+  ageGender: (typeof AGE_GENDER_MODELS)[number];
+  expression: (typeof EXPRESSION_MODELS)[number];
+}
+
+/**
+ * The serving models: `requested` (an analyzer option), else FACEINSIGHT_AGE_GENDER_MODEL /
+ * FACEINSIGHT_EXPRESSION_MODEL, else the defaults; a face-api model that is not registered falls back to Human's.
+ */
+export function headModels(
+  hasModel: (id: string) => boolean,
+  requested: Partial<HeadModels> = {},
+  env: Record<string, string | undefined> = process.env,
+): HeadModels {
+  const pick = <T extends string>(options: readonly T[], asked: string | undefined, variable: string): T => {
+    if (asked !== undefined && asked !== '') {
+      if (!options.includes(asked as T)) {
+        throw new AppError('invalid_request', `${variable}: "${asked}" is not one of ${options.join(', ')}`, {
+          where: { field: variable },
+        });
+      }
+      return asked as T;
+    }
+    return options.find((id) => hasModel(id)) ?? options[options.length - 1]!;
+  };
+  return {
+    ageGender: pick(
+      AGE_GENDER_MODELS,
+      requested.ageGender ?? env.FACEINSIGHT_AGE_GENDER_MODEL,
+      'FACEINSIGHT_AGE_GENDER_MODEL',
+    ),
+    expression: pick(
+      EXPRESSION_MODELS,
+      requested.expression ?? env.FACEINSIGHT_EXPRESSION_MODEL,
+      'FACEINSIGHT_EXPRESSION_MODEL',
+    ),
+  };
+}
+
 export interface MeshOutput {
   /** 468 x (x, y, z) in crop pixels (0..192). */
   raw: Float32Array;
@@ -13,13 +66,15 @@ export interface MeshOutput {
 }
 
 export interface HeadOutputs {
-  /** Softmax over EXPRESSIONS. */
+  /** Softmax over EXPRESSIONS, from the serving expression model (face-api's reordered into EXPRESSIONS). */
   expression: Float32Array;
+  /** The serving age / gender model: P(Male), age in years and, for faceres, its distribution over 0..99. */
+  ageGender: { pMale: number; years: number; probs?: Float32Array };
   /** Softmax over RACES (gear). */
   race: Float32Array;
-  /** faceres P(Male). */
+  /** faceres P(Male) (whichever model serves gender). */
   pMale: number;
-  /** faceres softmax over ages 0..99. */
+  /** faceres softmax over ages 0..99 (whichever model serves age; Young is derived from it). */
   ageProbs: Float32Array;
   descriptor: Float32Array;
   /** mobilefacenet, L2-normalised. */
@@ -68,42 +123,87 @@ export function faceresInput(crop: FloatRaster): FloatRaster {
   return affine(resizeBilinear(crop, 224, 224), (v) => Math.fround(v * 255));
 }
 
+/** face-api's nets (age / gender, expression): the 1.4x crop resizeBilinear to 112x112, times 255. */
+export function faceApiInput(crop: FloatRaster): FloatRaster {
+  return affine(resizeBilinear(crop, 112, 112), (v) => Math.fround(v * 255));
+}
+
 /** mobilefacenet.ts: resizeBilinear to 112x112, 0..1. */
 export function mobilefacenetInput(crop: FloatRaster): FloatRaster {
   return resizeBilinear(crop, 112, 112);
 }
 
+/** face-api's probabilities (FACE_API_EXPRESSIONS order) reordered into EXPRESSIONS. */
+function fromFaceApiOrder(p: Float32Array): Float32Array {
+  const out = new Float32Array(EXPRESSIONS.length);
+  FACE_API_EXPRESSIONS.forEach((name, i) => (out[EXPRESSIONS.indexOf(name)] = p[i]!));
+  return out;
+}
+
 /**
- * Runs the four heads on a batch of face crops. The four runs are requested together (each model still sees one
- * batch), so the runtime has the next one queued while this thread prepares the others' inputs.
+ * Runs the heads on a batch of face crops: gear, faceres (its descriptor always; its age / gender when it serves
+ * them), mobilefacenet, and the serving age / gender and expression models. The runs are requested together (each
+ * model still sees one batch), so the runtime has the next one queued while this thread prepares the others' inputs.
  */
-export async function runHeads(runtime: AnalysisRuntime, crops: FloatRaster[]): Promise<HeadOutputs[]> {
+export async function runHeads(
+  runtime: AnalysisRuntime,
+  crops: FloatRaster[],
+  models: HeadModels = headModels((id) => runtime.hasModel(id)),
+): Promise<HeadOutputs[]> {
   if (crops.length === 0) return [];
+  const faceApi = models.ageGender === 'faceapi-agegender' || models.expression === 'faceapi-expression';
+  const faceApiBatch = faceApi ? stack(crops.map(faceApiInput)) : undefined;
+  // Each run gets its own buffer: the model thread takes the buffers it is sent (transferred, not copied).
+  const faceApiFeed = () => ({ data: faceApiBatch!.data.slice(), dims: faceApiBatch!.dims });
   const runs = [
-    runtime.run('emotion', { 'input_1:0': stack(crops.map(emotionInput)) }),
+    models.expression === 'emotion'
+      ? runtime.run('emotion', { 'input_1:0': stack(crops.map(emotionInput)) })
+      : runtime.run('faceapi-expression', { input: faceApiFeed() }),
     runtime.run('gear', { input_1: stack(crops.map(gearInput)) }),
     runtime.run('faceres', { input_1: stack(crops.map(faceresInput)) }),
     runtime.run('mobilefacenet', { img_inputs: stack(crops.map(mobilefacenetInput)) }),
+    models.ageGender === 'faceapi-agegender'
+      ? runtime.run('faceapi-agegender', { input: faceApiFeed() })
+      : Promise.resolve(undefined),
   ];
   const settled = await Promise.allSettled(runs);
-  const [emo, gear, res, mfn] = settled.map((r) => {
+  const [emo, gear, res, mfn, ag] = settled.map((r) => {
     if (r.status === 'rejected') throw r.reason;
     return r.value;
-  }) as [Record<string, Tensor>, Record<string, Tensor>, Record<string, Tensor>, Record<string, Tensor>];
-  const e = floats(emo, 'emotion', 'Identity:0');
+  }) as [
+    Record<string, Tensor>,
+    Record<string, Tensor>,
+    Record<string, Tensor>,
+    Record<string, Tensor>,
+    Record<string, Tensor> | undefined,
+  ];
+  const e =
+    models.expression === 'emotion'
+      ? floats(emo, 'emotion', 'Identity:0')
+      : floats(emo, 'faceapi-expression', 'expression');
   const r = floats(gear, 'gear', 'race_output');
   const g = floats(res, 'faceres', 'gender_pred/Sigmoid:0');
   const a = floats(res, 'faceres', 'age_pred/Softmax:0');
   const d = floats(res, 'faceres', 'global_pooling/Mean');
   const m = floats(mfn, 'mobilefacenet', 'embeddings');
-  return crops.map((_, k) => ({
-    expression: e.slice(k * 7, (k + 1) * 7),
-    race: r.slice(k * 5, (k + 1) * 5),
-    pMale: g[k]!,
-    ageProbs: a.slice(k * 100, (k + 1) * 100),
-    descriptor: d.slice(k * 1024, (k + 1) * 1024),
-    identity: l2normalise(m.slice(k * 192, (k + 1) * 192)),
-  }));
+  const agAge = ag && floats(ag, 'faceapi-agegender', 'age');
+  const agGender = ag && floats(ag, 'faceapi-agegender', 'gender');
+  return crops.map((_, k) => {
+    const ageProbs = a.slice(k * 100, (k + 1) * 100);
+    const expression = e.slice(k * 7, (k + 1) * 7);
+    return {
+      expression: models.expression === 'emotion' ? expression : fromFaceApiOrder(expression),
+      ageGender:
+        agAge && agGender
+          ? { pMale: agGender[2 * k]!, years: Math.round(agAge[k]! * 10) / 10 }
+          : { pMale: g[k]!, years: faceresAge(ageProbs), probs: ageProbs },
+      race: r.slice(k * 5, (k + 1) * 5),
+      pMale: g[k]!,
+      ageProbs,
+      descriptor: d.slice(k * 1024, (k + 1) * 1024),
+      identity: l2normalise(m.slice(k * 192, (k + 1) * 192)),
+    };
+  });
 }
 
 /** The graph already normalises; doing it again guards a user's replacement model that does not. */

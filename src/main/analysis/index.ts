@@ -12,7 +12,7 @@ import {
   type DetectOptions,
 } from './detect';
 import { makeFaceCrop, meshToImage, type FaceCrop } from './face-crop';
-import { argmax, EXPRESSIONS, faceresAge, RACES, runHeads, runMesh } from './heads';
+import { argmax, EXPRESSIONS, headModels, RACES, runHeads, runMesh, type HeadModels } from './heads';
 import { affine, resizeBilinear } from './image-ops';
 import { DERIVED_CLASSES, derivedLabelMap, encodeLabelMap, maskRegion, type Matte } from './parsing';
 import { batchingRuntime, isBatching, stagePriority } from './batcher';
@@ -23,6 +23,7 @@ export type { AnalysisRuntime } from './runtime';
 export { analysisRuntime } from './runtime';
 export { decodeImage } from './decode';
 export { batchingRuntime, DEFAULT_BATCH_SIZE, type BatchingRuntime } from './batcher';
+export { AGE_GENDER_MODELS, EXPRESSION_MODELS, headModels, type HeadModels } from './heads';
 
 export interface AnalyzeOptions {
   /** Detector score threshold (Human's default 0.2). */
@@ -88,6 +89,11 @@ export interface AnalyzerOptions {
    * share these batches (see batcher.ts). Default DEFAULT_BATCH_SIZE.
    */
   batchSize?: number;
+  /**
+   * Which model serves age + gender and which expression (default: face-api's, else FACEINSIGHT_AGE_GENDER_MODEL /
+   * FACEINSIGHT_EXPRESSION_MODEL; docs/models.md). faceres always runs for its descriptor.
+   */
+  models?: Partial<HeadModels>;
 }
 
 export interface Analyzer {
@@ -124,6 +130,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
       ? base
       : batchingRuntime(base, options.batchSize, stagePriority);
   const version = (id: string) => runtime.modelVersion(id);
+  const models = headModels((id) => runtime.hasModel(id), options.models);
 
   function detectOptions(opts: AnalyzeOptions): DetectOptions {
     return {
@@ -170,6 +177,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
       runHeads(
         runtime,
         kept.map((c) => c.crop.tensor),
+        models,
       ),
       selfieMatte(image),
     ]);
@@ -181,28 +189,33 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     checkAbort(signal);
 
     t = performance.now();
-    const derivedVersion = `1+faceres@${version('faceres')}+emotion@${version('emotion')}+facemesh@${version('facemesh')}`;
+    const { ageGender: agId, expression: exId } = models;
+    const derivedVersion =
+      agId === 'faceres'
+        ? `1+faceres@${version('faceres')}+${exId}@${version(exId)}+facemesh@${version('facemesh')}`
+        : `2+${agId}@${version(agId)}+faceres@${version('faceres')}+${exId}@${version(exId)}+facemesh@${version('facemesh')}`;
     const faces: FaceResult[] = [];
     for (const [k, c] of kept.entries()) {
       const h = heads[k]!;
       const landmarks = meshToImage(c.mesh.raw, c.crop);
-      const male = h.pMale > 0.5;
+      const ag = h.ageGender;
+      const male = ag.pMale > 0.5;
       const expression = argmax(h.expression);
       const race = argmax(h.race);
       const predictions: FacePrediction[] = [
         {
-          modelId: 'faceres',
-          modelVersion: version('faceres'),
+          modelId: agId,
+          modelVersion: version(agId),
           task: 'gender',
           source: 'model',
-          value: { label: male ? 'Male' : 'Female', p: round4(male ? h.pMale : 1 - h.pMale) },
+          value: { label: male ? 'Male' : 'Female', p: round4(male ? ag.pMale : 1 - ag.pMale) },
         },
         {
-          modelId: 'faceres',
-          modelVersion: version('faceres'),
+          modelId: agId,
+          modelVersion: version(agId),
           task: 'age',
           source: 'model',
-          value: { years: faceresAge(h.ageProbs), p: Array.from(h.ageProbs, round4) },
+          value: ag.probs ? { years: ag.years, p: Array.from(ag.probs, round4) } : { years: ag.years },
         },
         {
           modelId: 'gear',
@@ -212,15 +225,15 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
           value: { label: RACES[race], probs: probs(RACES, h.race) },
         },
         {
-          modelId: 'emotion',
-          modelVersion: version('emotion'),
+          modelId: exId,
+          modelVersion: version(exId),
           task: 'expression',
           source: 'model',
           value: { label: EXPRESSIONS[expression], probs: probs(EXPRESSIONS, h.expression) },
         },
       ];
       const attrs = deriveAttributes({
-        pMale: h.pMale,
+        pMale: ag.pMale,
         ageProbs: h.ageProbs,
         pHappy: h.expression[EXPRESSIONS.indexOf('happy')]!,
         landmarks,

@@ -15,6 +15,7 @@ import {
   type ExecutionProvider,
 } from '../models/ep';
 import { loadRegistry, type ModelEntry } from '../models/registry';
+import { headModels } from '../analysis/heads';
 import { appVersion } from '../app';
 import { dataPaths, resolveDataDir, resourcesDir } from '../paths';
 import { openStore } from '../store/index';
@@ -193,11 +194,18 @@ function outputSources(entries: readonly ModelEntry[]): OutputSource[] {
   const name = (task: string) => ready(task).map((m) => `${m.id} (${m.origin})`)[0] ?? 'missing';
   const parser = ready('face-parsing').find((m) => m.origin === 'user');
   const attributes = ready('attributes').find((m) => m.origin === 'user');
+  // The models the analyzer serves age / gender and expression with (face-api's unless set otherwise).
+  const serving = headModels((id) => entries.some((m) => m.id === id && m.status === 'ready'));
+  const entry = (id: string) => entries.find((m) => m.id === id);
+  const named = (id: string) => {
+    const m = entry(id);
+    return m ? `${m.id} (${m.origin})` : 'missing';
+  };
   return [
     { output: 'face boxes', kind: 'model', source: name('face-detection') },
     { output: 'landmarks', kind: 'model', source: name('face-landmarks') },
-    { output: 'expression', kind: 'model', source: name('expression') },
-    { output: 'age, gender', kind: 'model', source: name('face-description') },
+    { output: 'expression', kind: 'model', source: named(serving.expression) },
+    { output: 'age, gender', kind: 'model', source: named(serving.ageGender) },
     { output: 'race', kind: 'model', source: name('gear') },
     { output: 'identity embedding', kind: 'model', source: name('identity-embedding') },
     parser

@@ -49,7 +49,8 @@ beforeAll(async () => {
   // Keyed by the temp paths of the run that made the cache: re-key by photo order.
   const lists = Object.values(byPath);
   reference = Object.fromEntries(photos.map((p, i) => [p, lists[i] ?? []]));
-  t = await testAnalyzer(join(tmp.dir, 'data'));
+  // Human's own heads (faceres, emotion), selected in place of the default face-api ones.
+  t = await testAnalyzer(join(tmp.dir, 'data'), { models: { ageGender: 'faceres', expression: 'emotion' } });
 }, 900_000);
 
 afterAll(async () => {

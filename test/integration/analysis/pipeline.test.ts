@@ -80,13 +80,13 @@ describe('plausibility', () => {
     const f = allFaces()[0]!;
     const byTask = Object.fromEntries(f.predictions.map((p) => [p.task, p]));
     expect(byTask.gender).toMatchObject({
-      modelId: 'faceres',
+      modelId: 'faceapi-agegender',
       source: 'model',
-      modelVersion: 'human-models-3.0.4',
+      modelVersion: 'face-api-1.7.15',
     });
-    expect(byTask.age?.modelId).toBe('faceres');
+    expect(byTask.age?.modelId).toBe('faceapi-agegender');
     expect(byTask.race?.modelId).toBe('gear');
-    expect(byTask.expression?.modelId).toBe('emotion');
+    expect(byTask.expression?.modelId).toBe('faceapi-expression');
     for (const a of ['Male', 'Young', 'Smiling', 'Mouth_Slightly_Open', 'Blurry']) {
       expect(byTask[a]).toMatchObject({ source: 'derived' });
       const v = byTask[a]!.value as { value: number; p: number };

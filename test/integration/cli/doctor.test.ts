@@ -27,7 +27,7 @@ interface Report {
 }
 
 describe('faceinsight doctor', () => {
-  it('reports providers, the seven bundled models with the provider each runs on, and the database', () => {
+  it('reports providers, the nine bundled models with the provider each runs on, and the database', () => {
     const t = tempDir();
     const r = cli(['doctor', '--json', '--data-dir', t.dir]);
     t.cleanup();
@@ -38,6 +38,8 @@ describe('faceinsight doctor', () => {
     expect(report.models.map((m) => m.id).sort()).toEqual([
       'blazeface',
       'emotion',
+      'faceapi-agegender',
+      'faceapi-expression',
       'facemesh',
       'faceres',
       'gear',
@@ -69,6 +71,9 @@ describe('faceinsight doctor', () => {
       source: expect.stringMatching(/no CelebA attribute model is bundled.*learned from your labels/),
     });
     expect(out['face boxes']).toEqual({ output: 'face boxes', kind: 'model', source: 'blazeface (bundled)' });
+    // face-api's nets serve age / gender and expression by default (docs/models.md).
+    expect(out['age, gender']!.source).toBe('faceapi-agegender (bundled)');
+    expect(out.expression!.source).toBe('faceapi-expression (bundled)');
   });
 
   it('exits 2 on an unknown provider', () => {

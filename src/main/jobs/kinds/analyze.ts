@@ -25,7 +25,17 @@ import type { JobContext, JobKindHandler } from '../types';
 
 /** Bumped when the pipeline's own code changes what it stores (crops, formulas, mask rules). */
 export const PIPELINE_VERSION = '1';
-const PIPELINE_MODELS = ['blazeface', 'facemesh', 'emotion', 'gear', 'faceres', 'mobilefacenet', 'selfie'];
+const PIPELINE_MODELS = [
+  'blazeface',
+  'facemesh',
+  'emotion',
+  'gear',
+  'faceres',
+  'mobilefacenet',
+  'selfie',
+  'faceapi-agegender',
+  'faceapi-expression',
+];
 
 export interface AnalyzeParams {
   /** Re-analyse images already analysed with the current models. */
