@@ -24,7 +24,7 @@ const { order, cl } = await auditSet(data, binarySpecs(data), {
   seed: 1,
   lambda: 0,
   clauses: null,
-  train: { epochs: EPOCHS },
+  train: { epochs: EPOCHS, ...(process.env.L2 ? { l2: Number(process.env.L2) } : {}) },
   trainer: async (set, opts) => {
     const h = await trainHeads(set, opts);
     console.log(`fold ${++fits} / ${FOLDS}: ${((performance.now() - t) / 1000).toFixed(1)} s`);

@@ -121,27 +121,24 @@ function predictionRows(
   });
 }
 
-/** Share of rows whose decoded CelebA values break an error clause (the decoded predictions' violation rate). */
+/** Share of faces whose stored (decoded) CelebA values break an error clause: the decoded violation rate. */
 function decodedViolationRate(
   specs: readonly KeySpec[],
-  set: TrainSet,
-  p: Float32Array,
-  rules: RuleSet,
+  k: number,
+  rows: { preds: { task: string; value: Record<string, unknown> }[] }[],
   clauses: PackedClauses,
 ): number {
-  const k = set.keys.length;
   const hard = new Float32Array(k);
   let broken = 0;
-  for (let i = 0; i < set.n; i++) {
-    const rows = predictionRows(specs, p, i * k, { id: '', runId: '', heldOut: false }, rules);
+  for (const r of rows) {
     hard.fill(0.5);
-    rows.forEach((r, si) => {
+    r.preds.forEach((pr, si) => {
       const spec = specs[si]!;
-      if (spec.binary) hard[spec.cols[0]!] = (r.value.value as number) === 1 ? 1 : 0;
+      if (spec.binary) hard[spec.cols[0]!] = pr.value.value === 1 ? 1 : 0;
     });
     if (violatesAny(hard, 0, clauses)) broken++;
   }
-  return set.n > 0 ? broken / set.n : 0;
+  return rows.length > 0 ? broken / rows.length : 0;
 }
 
 /** Multi-class keys' CV metrics from their class columns' held-out probabilities (argmax vs the label). */
@@ -267,6 +264,17 @@ export async function runTraining(
           },
         })
       : null;
+  const runId = randomUUID();
+  const decodeWith = params.decode ? ruleSet : null;
+  const k = set.keys.length;
+  // Labelled faces: their held-out probabilities (decoded like every stored prediction when decoding is on).
+  const oof = { id: LEARNED_OOF_MODEL_ID, runId, heldOut: true };
+  const heldRows = held
+    ? setFaces.map((faceId, i) => ({
+        faceId,
+        preds: predictionRows(specs, held.p, i * k, oof, decodeWith),
+      }))
+    : [];
   const evaluation = held && {
     ...held.evaluation,
     attributes: [
@@ -275,22 +283,18 @@ export async function runTraining(
     ],
     violationRate: {
       ...held.evaluation.violationRate,
-      ...(params.decode && clauses
-        ? { decoded: decodedViolationRate(specs, set, held.p, ruleSet, clauses) }
-        : {}),
+      ...(params.decode && clauses ? { decoded: decodedViolationRate(specs, k, heldRows, clauses) } : {}),
     },
   };
   const heads = await trainHeads(set, { ...train, lambda: params.lambda, clauses });
   await step();
-  const runId = randomUUID();
-  const decodeWith = params.decode ? ruleSet : null;
-  const k = heads.keys.length;
 
-  // Labelled faces: their held-out probabilities; every other face with an embedding: the final heads'.
+  // Every face without a label: the final heads'. (A labelled face never gets a probability from heads that saw
+  // its label: with too few faces for folds it gets none.)
   const inSet = new Set(setFaces);
   const targets: number[] = [];
   table.faceIds.forEach((id, i) => {
-    if (!inSet.has(id) || !held) targets.push(i);
+    if (!inSet.has(id)) targets.push(i);
   });
   const d = table.d;
   const x = new Float32Array(targets.length * d);
@@ -303,11 +307,8 @@ export async function runTraining(
   }));
   let issues: ReturnType<typeof labelIssueRows> | null = null;
   let noise: KeyNoise[] = [];
+  for (const r of heldRows) rows.push(r);
   if (held) {
-    const oof = { id: LEARNED_OOF_MODEL_ID, runId, heldOut: true };
-    setFaces.forEach((faceId, i) => {
-      rows.push({ faceId, preds: predictionRows(specs, held.p, i * k, oof, decodeWith) });
-    });
     const cl = confidentLearning(set, specs, held.p);
     noise = cl.noise;
     issues = labelIssueRows(store, datasetId, setFaces, labels, cl);
