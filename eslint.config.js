@@ -56,6 +56,7 @@ const serviceMayImport = [
   'log',
   'learning/ranking$',
   'learning/identity-params$',
+  'jobs/params$',
 ];
 const serviceImports = {
   files: ['src/main/service.ts', 'src/main/service/**'],
@@ -73,7 +74,7 @@ const serviceImports = {
             regex: `^(?:\\.\\.?/)+(?!\\.)(?!(?:${serviceMayImport.join('|')})(?:/|$))`,
             message:
               'The UI process service code imports only shared, store, constraints, review, learning/ranking, ' +
-              'learning/identity-params, service, settings and log (eslint.config.js): run heavy work as a job kind.',
+              'learning/identity-params, jobs/params, service, settings and log (eslint.config.js): run heavy work as a job kind.',
             allowTypeImports: true,
           },
         ],

@@ -12,6 +12,16 @@ import {
 import { AppError } from './errors';
 
 const id = z.int().positive();
+
+/** Job tuning limits, one place for the API, the CLI, the stored job params and the runner. */
+export const JOB_LIMITS = {
+  /** Items in flight per job. */
+  concurrency: { min: 1, max: 16 },
+  /** Faces per model run, shared across the images in flight. */
+  batchSize: { min: 1, max: 64 },
+} as const;
+export const concurrencyField = z.int().min(JOB_LIMITS.concurrency.min).max(JOB_LIMITS.concurrency.max);
+export const batchSizeField = z.int().min(JOB_LIMITS.batchSize.min).max(JOB_LIMITS.batchSize.max);
 const empty = z.strictObject({});
 const reviewStatus = z.enum(['unreviewed', 'reviewed', 'flagged', 'skipped']);
 const ruleKey = z
@@ -94,9 +104,9 @@ export const requestSchemas = {
     datasetId: id,
     force: z.boolean().optional(),
     ep: z.enum(EXECUTION_PROVIDERS).optional(),
-    concurrency: z.int().min(1).max(16).optional(),
+    concurrency: concurrencyField.optional(),
     /** Faces per model run, shared across the images in flight. */
-    batchSize: z.int().min(1).max(64).optional(),
+    batchSize: batchSizeField.optional(),
   }),
   'images.analyze': z.strictObject({ imageId: id, ep: z.enum(EXECUTION_PROVIDERS).optional() }),
   'faces.list': faceQuery,

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { AppError } from '../../shared/errors';
+import { JOB_LIMITS, batchSizeField, concurrencyField } from '../../shared/schemas';
 import { EXECUTION_PROVIDERS, type Dataset, type Events, type Job } from '../../shared/api';
 import { resolveDataDir, startApp, type AppHost } from '../app';
 import { noteLeftoverJobs } from './jobs';
@@ -89,20 +90,19 @@ export async function analyzeCmd(args: string[]): Promise<number> {
     );
   }
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-  if (
-    concurrency !== undefined &&
-    !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 16)
-  ) {
+  if (concurrency !== undefined && !concurrencyField.safeParse(concurrency).success) {
+    const { min, max } = JOB_LIMITS.concurrency;
     throw new AppError(
       'invalid_request',
-      `--concurrency: expected an integer from 1 to 16, got "${values.concurrency}"`,
+      `--concurrency: expected an integer from ${min} to ${max}, got "${values.concurrency}"`,
     );
   }
   const batchSize = values['batch-size'] === undefined ? undefined : Number(values['batch-size']);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 64)) {
+  if (batchSize !== undefined && !batchSizeField.safeParse(batchSize).success) {
+    const { min, max } = JOB_LIMITS.batchSize;
     throw new AppError(
       'invalid_request',
-      `--batch-size: expected an integer from 1 to 64, got "${values['batch-size']}"`,
+      `--batch-size: expected an integer from ${min} to ${max}, got "${values['batch-size']}"`,
     );
   }
   const mode = values.json ? 'json' : process.stderr.isTTY ? 'bar' : 'quiet';

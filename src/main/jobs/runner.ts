@@ -1,5 +1,6 @@
 // The job loop run inside the job process: plan once, then claim, process and commit items, a few in flight.
 import { AppError } from '../../shared/errors';
+import { concurrencyField } from '../../shared/schemas';
 import type { JobKind, JobState } from '../../shared/api';
 import type { ClaimedItem, JobRecord } from '../store/index';
 import type { ItemOutcome, JobContext, JobHandlers } from './types';
@@ -39,7 +40,7 @@ function report(hooks: RunnerHooks, job: JobRecord | undefined): void {
 
 function concurrencyOf(job: JobRecord, fallback: number): number {
   const c = job.params.concurrency;
-  return typeof c === 'number' && Number.isInteger(c) && c >= 1 && c <= 16 ? c : fallback;
+  return concurrencyField.safeParse(c).success ? (c as number) : fallback;
 }
 
 /**

@@ -18,7 +18,8 @@ import { ModelRuntime } from '../../models/runtime';
 import { ModelThread } from '../../models/runtime-worker';
 import { findParsingModel, parseRegion } from '../../models/parsing';
 import type { ModelEntry } from '../../models/registry';
-import { isExecutionProviderRequest, type ExecutionProviderRequest } from '../../models/ep';
+import type { ExecutionProviderRequest } from '../../models/ep';
+import { jobParams } from '../params';
 import { resourcesDir } from '../../paths';
 import { logger } from '../../log';
 import type { JobContext, JobKindHandler } from '../types';
@@ -36,16 +37,6 @@ const PIPELINE_MODELS = [
   'faceapi-agegender',
   'faceapi-expression',
 ];
-
-export interface AnalyzeParams {
-  /** Re-analyse images already analysed with the current models. */
-  force?: boolean;
-  /** Only these images (the review screen's "re-run"). */
-  imageIds?: number[];
-  ep?: ExecutionProviderRequest;
-  /** Faces per model run, shared across the images in flight (`concurrency`). */
-  batchSize?: number;
-}
 
 /** Runs one model call for the user's parsing model (no cross-image batching). */
 type ParserRuntime = Pick<ModelRuntime, 'run'>;
@@ -148,21 +139,6 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
   return p;
 }
 
-function paramsOf(raw: Record<string, unknown>): AnalyzeParams {
-  const ep = raw.ep;
-  return {
-    force: raw.force === true,
-    imageIds: Array.isArray(raw.imageIds)
-      ? raw.imageIds.filter((x): x is number => Number.isInteger(x))
-      : undefined,
-    ep: isExecutionProviderRequest(ep) ? ep : 'auto',
-    batchSize:
-      Number.isInteger(raw.batchSize) && (raw.batchSize as number) >= 1 && (raw.batchSize as number) <= 64
-        ? (raw.batchSize as number)
-        : DEFAULT_BATCH_SIZE,
-  };
-}
-
 interface Prepared {
   face: FaceResult;
   areas: FaceResult['mask']['areas'];
@@ -171,8 +147,8 @@ interface Prepared {
 export const analyzeKind: JobKindHandler = {
   async plan(job, ctx) {
     if (job.datasetId === null) throw new AppError('invalid_request', 'analyze needs a dataset');
-    const params = paramsOf(job.params);
-    const { key } = await pipelineFor(ctx, params.ep ?? 'auto');
+    const params = jobParams('analyze', job);
+    const { key } = await pipelineFor(ctx, params.ep);
     const ids = params.imageIds ?? ctx.store.images.staleForAnalysis(job.datasetId, key, params.force);
     return { keys: ids.map(String) };
   },
@@ -182,7 +158,7 @@ export const analyzeKind: JobKindHandler = {
     const { store } = ctx;
     const image = store.images.locate(imageId);
     if (!image || image.status !== 'ok') return { counter: 'skipped' };
-    const params = paramsOf(job.params);
+    const params = jobParams('analyze', job);
     const pipeline = await pipelineFor(ctx, params.ep ?? 'auto');
     let bytes: Buffer;
     try {

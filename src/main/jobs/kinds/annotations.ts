@@ -1,12 +1,12 @@
 // The `annotations` job: validate a dataset's annotation files, write them in one transaction, re-check rules.
-import type { AnnotationFormat, JobReport } from '../../../shared/api';
+import type { JobReport } from '../../../shared/api';
 import { AppError } from '../../../shared/errors';
 import { engineFor } from '../../constraints/index';
 import { prepareImport } from '../../datasets/formats/import';
 import { RefusedInput } from '../../datasets/formats/text';
-import { formatModule } from '../../datasets/formats/registry';
-import type { JobRecord, Store } from '../../store/index';
+import type { Store } from '../../store/index';
 import type { JobKindHandler } from '../types';
+import { jobParams } from '../params';
 
 /** Stores the refusal's problems beside the failed job (the only row a refused import writes), then rethrows. */
 export function failWithReport(store: Store, jobId: number, err: unknown): never {
@@ -15,28 +15,6 @@ export function failWithReport(store: Store, jobId: number, err: unknown): never
   const report: JobReport = { errors, warnings: [], warningCount: 0, files: [], counts: {} };
   store.write(() => store.annotations.setJobReport(jobId, report));
   throw e;
-}
-
-function params(job: JobRecord): {
-  format: AnnotationFormat;
-  annotations: string;
-  maxErrors?: number;
-  map?: Record<string, string>;
-} {
-  const p = job.params;
-  formatModule(String(p.format));
-  if (typeof p.annotations !== 'string')
-    throw new AppError('invalid_request', 'annotations job without a path');
-  return {
-    format: p.format as AnnotationFormat,
-    annotations: p.annotations,
-    ...(typeof p.maxErrors === 'number' ? { maxErrors: p.maxErrors } : {}),
-    ...(isStringMap(p.map) ? { map: p.map } : {}),
-  };
-}
-
-function isStringMap(v: unknown): v is Record<string, string> {
-  return typeof v === 'object' && v !== null && Object.values(v).every((x) => typeof x === 'string');
 }
 
 export const annotationsKind: JobKindHandler = {
@@ -59,7 +37,7 @@ export const annotationsKind: JobKindHandler = {
     }
     let prepared;
     try {
-      prepared = await prepareImport(store, { datasetId, ...params(job) });
+      prepared = await prepareImport(store, { datasetId, ...jobParams('annotations', job) });
     } catch (err) {
       failWithReport(store, job.id, err);
     }

@@ -1,7 +1,7 @@
 // The `export` job: write a dataset's corrected annotations into a folder (atomic files, provenance sidecar).
-import { EXPORT_FORMATS, type ExportFormat, type JobReport } from '../../../shared/api';
-import { AppError } from '../../../shared/errors';
+import type { JobReport } from '../../../shared/api';
 import { exportDataset } from '../../datasets/formats/export';
+import { jobParams } from '../params';
 import type { JobKindHandler } from '../types';
 import { failWithReport } from './annotations';
 
@@ -11,21 +11,19 @@ export const exportKind: JobKindHandler = {
   },
 
   async process(job, _item, ctx) {
-    const p = job.params;
     const { store } = ctx;
     let report;
     try {
-      if (!(EXPORT_FORMATS as readonly string[]).includes(String(p.format)) || typeof p.out !== 'string')
-        throw new AppError('invalid_request', 'export job without a known format and an output folder');
+      const p = jobParams('export', job);
       report = await exportDataset(store, {
         datasetId: job.datasetId ?? 0,
-        format: p.format as ExportFormat,
+        format: p.format,
         out: p.out,
         reviewedOnly: p.reviewedOnly === true,
         includePredictions: p.includePredictions === true,
         overwrite: p.overwrite === true,
-        ...(typeof p.appVersion === 'string' ? { appVersion: p.appVersion } : {}),
-        ...(typeof p.seed === 'number' ? { seed: p.seed } : {}),
+        ...(p.appVersion !== undefined ? { appVersion: p.appVersion } : {}),
+        ...(p.seed !== undefined ? { seed: p.seed } : {}),
       });
     } catch (err) {
       failWithReport(store, job.id, err);

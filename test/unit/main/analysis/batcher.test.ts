@@ -129,10 +129,11 @@ describe('batchingRuntime', () => {
     await Promise.all([first, detector, mesh, heads]);
     expect(runs.map((r) => r.model)).toEqual([
       'facemesh',
-      'emotion',
+      'faceapi-expression',
       'gear',
       'faceres',
       'mobilefacenet',
+      'faceapi-agegender',
       'facemesh',
       'blazeface',
     ]);
@@ -151,7 +152,11 @@ describe('batchingRuntime', () => {
       }),
       runHeads(plain, crops),
     ]);
-    expect(fifo.runs.map((r) => r.model).slice(0, 3)).toEqual(['facemesh', 'blazeface', 'emotion']);
+    expect(fifo.runs.map((r) => r.model).slice(0, 3)).toEqual([
+      'facemesh',
+      'blazeface',
+      'faceapi-expression',
+    ]);
   });
 
   it('fails the requests of a failing run and keeps serving the others', async () => {
