@@ -3,6 +3,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Api, AppInfo, Dataset, JobReport, Method, Req, Res } from '../shared/api';
 import { AppError, type Envelope } from '../shared/errors';
+import { checkedParams } from './jobs/params';
 import { parseRequest, requireMethod } from '../shared/schemas';
 import { toJob, type Store } from './store/index';
 import {
@@ -183,14 +184,18 @@ export function createService(deps: ServiceDeps) {
         ...(maxErrors ? { maxErrors } : {}),
         ...(map ? { map } : {}),
       };
-      const jobId = store.write(() => store.jobs.create('annotations', datasetId, params));
+      const jobId = store.write(() =>
+        store.jobs.create('annotations', datasetId, checkedParams('annotations', params)),
+      );
       deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
     },
     'exports.start': ({ datasetId, out, ...opts }) => {
       getDataset(datasetId);
       const params = { ...opts, out: resolve(out), appVersion: deps.info.version };
-      const jobId = store.write(() => store.jobs.create('export', datasetId, params));
+      const jobId = store.write(() =>
+        store.jobs.create('export', datasetId, checkedParams('export', params)),
+      );
       deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
     },
@@ -213,7 +218,7 @@ export function createService(deps: ServiceDeps) {
           ...(concurrency ? { concurrency } : {}),
           ...(batchSize ? { batchSize } : {}),
         };
-        return active?.id ?? store.jobs.create('analyze', datasetId, params);
+        return active?.id ?? store.jobs.create('analyze', datasetId, checkedParams('analyze', params));
       });
       deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
@@ -226,7 +231,11 @@ export function createService(deps: ServiceDeps) {
         throw new AppError('conflict', `image ${image.relPath} could not be decoded; nothing to analyse`);
       }
       const jobId = store.write(() =>
-        store.jobs.create('analyze', image.datasetId, { imageIds: [imageId], force: true, ep: ep ?? 'auto' }),
+        store.jobs.create(
+          'analyze',
+          image.datasetId,
+          checkedParams('analyze', { imageIds: [imageId], force: true, ep: ep ?? 'auto' }),
+        ),
       );
       deps.wakeJobs([jobId]);
       return toJob(getJob(jobId));
