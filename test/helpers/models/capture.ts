@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { analysisRuntime, createAnalyzer, type AnalysisRuntime } from '../../../src/main/analysis/index';
+import { emotionInput } from '../../../src/main/analysis/heads';
 import { loadRegistry, type ModelRegistry } from '../../../src/main/models/registry';
 import { ModelRuntime } from '../../../src/main/models/runtime';
 
@@ -45,6 +46,17 @@ export async function captureInputs(
   try {
     const analyzer = createAnalyzer(capturing(analysisRuntime(runtime, registry), captured, max));
     for (const photo of DEMO_PHOTOS) await analyzer.analyze(photo);
+    // The default heads are face-api's; Human's emotion model (selectable) reads the same 192x192 crop facemesh
+    // reads, so its inputs are made from those crops exactly as the pipeline would feed it.
+    const mesh = captured.get('facemesh');
+    if (mesh && !captured.has('emotion')) {
+      const [height, width, channels] = mesh.dims as [number, number, number];
+      captured.set('emotion', {
+        name: 'input_1:0',
+        dims: [64, 64, 1],
+        items: mesh.items.map((data) => emotionInput({ width, height, channels, data }).data),
+      });
+    }
   } finally {
     await runtime.dispose();
     rmSync(dataDir, { recursive: true, force: true });

@@ -20,7 +20,17 @@ const skipReason = !adapter.hardware
     : null;
 if (skipReason) console.log(`GPU numerics test skipped: ${skipReason}`);
 
-const MODELS = ['blazeface', 'facemesh', 'emotion', 'gear', 'faceres', 'mobilefacenet', 'selfie'];
+const MODELS = [
+  'blazeface',
+  'facemesh',
+  'emotion',
+  'gear',
+  'faceres',
+  'mobilefacenet',
+  'selfie',
+  'faceapi-agegender',
+  'faceapi-expression',
+];
 
 function argmaxRows(data: Float32Array, row: number): number[] {
   const out: number[] = [];

@@ -26,6 +26,8 @@ describe('bench -- infer', () => {
     expect(m.models.map((x) => x.id).sort()).toEqual([
       'blazeface',
       'emotion',
+      'faceapi-agegender',
+      'faceapi-expression',
       'facemesh',
       'faceres',
       'gear',
