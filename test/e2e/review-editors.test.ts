@@ -147,3 +147,68 @@ describe('categorical label editor (browser mode)', () => {
     await page.context().close();
   });
 });
+
+describe('mask edits are never lost (browser mode)', () => {
+  /** One hat stroke across the upper part of the stage with the brush. */
+  async function paintHat(page: Page): Promise<void> {
+    const canvas = page.getByTestId('mask-canvas');
+    await page.getByTestId('tool-brush').click();
+    await page.getByTestId('paint-class').selectOption({ label: 'hat' });
+    const box = (await canvas.boundingBox())!;
+    const y = box.y + box.height * 0.15;
+    await page.mouse.move(box.x + box.width * 0.3, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, y, { steps: 10 });
+    await page.mouse.up();
+    await expect.poll(() => page.getByTestId('mask-save').isEnabled()).toBe(true);
+    // Back to the view tool and the keyboard (the select would keep j / k).
+    await page.getByTestId('tool-view').click();
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+  }
+  const humanVersions = async () =>
+    (await detail()).masks.filter((m) => m.source === 'human').map((m) => m.version);
+
+  it('saves an unsaved stroke on j and on Esc, lists it in History, and Ctrl+Z / Ctrl+Shift+Z undo / redo it', async () => {
+    const ids = (
+      await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 })
+    ).items.map((f) => f.id);
+    const [away, back] = ids.indexOf(face.id) < ids.length - 1 ? ['j', 'k'] : ['k', 'j'];
+    const { page, problems } = await openReview();
+    const current = () => page.getByTestId('review').getAttribute('data-face');
+    await expect
+      .poll(() => page.getByTestId('mask-source').inputValue(), { timeout: 20_000 })
+      .toMatch(/^derived/);
+    await paintHat(page);
+
+    await page.keyboard.press(away);
+    await expect.poll(current).not.toBe(String(face.id));
+    await expect.poll(humanVersions).toEqual([1]);
+    await expect.poll(() => page.getByTestId('review-message').innerText()).toContain('saved as human v1');
+    const saved = await detail();
+    expect(saved.masks.find((m) => m.source === 'human')?.areas?.hat).toBeGreaterThan(0);
+    expect(saved.history[0]).toMatchObject({ key: 'mask', old: null, new: '1' });
+
+    await page.keyboard.press(back);
+    await expect.poll(current).toBe(String(face.id));
+    await expect.poll(() => page.getByTestId('mask-source').inputValue()).toBe('human:1');
+    expect(await page.locator('[data-testid=history] li[data-key=mask]').first().innerText()).toContain(
+      'human v1',
+    );
+    await shootThemes(page, 'review-mask-history');
+
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.getByTestId('mask-source').inputValue()).toMatch(/^derived/);
+    await expect.poll(humanVersions).toEqual([]);
+    await page.keyboard.press('Control+Shift+Z');
+    await expect.poll(() => page.getByTestId('mask-source').inputValue()).toBe('human:1');
+    await expect.poll(humanVersions).toEqual([1]);
+
+    // Esc back to the gallery saves the next stroke as v2.
+    await paintHat(page);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('review').count()).toBe(0);
+    await expect.poll(humanVersions).toEqual([2, 1]);
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});

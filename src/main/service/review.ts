@@ -6,6 +6,7 @@ import { labelToText } from '../constraints/index';
 import { historyStacks, replayChanges, revertChanges } from '../review/history';
 import { faceProposal } from '../review/proposal';
 import { encodeHumanMask } from '../review/masks';
+import { MASK_KEY } from '../store/repositories/label-history';
 
 type ReviewMethods =
   'labels.apply' | 'labels.undo' | 'labels.redo' | 'reviews.set' | 'faces.proposal' | 'masks.save';
@@ -26,8 +27,23 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
       const stacks = historyStacks(store.labelHistory.log(faceId));
       const top = (direction === 'undo' ? stacks.undo : stacks.redo).at(-1);
       if (!top) throw new AppError('conflict', `nothing to ${direction} for face ${faceId}`);
-      const changes = direction === 'undo' ? revertChanges(top) : replayChanges(top);
-      store.labelHistory.applyStep(faceId, changes, { actor: actor(), kind: direction, undoOf: top.step });
+      const meta = { actor: actor(), kind: direction, undoOf: top.step };
+      const mask = top.changes.find((c) => c.key === MASK_KEY);
+      if (mask) {
+        // A saved mask version: undo parks it (the version before shows again), redo brings it back.
+        const version = Number(mask.new);
+        const before = mask.old === null ? null : Number(mask.old);
+        const moved =
+          direction === 'undo'
+            ? store.labelHistory.parkMask(faceId, version)
+            : store.labelHistory.restoreMask(faceId, version);
+        if (!moved) throw new AppError('conflict', `human mask v${version} of face ${faceId} is gone`);
+        const change = direction === 'undo' ? { old: version, new: before } : { old: before, new: version };
+        store.labelHistory.maskStep(faceId, change, meta);
+      } else {
+        const changes = direction === 'undo' ? revertChanges(top) : replayChanges(top);
+        store.labelHistory.applyStep(faceId, changes, meta);
+      }
       engine.refreshFace(faceId);
     });
     return faceDetail(store, faceId);
@@ -75,7 +91,14 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
       const mask = await encodeHumanMask(store, req);
       store.write(() => {
         requireFace(req.faceId);
-        store.faces.addMask(req.faceId, { source: 'human', ...mask });
+        const before = store.labelHistory.latestHumanMask(req.faceId);
+        const version = store.faces.addMask(req.faceId, { source: 'human', ...mask });
+        // The save is a step of the face's history: labels.undo parks this version again.
+        store.labelHistory.maskStep(
+          req.faceId,
+          { old: before, new: version },
+          { actor: actor(), kind: 'edit', undoOf: null },
+        );
         engine.refreshFace(req.faceId);
       });
       return faceDetail(store, req.faceId);

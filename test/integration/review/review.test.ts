@@ -223,6 +223,60 @@ describe('mask edits', () => {
     expect(best.ids[0]).toBe(hat);
   });
 
+  it('puts a saved mask version in the history: undo hides it, redo brings it back, in step order with labels', async () => {
+    const d = await get(faces[1]!.id);
+    const base = d.masks.find((m) => m.source !== 'human')!;
+    const png = labelIds(
+      await (
+        await asset(`/assets/mask/${d.face.id}?source=${base.source}&version=${base.version}`)
+      ).arrayBuffer(),
+    );
+    const hat = PARSING_CLASSES.indexOf('hat');
+    const runs = [hat, png.width * png.height];
+    const saved = await call<FaceDetail>(host, 'masks.save', {
+      faceId: d.face.id,
+      width: png.width,
+      height: png.height,
+      box: base.box,
+      runs,
+    });
+    expect(saved.history[0]).toMatchObject({ key: 'mask', old: null, new: '1' });
+    const humans = (x: FaceDetail) => x.masks.filter((m) => m.source === 'human').map((m) => m.version);
+    expect(humans(saved)).toEqual([1]);
+    // A label edit after the save: undo walks back the label first, then the mask.
+    await call(host, 'labels.apply', { faceId: d.face.id, changes: [{ key: 'Smiling', value: 1 }] });
+    const labelUndone = await call<FaceDetail>(host, 'labels.undo', { faceId: d.face.id });
+    expect(human(labelUndone, 'Smiling')).toBeNull();
+    expect(humans(labelUndone)).toEqual([1]);
+    const maskUndone = await call<FaceDetail>(host, 'labels.undo', { faceId: d.face.id });
+    expect(humans(maskUndone)).toEqual([]);
+    expect(maskUndone.history[0]).toMatchObject({ key: 'mask', old: '1', new: null });
+    expect((await asset(`/assets/mask/${d.face.id}?source=human&version=1`)).status).toBe(404);
+    const best = labelIds(await (await asset(`/assets/mask/${d.face.id}`)).arrayBuffer());
+    expect(best.ids[0]).not.toBe(hat);
+
+    const redone = await call<FaceDetail>(host, 'labels.redo', { faceId: d.face.id });
+    expect(humans(redone)).toEqual([1]);
+    expect(redone.history[0]).toMatchObject({ key: 'mask', old: null, new: '1' });
+    const back = labelIds(
+      await (await asset(`/assets/mask/${d.face.id}?source=human&version=1`)).arrayBuffer(),
+    );
+    expect(back.ids.every((v) => v === hat)).toBe(true);
+    // The redo stack still holds the label step; a second save clears it, and undo hides v2 only.
+    const second = await call<FaceDetail>(host, 'masks.save', {
+      faceId: d.face.id,
+      width: png.width,
+      height: png.height,
+      box: base.box,
+      runs,
+    });
+    expect(humans(second)).toEqual([2, 1]);
+    expect(await failure(call(host, 'labels.redo', { faceId: d.face.id }))).toMatchObject({
+      code: 'conflict',
+    });
+    expect(humans(await call<FaceDetail>(host, 'labels.undo', { faceId: d.face.id }))).toEqual([1]);
+  });
+
   it('refuses runs that do not cover the mask or name an unknown class', async () => {
     const id = faces[0]!.id;
     const box = { x: 0, y: 0, w: 10, h: 10 };

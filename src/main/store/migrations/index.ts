@@ -9,6 +9,7 @@ import { up as bestPredictions } from './0006-best-predictions';
 import { up as mergeDuplicateFaces } from './0007-merge-duplicate-faces';
 import { up as identityReports } from './0008-identity-reports';
 import { up as labelIssues } from './0009-label-issues';
+import { up as maskHistory } from './0010-mask-history';
 
 export interface Migration {
   version: number;
@@ -26,4 +27,5 @@ export const migrations: Migration[] = [
   { version: 7, name: '0007-merge-duplicate-faces', up: mergeDuplicateFaces },
   { version: 8, name: '0008-identity-reports', up: identityReports },
   { version: 9, name: '0009-label-issues', up: labelIssues },
+  { version: 10, name: '0010-mask-history', up: maskHistory },
 ];

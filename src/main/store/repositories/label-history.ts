@@ -1,4 +1,5 @@
-// Human label changes written as undoable steps (kind, step, undo_of on label_events), and the face's step log.
+// Human label changes written as undoable steps (kind, step, undo_of on label_events), and the face's step log;
+// saved human mask versions are steps too (key MASK_KEY), undone by parking the version in masks_undone.
 import type { Database } from 'better-sqlite3';
 
 export type HistoryKind = 'edit' | 'undo' | 'redo';
@@ -20,6 +21,9 @@ export interface HistoryChange {
   value: string | null;
 }
 
+/** The label_events key of a mask step: old / new are the face's newest human mask version before / after. */
+export const MASK_KEY = 'mask';
+
 export function createLabelHistoryRepository(db: Database) {
   const current = db
     .prepare(`SELECT value FROM labels WHERE face_id = ? AND key = ? AND source = 'human'`)
@@ -31,6 +35,19 @@ export function createLabelHistoryRepository(db: Database) {
   const insertEvent =
     db.prepare(`INSERT INTO label_events (face_id, key, old, new, actor, at, kind, step, undo_of)
     VALUES (@faceId, @key, @old, @value, @actor, @at, @kind, @step, @undoOf) RETURNING id`);
+  const latestHuman = db
+    .prepare(`SELECT max(version) FROM masks WHERE face_id = ? AND source = 'human'`)
+    .pluck();
+  const park = db.prepare(`INSERT INTO masks_undone (face_id, source, version, png, box, areas, created_at)
+    SELECT face_id, source, version, png, box, areas, created_at FROM masks
+    WHERE face_id = ? AND source = 'human' AND version = ?`);
+  const dropMask = db.prepare(`DELETE FROM masks WHERE face_id = ? AND source = 'human' AND version = ?`);
+  const parked = db
+    .prepare(`SELECT max(id) FROM masks_undone WHERE face_id = ? AND source = 'human' AND version = ?`)
+    .pluck();
+  const unpark = db.prepare(`INSERT INTO masks (face_id, source, version, png, box, areas, created_at)
+    SELECT face_id, source, version, png, box, areas, created_at FROM masks_undone WHERE id = ?`);
+  const dropParked = db.prepare(`DELETE FROM masks_undone WHERE id = ?`);
   const log = db.prepare(`SELECT id, key, old, new, kind, coalesce(step, id) AS step, undo_of AS undoOf
     FROM label_events WHERE face_id = ? ORDER BY id`);
 
@@ -67,6 +84,48 @@ export function createLabelHistoryRepository(db: Database) {
         step ??= id;
       }
       return step;
+    },
+    /** The face's newest human mask version, or null. */
+    latestHumanMask(faceId: number): number | null {
+      return (latestHuman.get(faceId) as number | null) ?? null;
+    },
+    /**
+     * Records a mask step (a save: old = the newest human version before, new = the saved one; an undo / redo:
+     * the reverse) and returns its id. The caller moves the versions (parkMask / restoreMask) in the same write.
+     */
+    maskStep(
+      faceId: number,
+      change: { old: number | null; new: number | null },
+      meta: { actor: string; kind: HistoryKind; undoOf: number | null; at?: number },
+    ): number {
+      const text = (v: number | null) => (v === null ? null : String(v));
+      return (
+        insertEvent.get({
+          faceId,
+          key: MASK_KEY,
+          old: text(change.old),
+          value: text(change.new),
+          actor: meta.actor,
+          at: meta.at ?? Date.now(),
+          kind: meta.kind,
+          step: null,
+          undoOf: meta.undoOf,
+        }) as { id: number }
+      ).id;
+    },
+    /** Hides a human mask version (undo of its save); false when the version is not in `masks`. */
+    parkMask(faceId: number, version: number): boolean {
+      if (park.run(faceId, version).changes === 0) return false;
+      dropMask.run(faceId, version);
+      return true;
+    },
+    /** Brings a parked human mask version back (redo of its save); false when none is parked. */
+    restoreMask(faceId: number, version: number): boolean {
+      const id = parked.get(faceId, version) as number | null;
+      if (id === null) return false;
+      unpark.run(id);
+      dropParked.run(id);
+      return true;
     },
     /** Every label event of a face in order, with its step (legacy rows are steps of their own). */
     log(faceId: number): HistoryEvent[] {

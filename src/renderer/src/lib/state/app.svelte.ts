@@ -75,6 +75,7 @@ export class AppState {
       open: (faceId) => this.router.go({ ...this.route, faceId }),
       close: () => this.show('faces', this.review.datasetId ?? this.selectedId),
       confirmErrors: () => this.settings?.confirmReviewedWithErrors ?? true,
+      report: (err) => this.notices.report(err),
     });
   }
 

@@ -5,16 +5,21 @@ import { fixOptions, type FixOption } from './fixes';
 import type { Action } from '../keymap';
 import { acceptAllChanges, attributeRows, parseAge } from '../components/review/rows';
 import { ReviewState, type NeighbourQuery } from './review.svelte';
+import { MaskLayer } from '../components/review/mask-layer.svelte';
 
 export interface ReviewNav {
   open(faceId: number): void;
   close(): void;
   /** Whether Enter on a face with open error violations asks for a second Enter (a setting). */
   confirmErrors(): boolean;
+  /** Shows an error that outlives the screen (a mask edit saved on leaving that main refused). */
+  report(err: unknown): void;
 }
 
 export class ReviewScreenState {
   readonly review: ReviewState;
+  /** The mask on the stage and its unsaved strokes (saved when the reviewer leaves the face). */
+  readonly layer: MaskLayer;
   focused = $state(0);
   hovered = $state.raw<string[] | null>(null);
   showMask = $state(true);
@@ -38,11 +43,13 @@ export class ReviewScreenState {
 
   constructor(api: ApiClient, nav: ReviewNav) {
     this.review = new ReviewState(api);
+    this.layer = new MaskLayer(api);
     this.#nav = nav;
   }
 
   /** Shows a face; the list j / k walk is the gallery's (dataset and filter), read again only when it changes. */
   open(faceId: number, datasetId: number | null, query: NeighbourQuery): void {
+    if (this.review.detail?.face.id !== faceId) this.saveMaskEdit();
     this.picker = null;
     this.editing = null;
     this.confirming = null;
@@ -65,7 +72,21 @@ export class ReviewScreenState {
   }
 
   close(): void {
+    this.saveMaskEdit();
     this.#nav.close();
+  }
+
+  /**
+   * An unsaved mask edit is never dropped: leaving the face (j / k, Enter, Esc, the gallery, another URL) or
+   * picking another version saves it as a new human version first. Returns whether there was one.
+   */
+  saveMaskEdit(): boolean {
+    const detail = this.review.detail;
+    const req = this.layer.dirty ? this.layer.payload(detail) : null;
+    if (!detail || !req) return false;
+    this.layer.forget();
+    this.review.saveMaskOf(detail.face.id, req).catch((err: unknown) => this.#nav.report(err));
+    return true;
   }
 
   setRow(key: string, value: string | number | null): void {
@@ -198,8 +219,9 @@ export class ReviewScreenState {
       'reviewed-next': () => void this.markReviewed(),
       flag: () => void r.setReview(detail?.face.review === 'flagged' ? 'unreviewed' : 'flagged'),
       skip: () => void r.setReview('skipped'),
-      undo: () => void r.undo(),
-      redo: () => void r.redo(),
+      // Ctrl+Z first takes back unsaved mask strokes, then the face's saved steps (labels and mask versions).
+      undo: () => (this.layer.dirty ? this.layer.undo() : void r.undo()),
+      redo: () => (this.layer.redoStack.length > 0 ? this.layer.redo() : void r.redo()),
       fix: () => this.fix(),
       propose: () => void r.propose(),
       overlay: () => (this.showMask = !this.showMask),

@@ -4,6 +4,14 @@ import { AppError } from '@shared/errors';
 
 export type NeighbourQuery = Record<string, unknown>;
 
+/** What masks.save takes besides the face. */
+export type MaskSave = {
+  width: number;
+  height: number;
+  box: FaceDetail['masks'][number]['box'];
+  runs: number[];
+};
+
 /** Where Enter goes after marking a face reviewed: the active-review order, or the next face of the list. */
 export type EnterOrder = 'useful' | 'list';
 
@@ -200,7 +208,18 @@ export class ReviewState {
     if (ok) this.proposal = null;
   }
 
-  saveMask(req: { width: number; height: number; box: FaceDetail['masks'][number]['box']; runs: number[] }) {
+  /**
+   * Saves a face's mask edit the reviewer is leaving (another face, the gallery, another version): the answer
+   * replaces the detail only while that face is still on show. Throws what main refused.
+   */
+  async saveMaskOf(faceId: number, req: MaskSave): Promise<void> {
+    const d = await this.#api.call('masks.save', { faceId, ...req });
+    const v = d.masks.find((m) => m.source === 'human')?.version;
+    if (this.detail?.face.id === faceId) this.detail = d;
+    this.status = `Mask edit of face ${faceId} saved as human v${v}`;
+  }
+
+  saveMask(req: MaskSave) {
     const faceId = this.detail?.face.id;
     if (!faceId) return Promise.resolve(false);
     return this.#edit(

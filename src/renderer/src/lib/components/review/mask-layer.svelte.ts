@@ -65,6 +65,12 @@ export class MaskLayer {
     }
   }
 
+  /** Forgets the stroke history (its edit was handed to a save). */
+  forget(): void {
+    this.undoStack = [];
+    this.redoStack = [];
+  }
+
   toggle(id: number): void {
     this.hidden = toggled(this.hidden, id);
   }
