@@ -4,7 +4,9 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Dataset, FaceDetail, FaceSummary, Job, Page as ApiPage } from '../../src/shared/api';
+import type { AppInfo, Dataset, FaceDetail, FaceSummary, Job, Page as ApiPage } from '../../src/shared/api';
+import { openStore } from '../../src/main/store/index';
+import { seedFaces } from '../helpers/gallery-seed';
 import { launchBrowser, openPage } from '../helpers/e2e/browser';
 import { sampleFolder, tempDir } from '../helpers/e2e/samples';
 import { ROOT, startServer, type RunningServer, callApi, waitForJob } from '../helpers/e2e/server';
@@ -208,6 +210,67 @@ describe('mask edits are never lost (browser mode)', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('review').count()).toBe(0);
     await expect.poll(humanVersions).toEqual([2, 1]);
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('stale and confusing states (browser mode, #26.7)', () => {
+  it('says the labels are enough to train when two faces have Smiling yes and no', async () => {
+    const ids = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 })).items;
+    for (const [i, f] of ids.slice(0, 2).entries()) {
+      await api('labels.apply', { faceId: f.id, changes: [{ key: 'Smiling', value: i === 0 ? 1 : -1 }] });
+    }
+    const { page, problems } = await openPage(browser, `${server.url}#/stats?ds=${dataset.id}`);
+    await expect
+      .poll(() => page.getByTestId('learning-ready').count(), { timeout: 20_000 })
+      .toBe(1);
+    const text = await page.getByTestId('learning-ready').innerText();
+    expect(text).toContain('2 faces carry CelebA attribute labels');
+    expect(text).toContain('enough to train');
+    expect(await page.getByTestId('learning-empty').innerText()).not.toContain('Training needs at least');
+    await shootThemes(page, 'stats-learning-ready');
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('explains the instruction export scope and counts and lists the unverified faces', async () => {
+    const { page, problems } = await openPage(browser, `${server.url}#/export?ds=${dataset.id}`);
+    await page.getByTestId('export-format').selectOption('instructions');
+    expect(await page.getByTestId('export-scope-note').innerText()).toContain('verified values only');
+    const dest = tempDir('instructions');
+    await page.getByTestId('export-out').fill(dest.path);
+    await page.getByTestId('export-start').click();
+    await expect
+      .poll(() => page.getByTestId('export-job').getAttribute('data-state'), { timeout: 60_000 })
+      .toBe('done');
+    await expect.poll(() => page.getByTestId('count-unverified').count()).toBe(1);
+    expect(await page.getByTestId('count-unverified').innerText()).toContain('not marked reviewed');
+    expect(await page.getByTestId('count-blocked').innerText()).toContain('error rule');
+    await shootThemes(page, 'export-instructions');
+    await page.getByTestId('show-unverified').click();
+    await expect.poll(() => page.getByTestId('face-grid').count(), { timeout: 10_000 }).toBe(1);
+    expect(decodeURIComponent(new URL(page.url()).hash)).toContain('unreviewed');
+    dest.remove();
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('reads the library card counts again on show (faces added by another process)', async () => {
+    const { page, problems } = await openPage(browser, `${server.url}#/library`);
+    const before = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 1 })).total;
+    await expect
+      .poll(() => page.getByTestId('stat-faces').first().innerText(), { timeout: 20_000 })
+      .toBe(String(before));
+    await page.getByTestId('nav-faces').click();
+    await expect.poll(() => page.getByTestId('face-grid').count()).toBe(1);
+    // As a `faceinsight analyze` in a terminal would: faces written by another process, no event here.
+    const info = await api<AppInfo>('app.info');
+    const store = openStore(info.dbPath);
+    seedFaces(store, dataset.id, 4);
+    store.close();
+    await page.getByTestId('nav-library').click();
+    await expect.poll(() => page.getByTestId('stat-faces').first().innerText()).toBe(String(before + 4));
     expect(problems, server.output()).toEqual([]);
     await page.context().close();
   });

@@ -120,6 +120,8 @@ export class AppState {
     if (r.screen === 'identities') void this.learning.loadIdentities(id);
     if (r.screen === 'rules') void this.rules.load(id);
     if (r.screen === 'settings') void this.loadSettings();
+    // The cards' counters change without an event here too (a command run in a terminal): read them on show.
+    if (r.screen === 'library') void this.library.refresh();
     if (r.screen === 'review' && r.faceId) this.review.open(r.faceId, id, r.query);
   }
 
@@ -135,11 +137,14 @@ export class AppState {
         this.learning.progressed(p);
         this.#refreshDatasets();
         this.#refreshLibrary();
+        // A job's end: its counts are final now, read them at once (a throttled read may predate the commit).
+        if (p.state === 'done' || p.state === 'failed' || p.state === 'cancelled') void this.library.refresh();
         if (this.screen === 'images' && this.jobs.current?.id === p.jobId) this.#refreshImages();
         if (['analyze', 'reevaluate-rules', 'annotations', 'train'].includes(p.kind)) this.#refreshFaces();
       }),
       this.#api.on('datasets.updated', (p) => {
         this.#refreshDatasets();
+        this.#refreshLibrary();
         if (this.screen === 'images' && p.datasetId === this.selectedId) this.#refreshImages();
       }),
     ];
