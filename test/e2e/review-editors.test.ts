@@ -222,9 +222,7 @@ describe('stale and confusing states (browser mode, #26.7)', () => {
       await api('labels.apply', { faceId: f.id, changes: [{ key: 'Smiling', value: i === 0 ? 1 : -1 }] });
     }
     const { page, problems } = await openPage(browser, `${server.url}#/stats?ds=${dataset.id}`);
-    await expect
-      .poll(() => page.getByTestId('learning-ready').count(), { timeout: 20_000 })
-      .toBe(1);
+    await expect.poll(() => page.getByTestId('learning-ready').count(), { timeout: 20_000 }).toBe(1);
     const text = await page.getByTestId('learning-ready').innerText();
     expect(text).toContain('2 faces carry CelebA attribute labels');
     expect(text).toContain('enough to train');
@@ -248,6 +246,9 @@ describe('stale and confusing states (browser mode, #26.7)', () => {
     expect(await page.getByTestId('count-unverified').innerText()).toContain('not marked reviewed');
     expect(await page.getByTestId('count-blocked').innerText()).toContain('error rule');
     await shootThemes(page, 'export-instructions');
+    // The status bar sits at the window's bottom however short the screen is.
+    const bar = (await page.getByTestId('status-bar').boundingBox())!;
+    expect(Math.round(bar.y + bar.height)).toBe(page.viewportSize()!.height);
     await page.getByTestId('show-unverified').click();
     await expect.poll(() => page.getByTestId('face-grid').count(), { timeout: 10_000 }).toBe(1);
     expect(decodeURIComponent(new URL(page.url()).hash)).toContain('unreviewed');
@@ -271,6 +272,19 @@ describe('stale and confusing states (browser mode, #26.7)', () => {
     store.close();
     await page.getByTestId('nav-library').click();
     await expect.poll(() => page.getByTestId('stat-faces').first().innerText()).toBe(String(before + 4));
+    // Finished jobs say how long they took; the list keeps the last 5 and hides the rest behind a button.
+    const finished = page.locator('[data-testid=library-job][data-state=done]');
+    const extra = tempDir('json');
+    const json = await api<Job>('exports.start', { datasetId: dataset.id, format: 'json', out: extra.path });
+    expect(await waitJob(json.id)).toMatchObject({ state: 'done' });
+    extra.remove();
+    const jobs = (await api<ApiPage<Job>>('jobs.list', { limit: 12 })).items;
+    expect(jobs.length).toBeGreaterThan(5);
+    await expect.poll(() => finished.count()).toBe(5);
+    for (const d of await finished.getByTestId('job-duration').allInnerTexts()) expect(d).toMatch(/^took \d/);
+    await page.getByTestId('jobs-older').click();
+    await expect.poll(() => finished.count()).toBe(jobs.filter((j) => j.state === 'done').length);
+    await shootThemes(page, 'library-jobs');
     expect(problems, server.output()).toEqual([]);
     await page.context().close();
   });
