@@ -1,5 +1,5 @@
 // Learned heads, learning settings, and the bulk reads training, ranking and identity tools need.
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { PredictionInput } from './faces';
 
 export type EmbeddingModel = 'faceres' | 'mobilefacenet';
@@ -125,9 +125,20 @@ export function createLearningRepository(db: Database) {
     )
     .pluck();
   const deleteLearned = db.prepare(`DELETE FROM predictions WHERE face_id = ? AND source = 'learned'`);
-  const insertPrediction = db.prepare(`INSERT INTO predictions
-      (face_id, model_id, model_version, task, source, value, created_at)
-    VALUES (@faceId, @modelId, @modelVersion, @task, 'learned', @value, @at)`);
+  // A face's learned predictions go in as one multi-row statement: the best_predictions trigger then costs a
+  // statement journal once per face instead of once per row (40 keys: 18 instead of 32 CPU s per 20,000 faces).
+  const insertMany = new Map<number, Statement>();
+  const insertPredictions = (n: number): Statement => {
+    let st = insertMany.get(n);
+    if (!st) {
+      const row = `(?, ?, ?, ?, 'learned', ?, ?)`;
+      st =
+        db.prepare(`INSERT INTO predictions (face_id, model_id, model_version, task, source, value, created_at)
+        VALUES ${new Array<string>(n).fill(row).join(', ')}`);
+      insertMany.set(n, st);
+    }
+    return st;
+  };
   // The full model's predictions (model_id learned-heads), not the held-out ones of labelled faces.
   const learned = db.prepare(`SELECT p.face_id AS faceId, p.task, p.value FROM predictions p
     JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id
@@ -229,7 +240,10 @@ export function createLearningRepository(db: Database) {
     /** Replaces a face's learned predictions (none when `preds` is empty). */
     replaceLearned(faceId: number, preds: Omit<PredictionInput, 'source'>[], at = Date.now()): void {
       deleteLearned.run(faceId);
-      for (const p of preds) insertPrediction.run({ ...p, faceId, value: JSON.stringify(p.value), at });
+      if (preds.length === 0) return;
+      insertPredictions(preds.length).run(
+        preds.flatMap((p) => [faceId, p.modelId, p.modelVersion, p.task, JSON.stringify(p.value), at]),
+      );
     },
     *learnedPredictions(datasetId: number): Generator<{ faceId: number; task: string; value: unknown }> {
       for (const r of learned.iterate(datasetId) as Iterable<{ faceId: number; task: string; value: string }>)
