@@ -4,9 +4,10 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { AppError } from '../../shared/errors';
 import { JOB_LIMITS, batchSizeField, concurrencyField } from '../../shared/schemas';
-import { EXECUTION_PROVIDERS, type Dataset, type Events, type Job } from '../../shared/api';
+import { EXECUTION_PROVIDERS, type Events, type Job } from '../../shared/api';
 import { resolveDataDir, startApp, type AppHost } from '../app';
 import { noteLeftoverJobs } from './jobs';
+import { FINAL_STATES, invoke, waitForJob } from './common';
 
 export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep auto|cpu|webgpu|cuda|dml|coreml] [--force] [--resume]
                      [--concurrency N] [--batch-size N] [--json]
@@ -17,14 +18,6 @@ export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep au
       errors, seconds}. Per-image errors are listed, not fatal:
       the exit code is 1 only when a job itself failed. --concurrency: images in flight (default 2);
       --batch-size: faces per model run, shared by the images in flight (default 8).`;
-
-async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
-  const env = await host.call(method, req);
-  if (!env.ok) throw AppError.fromData(env.error);
-  return env.value as T;
-}
-
-const FINAL = new Set(['done', 'failed', 'cancelled']);
 
 /** Waits for a job on the event stream (with a slow poll as a safety net), drawing progress as asked. */
 async function follow(host: AppHost, job: Job, mode: 'bar' | 'json' | 'quiet', label: string): Promise<Job> {
@@ -49,14 +42,9 @@ async function follow(host: AppHost, job: Job, mode: 'bar' | 'json' | 'quiet', l
     bar?.update(p.done, { rate: p.rate ?? '-', failed: p.failed });
   });
   try {
-    for (;;) {
-      const now = await callOk<Job>(host, 'jobs.get', { id: job.id });
-      if (FINAL.has(now.state)) {
-        bar?.update(now.done);
-        return now;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const now = await waitForJob(host, job.id, { intervalMs: 250 });
+    bar?.update(now.done);
+    return now;
   } finally {
     off();
     bar?.stop();
@@ -118,25 +106,23 @@ export async function analyzeCmd(args: string[]): Promise<number> {
     let analyses: Job[] = [];
     let datasetId: number;
     if (values.resume) {
-      const ds = (await callOk<{ items: Dataset[] }>(host, 'datasets.list', {})).items.find(
-        (d) => d.root === root,
-      );
+      const ds = (await invoke(host, 'datasets.list', {})).items.find((d) => d.root === root);
       if (!ds) throw new AppError('not_found', `no dataset for ${root} to resume`, { where: { file: root } });
       datasetId = ds.id;
-      const open = (await callOk<{ items: Job[] }>(host, 'jobs.list', { datasetId, limit: 500 })).items
-        .filter((j) => (j.kind === 'import' || j.kind === 'analyze') && !FINAL.has(j.state))
+      const open = (await invoke(host, 'jobs.list', { datasetId, limit: 500 })).items
+        .filter((j) => (j.kind === 'import' || j.kind === 'analyze') && !FINAL_STATES.has(j.state))
         .reverse();
       // These, and only these, run here: the job process of a command runs only the jobs it is given.
       const running = open.filter((j) => j.state !== 'paused').map((j) => j.id);
       if (running.length > 0) host.jobs.wake(running);
       noteLeftoverJobs(host, false);
       for (const j of open) {
-        const job = j.state === 'paused' ? await callOk<Job>(host, 'jobs.resume', { id: j.id }) : j;
+        const job = j.state === 'paused' ? await invoke(host, 'jobs.resume', { id: j.id }) : j;
         const end = await follow(host, job, mode, j.kind === 'import' ? 'importing' : 'analysing');
         if (j.kind === 'analyze') analyses.push(end);
       }
     } else {
-      const { dataset, job } = await callOk<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      const { dataset, job } = await invoke(host, 'datasets.create', {
         root,
       });
       datasetId = dataset.id;
@@ -145,7 +131,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         console.error(`import ${imported.state}: ${imported.error ?? ''}`);
         return 1;
       }
-      const analysis = await callOk<Job>(host, 'datasets.analyze', {
+      const analysis = await invoke(host, 'datasets.analyze', {
         datasetId,
         force: values.force ?? false,
         ep,
@@ -159,7 +145,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
     for (const a of analyses) {
       failures.push(
         ...(
-          await callOk<{ items: { label: string; error: string | null }[] }>(host, 'jobs.failures', {
+          await invoke(host, 'jobs.failures', {
             id: a.id,
           })
         ).items,

@@ -2,9 +2,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
-import type { Dataset, Job, KeyNoise, LabelIssue, LearningReport, Page } from '../../shared/api';
+import type { Job, KeyNoise, LabelIssue, Page } from '../../shared/api';
 import { csvCell } from '../datasets/formats/text';
-import { resolveDataDir, startApp, type AppHost } from '../app';
+import { resolveDataDir, startApp } from '../app';
+import { invoke, waitForJob } from './common';
 
 export const AUDIT_HELP = `  faceinsight audit [--db FILE] [--dataset ID] [--top N] [--retrain] [--json | --csv]
       Lists the labels most likely wrong, highest score first: file, face, key, label, suggested value,
@@ -13,12 +14,6 @@ export const AUDIT_HELP = `  faceinsight audit [--db FILE] [--dataset ID] [--top
       scores yet or human labels changed since the last training (--retrain: always). --top N: the first N
       (default 50). --json: one object {datasetId, jobId, suspects, total, noise}; --csv: one row a
       suspect. Exit 0 when it ran (whatever it found), 1 when training failed.`;
-
-async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
-  const env = await host.call(method, req);
-  if (!env.ok) throw AppError.fromData(env.error);
-  return env.value as T;
-}
 
 const p2 = (x: number) => x.toFixed(2);
 
@@ -95,7 +90,7 @@ export async function auditCmd(args: string[]): Promise<number> {
     jobScope: 'own',
   });
   try {
-    const { items } = await callOk<{ items: Dataset[] }>(host, 'datasets.list', {});
+    const { items } = await invoke(host, 'datasets.list', {});
     const pick = values.dataset;
     const ds =
       pick === undefined
@@ -111,30 +106,27 @@ export async function auditCmd(args: string[]): Promise<number> {
           : `no dataset ${pick}`,
       );
     }
-    const report = await callOk<LearningReport>(host, 'learning.report', { datasetId: ds.id });
-    let noise = await callOk<{ runId: string | null; keys: KeyNoise[] }>(host, 'learning.noise', {
+    const report = await invoke(host, 'learning.report', { datasetId: ds.id });
+    let noise = await invoke(host, 'learning.noise', {
       datasetId: ds.id,
     });
     let job: Job | null = null;
     // Scores are per training run: train when there are none or human labels came since.
     if (values.retrain || !report.model || noise.keys.length === 0 || report.humanLabelsSinceTraining > 0) {
-      job = await callOk<Job>(host, 'learning.train', { datasetId: ds.id });
+      job = await invoke(host, 'learning.train', { datasetId: ds.id });
       if (!values.json && !values.csv) console.error(`training (job ${job.id}) …`);
-      while (job.state !== 'done' && job.state !== 'failed' && job.state !== 'cancelled') {
-        await new Promise((r) => setTimeout(r, 200));
-        job = await callOk<Job>(host, 'jobs.get', { id: job.id });
-      }
+      job = await waitForJob(host, job.id);
       if (job.state !== 'done') {
         console.error(`training ${job.state}${job.error ? `: ${job.error}` : ''}`);
         return 1;
       }
-      noise = await callOk(host, 'learning.noise', { datasetId: ds.id });
+      noise = await invoke(host, 'learning.noise', { datasetId: ds.id });
     }
     const suspects: LabelIssue[] = [];
     let total = 0;
     let cursor: number | null = 0;
     while (cursor !== null && suspects.length < top) {
-      const page: Page<LabelIssue> = await callOk(host, 'learning.suspects', {
+      const page: Page<LabelIssue> = await invoke(host, 'learning.suspects', {
         datasetId: ds.id,
         suspects: true,
         cursor,

@@ -5,6 +5,7 @@ import { AppError, formatError } from '../../shared/errors';
 import type { Job } from '../../shared/api';
 import { resolveDataDir, startApp, type AppHost } from '../app';
 import { MAX_ITEM_ATTEMPTS } from '../jobs/runner';
+import { FINAL_STATES, invoke, waitForJob } from './common';
 
 export const JOBS_HELP = `  faceinsight jobs [list] [--limit N] [--db FILE] [--json]
   faceinsight jobs cancel ID | retry ID [--db FILE] [--json]
@@ -16,21 +17,7 @@ export const JOBS_HELP = `  faceinsight jobs [list] [--limit N] [--db FILE] [--j
       dying; its job then fails with the reason. Exit codes: 0 ok; 1 the retried job did not finish (failed,
       cancelled); 2 usage, no such job, or a job in a state that cannot be cancelled or retried.`;
 
-const FINAL = new Set(['done', 'failed', 'cancelled']);
-
-async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
-  const env = await host.call(method, req);
-  if (!env.ok) throw AppError.fromData(env.error);
-  return env.value as T;
-}
-
-async function settle(host: AppHost, id: number): Promise<Job> {
-  for (;;) {
-    const job = await callOk<Job>(host, 'jobs.get', { id });
-    if (FINAL.has(job.state) || job.state === 'paused') return job;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const settle = (host: AppHost, id: number): Promise<Job> => waitForJob(host, id, { paused: true });
 
 function row(j: Job): string {
   const error = j.error ? `  ${j.error.split('\n')[0]}` : '';
@@ -98,7 +85,7 @@ export async function jobsCmd(args: string[]): Promise<number> {
   });
   try {
     if (action === 'list') {
-      const { items } = await callOk<{ items: Job[] }>(host, 'jobs.list', { limit });
+      const { items } = await invoke(host, 'jobs.list', { limit });
       if (values.json) console.log(JSON.stringify({ items }));
       else {
         console.log('id\tkind\tdataset\tstate\tdone/total\tfailed\terror');
@@ -106,15 +93,15 @@ export async function jobsCmd(args: string[]): Promise<number> {
       }
       return 0;
     }
-    const before = await callOk<Job>(host, 'jobs.get', { id });
-    if (action === 'cancel' && FINAL.has(before.state))
+    const before = await invoke(host, 'jobs.get', { id });
+    if (action === 'cancel' && FINAL_STATES.has(before.state))
       throw new AppError(
         'conflict',
         `job ${id} is ${before.state}; only queued, running or paused jobs cancel`,
       );
     // Cancel: a running job stops after its item in flight (or at once when its process is gone).
     // Retry: the job runs here, in this command's job process, to its end.
-    await callOk<Job>(host, action === 'cancel' ? 'jobs.cancel' : 'jobs.retry', { id });
+    await invoke(host, action === 'cancel' ? 'jobs.cancel' : 'jobs.retry', { id });
     const job = await settle(host, id);
     if (values.json) console.log(JSON.stringify(job));
     else {
@@ -124,7 +111,7 @@ export async function jobsCmd(args: string[]): Promise<number> {
       if (job.error) console.error(`error: ${job.error}`);
       if (action === 'retry')
         for (const f of (
-          await callOk<{ items: { label: string; error: string | null }[] }>(host, 'jobs.failures', {
+          await invoke(host, 'jobs.failures', {
             id,
             limit: 20,
           })

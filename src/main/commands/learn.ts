@@ -2,8 +2,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
-import type { Dataset, IdentityReport, IdentityResult, Job, LearningReport } from '../../shared/api';
-import { resolveDataDir, startApp, type AppHost } from '../app';
+import type { IdentityReport, Job, LearningReport } from '../../shared/api';
+import { resolveDataDir, startApp } from '../app';
+import { invoke, waitForJob } from './common';
 
 export const LEARN_HELP = `  faceinsight learn [--db FILE] [--dataset ID] [--lambda X] [--embedding faceres|mobilefacenet]
                     [--folds K] [--epochs N] [--report] [--identities] [--json]
@@ -11,12 +12,6 @@ export const LEARN_HELP = `  faceinsight learn [--db FILE] [--dataset ID] [--lam
       constraint loss), cross-validates them, and predicts every face without a human label. --report prints
       the stored report without training; --identities prints same-identity clusters, duplicate images and
       identities found in more than one split. Exit 1 when training fails (e.g. too few labels).`;
-
-async function callOk<T>(host: AppHost, method: string, req: unknown): Promise<T> {
-  const env = await host.call(method, req);
-  if (!env.ok) throw AppError.fromData(env.error);
-  return env.value as T;
-}
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '—');
 
@@ -111,7 +106,7 @@ export async function learnCmd(args: string[]): Promise<number> {
     jobScope: 'own',
   });
   try {
-    const { items } = await callOk<{ items: Dataset[] }>(host, 'datasets.list', {});
+    const { items } = await invoke(host, 'datasets.list', {});
     const pick = values.dataset;
     const ds =
       pick === undefined
@@ -129,15 +124,11 @@ export async function learnCmd(args: string[]): Promise<number> {
     }
     if (values.identities) {
       // The report is computed by an `identities` job; wait for it when the stored one is not fresh.
-      let r = await callOk<IdentityResult>(host, 'learning.identities', { datasetId: ds.id });
+      let r = await invoke(host, 'learning.identities', { datasetId: ds.id });
       while (r.job) {
-        let j: Job = r.job;
-        while (j.state === 'queued' || j.state === 'running' || j.state === 'paused') {
-          await new Promise((res) => setTimeout(res, 200));
-          j = await callOk<Job>(host, 'jobs.get', { id: j.id });
-        }
+        const j = await waitForJob(host, r.job.id);
         if (j.state !== 'done') throw new AppError('internal', `identities job ${j.state}: ${j.error ?? ''}`);
-        r = await callOk<IdentityResult>(host, 'learning.identities', { datasetId: ds.id });
+        r = await invoke(host, 'learning.identities', { datasetId: ds.id });
         if (r.state !== 'fresh') r = { ...r, job: null };
       }
       if (!r.report) throw new AppError('internal', 'no identity report was stored');
@@ -147,24 +138,21 @@ export async function learnCmd(args: string[]): Promise<number> {
     }
     let job: Job | null = null;
     if (!values.report) {
-      job = await callOk<Job>(host, 'learning.train', {
+      job = await invoke(host, 'learning.train', {
         datasetId: ds.id,
         ...(lambda !== undefined ? { lambda } : {}),
         ...(folds !== undefined ? { folds } : {}),
         ...(epochs !== undefined ? { epochs } : {}),
         ...(embedding ? { embeddingModel: embedding } : {}),
       });
-      while (job.state !== 'done' && job.state !== 'failed' && job.state !== 'cancelled') {
-        await new Promise((r) => setTimeout(r, 200));
-        job = await callOk<Job>(host, 'jobs.get', { id: job.id });
-      }
+      job = await waitForJob(host, job.id);
       if (job.state !== 'done') {
         if (values.json) console.log(JSON.stringify({ jobId: job.id, state: job.state, error: job.error }));
         else console.error(`training ${job.state}${job.error ? `: ${job.error}` : ''}`);
         return 1;
       }
     }
-    const report = await callOk<LearningReport>(host, 'learning.report', { datasetId: ds.id });
+    const report = await invoke(host, 'learning.report', { datasetId: ds.id });
     if (values.json) console.log(JSON.stringify({ jobId: job?.id ?? null, ...report }));
     else printReport(report);
     return 0;

@@ -1,0 +1,69 @@
+// Shared by the `faceinsight` commands: argument parsing, opening the app, typed API calls, waiting for a job.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolve } from 'node:path';
+import type { Job, Method, Req, Res } from '../../shared/api';
+import { AppError } from '../../shared/errors';
+import { resolveDataDir, startApp, type AppHost } from '../app';
+
+/** A command-line mistake: printed with a pointer to --help, exit 2. */
+export class UsageError extends Error {}
+
+export const commonOptions = {
+  'data-dir': { type: 'string' },
+  db: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} satisfies ParseArgsConfig['options'];
+
+/** The command's own options plus the common ones; unknown flags are usage errors. */
+export function parse<O extends ParseArgsConfig['options']>(args: string[], options: O) {
+  try {
+    return parseArgs({
+      args,
+      options: { ...commonOptions, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `own`: the command's job process runs only the jobs its calls start (see --resume); `serve` runs them all. */
+export async function openHost(
+  values: { 'data-dir'?: string; db?: string },
+  jobScope: 'own' | 'all' = 'own',
+): Promise<AppHost> {
+  const dataDir = resolveDataDir(values['data-dir']);
+  return startApp({ dataDir, dbPath: values.db ? resolve(values.db) : undefined, mode: 'browser', jobScope });
+}
+
+/** One API call, typed by the contract; a refusal is thrown as the AppError it carries. */
+export async function invoke<M extends Method>(
+  host: Pick<AppHost, 'call'>,
+  method: M,
+  req: Req<M>,
+): Promise<Res<M>> {
+  const env = await host.call(method, req);
+  if (!env.ok) throw AppError.fromData(env.error);
+  return env.value as Res<M>;
+}
+
+export const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['done', 'failed', 'cancelled']);
+
+/**
+ * Polls a job until it ends (done, failed, cancelled; with `paused: true` also paused), calling `onTick` with
+ * each reading: the one wait loop of the commands.
+ */
+export async function waitForJob(
+  host: Pick<AppHost, 'call'>,
+  id: number,
+  opts: { onTick?: (job: Job) => void; paused?: boolean; intervalMs?: number } = {},
+): Promise<Job> {
+  for (;;) {
+    const job = await invoke(host, 'jobs.get', { id });
+    opts.onTick?.(job);
+    if (FINAL_STATES.has(job.state) || (opts.paused && job.state === 'paused')) return job;
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  }
+}
