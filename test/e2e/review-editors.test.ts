@@ -215,6 +215,49 @@ describe('mask edits are never lost (browser mode)', () => {
   });
 });
 
+describe('zoom and pan on the review photo (browser mode)', () => {
+  it('zooms about the pointer with the wheel, pans by dragging, fits with 0 and zooms with + / -', async () => {
+    const { page, problems } = await openReview();
+    const stage = page.getByTestId('stage');
+    const image = page.getByTestId('review-image');
+    await expect
+      .poll(async () => (await image.boundingBox())?.width ?? 0, { timeout: 20_000 })
+      .toBeGreaterThan(50);
+    const fitted = (await image.boundingBox())!;
+    const s = (await stage.boundingBox())!;
+    const [cx, cy] = [s.x + s.width / 2, s.y + s.height / 2];
+
+    await page.mouse.move(cx, cy);
+    await page.mouse.wheel(0, -500);
+    await expect.poll(async () => Number(await stage.getAttribute('data-zoom'))).toBeGreaterThan(2);
+    const zoomed = (await image.boundingBox())!;
+    expect(zoomed.width / fitted.width).toBeCloseTo(Number(await stage.getAttribute('data-zoom')), 1);
+    // The point under the pointer stays put.
+    const u = (cx - fitted.x) / fitted.width;
+    expect(Math.abs(zoomed.x + u * zoomed.width - cx)).toBeLessThan(3);
+    await shootThemes(page, 'review-zoomed');
+
+    await page.mouse.down();
+    await page.mouse.move(cx + 80, cy + 40, { steps: 5 });
+    await page.mouse.up();
+    await expect.poll(async () => Math.round((await image.boundingBox())!.x - zoomed.x)).toBe(80);
+    expect(Math.round((await image.boundingBox())!.y - zoomed.y)).toBe(40);
+
+    await page.keyboard.press('0');
+    await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.00');
+    const again = (await image.boundingBox())!;
+    expect([again.x, again.y, again.width].map(Math.round)).toEqual(
+      [fitted.x, fitted.y, fitted.width].map(Math.round),
+    );
+    await page.keyboard.press('+');
+    await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.25');
+    await page.keyboard.press('-');
+    await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.00');
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('stale and confusing states (browser mode, #26.7)', () => {
   it('says the labels are enough to train when two faces have Smiling yes and no', async () => {
     const ids = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 })).items;

@@ -44,7 +44,10 @@ export type Action =
   | 'pick'
   | 'propose'
   | 'overlay'
-  | 'landmarks';
+  | 'landmarks'
+  | 'zoom-in'
+  | 'zoom-out'
+  | 'zoom-fit';
 
 export interface Binding {
   action: Action;
@@ -198,6 +201,15 @@ export const KEYMAP: readonly Binding[] = [
     group: 'Overlay',
   },
   { action: 'landmarks', scope: 'review', keys: ['l'], label: 'Show or hide landmarks', group: 'Overlay' },
+  {
+    action: 'zoom-in',
+    scope: 'review',
+    keys: ['+', '='],
+    label: 'Zoom in (or the wheel over the photo; drag to pan)',
+    group: 'Overlay',
+  },
+  { action: 'zoom-out', scope: 'review', keys: ['-'], label: 'Zoom out', group: 'Overlay' },
+  { action: 'zoom-fit', scope: 'review', keys: ['0'], label: 'Fit the photo again', group: 'Overlay' },
 
   { action: 'help', scope: 'global', keys: ['?'], label: 'Show or hide these keys', group: 'General' },
   {

@@ -6,6 +6,7 @@ import type { Action } from '../keymap';
 import { acceptAllChanges, attributeRows, parseAge } from '../components/review/rows';
 import { ReviewState, type NeighbourQuery } from './review.svelte';
 import { MaskLayer } from '../components/review/mask-layer.svelte';
+import { StageView } from '../components/review/stage-view.svelte';
 
 export interface ReviewNav {
   open(faceId: number): void;
@@ -20,6 +21,8 @@ export class ReviewScreenState {
   readonly review: ReviewState;
   /** The mask on the stage and its unsaved strokes (saved when the reviewer leaves the face). */
   readonly layer: MaskLayer;
+  /** The stage's zoom and pan (fitted again for each face). */
+  readonly view = new StageView();
   focused = $state(0);
   hovered = $state.raw<string[] | null>(null);
   showMask = $state(true);
@@ -49,7 +52,10 @@ export class ReviewScreenState {
 
   /** Shows a face; the list j / k walk is the gallery's (dataset and filter), read again only when it changes. */
   open(faceId: number, datasetId: number | null, query: NeighbourQuery): void {
-    if (this.review.detail?.face.id !== faceId) this.saveMaskEdit();
+    if (this.review.detail?.face.id !== faceId) {
+      this.saveMaskEdit();
+      this.view.fit();
+    }
     this.picker = null;
     this.editing = null;
     this.confirming = null;
@@ -226,6 +232,9 @@ export class ReviewScreenState {
       propose: () => void r.propose(),
       overlay: () => (this.showMask = !this.showMask),
       landmarks: () => (this.showLandmarks = !this.showLandmarks),
+      'zoom-in': () => this.view.zoomCentre(1.25),
+      'zoom-out': () => this.view.zoomCentre(0.8),
+      'zoom-fit': () => this.view.fit(),
       close: () => {
         if (this.editing) this.editing = null;
         else if (this.picker) this.picker = null;
