@@ -401,6 +401,8 @@ export interface FaceFilter {
   unusualBelow?: number;
   /** Only faces with a label confident learning flags (stored by the latest training run). */
   likelyWrong?: boolean;
+  /** Only faces whose label of this key is a suspect (Stats' noise counts link here). */
+  suspectKey?: string;
   /** Image split; `''` = images without one. */
   split?: string;
   /** Case-insensitive substring of the image's relative path. */

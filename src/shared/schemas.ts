@@ -49,6 +49,7 @@ const faceFilter = {
     .optional(),
   unusualBelow: z.number().min(0).max(1).optional(),
   likelyWrong: z.boolean().optional(),
+  suspectKey: z.string().min(1).max(64).optional(),
   split: z.string().max(64).optional(),
   search: z.string().max(200).optional(),
   sort: z.enum(FACE_SORTS).optional(),

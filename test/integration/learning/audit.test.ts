@@ -163,6 +163,14 @@ describe('wrong labels first', () => {
     });
     expect(all.total).toBe(LABELLED + UNLABELLED);
     expect(all.items.slice(-UNLABELLED).map((f) => f.id)).toEqual(faceOf.slice(LABELLED));
+    // A page past the middle (read backwards from the end) is the same slice of the order.
+    const late = await call<Page<FaceSummary>>(host, 'faces.list', {
+      datasetId: dataset.id,
+      sort: 'wrong',
+      offset: 500,
+      limit: 100,
+    });
+    expect(late.items.map((f) => f.id)).toEqual(all.items.slice(500, 600).map((f) => f.id));
     const suspects = await call<Page<LabelIssue>>(host, 'learning.suspects', {
       datasetId: dataset.id,
       suspects: true,
@@ -175,6 +183,15 @@ describe('wrong labels first', () => {
     });
     expect(filtered.total).toBe(new Set(suspects.items.map((i) => i.faceId)).size);
     expect(filtered.total).toBeGreaterThan(0);
+    // One key's suspects (what a Stats noise count links to).
+    const male = await call<Page<FaceSummary>>(host, 'faces.list', {
+      datasetId: dataset.id,
+      suspectKey: 'Male',
+      limit: 1000,
+    });
+    const maleSuspects = suspects.items.filter((i) => i.key === 'Male').map((i) => i.faceId);
+    expect(male.items.map((f) => f.id).sort((a, b) => a - b)).toEqual(maleSuspects.sort((a, b) => a - b));
+    expect(male.total).toBeGreaterThan(0);
   });
 
   it('lists each suspect with its evidence, and the estimated noise per key', async () => {

@@ -87,6 +87,10 @@ function clauses(
   if (q.likelyWrong) {
     w.push('EXISTS (SELECT 1 FROM face_label_scores s WHERE s.face_id = f.id AND s.suspects > 0)');
   }
+  if (q.suspectKey !== undefined) {
+    w.push(`EXISTS (SELECT 1 FROM label_issues li2 WHERE li2.face_id = f.id AND li2.key = @suspectKey
+      AND li2.suspect = 1)`);
+  }
   if (/\bur\./.test(uses)) w.push('ur.dataset_id = @datasetId');
   const where = w.join(' AND ');
   const all = `${where} ${uses}`;
@@ -190,6 +194,7 @@ function params(q: GalleryQuery): Record<string, unknown> {
     pairB: q.pair?.keys[1] ?? null,
     unusualScores: q.unusualScores ?? null,
     unusualBelow: q.unusualBelow ?? null,
+    suspectKey: q.suspectKey ?? null,
   };
 }
 
