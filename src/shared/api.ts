@@ -213,6 +213,8 @@ export interface LearningSettings {
 
 /** Cross-validated quality of one learned head (held-out predictions pooled over folds). */
 export interface LearnedAttributeMetrics {
+  /** A CelebA attribute, or a class key (gender, age_bucket, race, expression: accuracy of the most probable
+   * class, balanced accuracy = mean recall per class; positives 0 and f1 null there). */
   key: string;
   n: number;
   positives: number;

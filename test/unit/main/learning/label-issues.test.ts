@@ -6,6 +6,7 @@ import { predictHeads, trainHeads, type TrainSet } from '../../../../src/main/le
 import {
   auditSet,
   binarySpecs,
+  classProbs,
   confidentLearning,
   issueScore,
 } from '../../../../src/main/learning/label-issues';
@@ -112,5 +113,34 @@ describe('label issues (confident learning on held-out probabilities)', () => {
     const rule = { rule: 'r', subject: 'labels', fixTo: '-1' };
     const model = { model: 'faceres', value: '-1', p: 0.9 };
     expect(issueScore(true, -0.6, { rules: [rule], models: [model] })).toBeCloseTo(2.1, 6);
+  });
+
+  it('normalises one head per class for a key with more than two values (race), and suggests the most probable other', () => {
+    // Columns race=Asian, race=Black, race=White; rows labelled Asian, Asian, White (one-vs-rest: +1 on its class).
+    const spec = { key: 'race', classes: ['Asian', 'Black', 'White'], cols: [0, 1, 2], binary: false };
+    const set: TrainSet = {
+      x: new Float32Array(3),
+      y: Int8Array.from([1, -1, -1, 1, -1, -1, -1, -1, 1]),
+      n: 3,
+      d: 1,
+      keys: ['race=Asian', 'race=Black', 'race=White'],
+    };
+    // Unnormalised one-vs-rest outputs; the third row looks Asian though labelled White.
+    const p = Float32Array.from([0.9, 0.05, 0.05, 0.6, 0.3, 0.1, 0.72, 0.08, 0.2]);
+    const probs = classProbs(spec, p, 6, new Float64Array(3));
+    expect(Array.from(probs).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(probs[0]).toBeCloseTo(0.72, 6);
+    const cl = confidentLearning(set, [spec], p);
+    // t(Asian) = mean over the rows labelled Asian = (0.9 + 0.6) / 2; t(White) = 0.2 (its one row).
+    expect(cl.thresholds[0]![0]).toBeCloseTo(0.75, 6);
+    expect(cl.thresholds[0]![2]).toBeCloseTo(0.2, 6);
+    expect(Array.from(cl.suspect)).toEqual([0, 0, 0]);
+    expect(cl.suggested[2]).toBe(0);
+    expect(cl.pSuggested[2]).toBeCloseTo(0.72, 6);
+    // With P(Asian) 0.9 before normalising (0.76 after) the White row crosses t(Asian): a suspect.
+    p[6] = 0.9;
+    const again = confidentLearning(set, [spec], p);
+    expect(again.suspect[2]).toBe(1);
+    expect(again.noise[0]!.joint[2]![0]).toBe(1);
   });
 });
