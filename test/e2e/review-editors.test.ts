@@ -270,6 +270,21 @@ describe('stale and confusing states (browser mode, #26.7)', () => {
     expect(text).toContain('2 faces carry CelebA attribute labels');
     expect(text).toContain('enough to train');
     expect(await page.getByTestId('learning-empty').innerText()).not.toContain('Training needs at least');
+    // The agreement table: the fields first, then the labelled attributes; the 39 others in one line.
+    await expect.poll(() => page.getByTestId('agreement-key').count()).toBe(5);
+    expect(await page.getByTestId('agreement-key').allInnerTexts()).toEqual([
+      'age (bucket)',
+      'gender',
+      'race',
+      'expression',
+      'Smiling',
+    ]);
+    expect(await page.getByTestId('agreement-unlabelled').innerText()).toMatch(
+      /^No labels for 39 more attributes/,
+    );
+    expect(await page.getByTestId('heatmap-scale').innerText()).toContain('always together');
+    await page.getByTestId('agreement').scrollIntoViewIfNeeded();
+    await shootThemes(page, 'stats-agreement');
     await shootThemes(page, 'stats-learning-ready');
     expect(problems, server.output()).toEqual([]);
     await page.context().close();
