@@ -258,6 +258,30 @@ describe('zoom and pan on the review photo (browser mode)', () => {
   });
 });
 
+describe('face tiles (browser mode)', () => {
+  it('focuses on click, opens on double-click, shows the reviewed badge and the end of long names', async () => {
+    await api('reviews.set', { faceIds: [face.id], status: 'reviewed' });
+    const { page, problems } = await openPage(browser, `${server.url}#/faces?ds=${dataset.id}`);
+    const tile = page.locator(`[data-testid=face-tile][data-face="${face.id}"]`);
+    await expect.poll(() => tile.count(), { timeout: 20_000 }).toBe(1);
+    expect(await tile.getByTestId('tile-review').innerText()).toBe('✓ reviewed');
+    expect(await tile.locator('.tail').innerText()).toBe('557335.jpg');
+    expect(await tile.locator('.tail').isVisible()).toBe(true);
+    await shootThemes(page, 'faces-tiles');
+
+    await tile.locator('button[data-tile]').click();
+    await expect.poll(() => page.locator(':focus').getAttribute('data-index')).not.toBeNull();
+    expect(await page.getByTestId('review').count()).toBe(0);
+    await tile.locator('button[data-tile]').dblclick();
+    await expect
+      .poll(() => page.getByTestId('review').getAttribute('data-face'), { timeout: 20_000 })
+      .toBe(String(face.id));
+    await api('reviews.set', { faceIds: [face.id], status: 'unreviewed' });
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('stale and confusing states (browser mode, #26.7)', () => {
   it('says the labels are enough to train when two faces have Smiling yes and no', async () => {
     const ids = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 })).items;
