@@ -1,4 +1,5 @@
 // Which detection an imported face stands for: one face per real face whether it came from a file or a detector.
+import { cornerIou } from './numeric';
 
 export interface MatchBox {
   x: number;
@@ -9,13 +10,7 @@ export interface MatchBox {
 
 /** Intersection over union of two boxes (0 when either has no area). */
 export function iou(a: MatchBox, b: MatchBox): number {
-  const x1 = Math.max(a.x, b.x);
-  const y1 = Math.max(a.y, b.y);
-  const x2 = Math.min(a.x + a.w, b.x + b.w);
-  const y2 = Math.min(a.y + a.h, b.y + b.h);
-  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
+  return cornerIou([a.x, a.y, a.x + a.w, a.y + a.h], [b.x, b.y, b.x + b.w, b.y + b.h]);
 }
 
 /** An imported face's box and a detection's overlap at least this much to be the same face. */

@@ -25,3 +25,29 @@ export function keyedSeed(seed: number, key: string): number {
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 2654435761) >>> 0;
   return h;
 }
+
+/**
+ * Intersection over union of two corner boxes `[x1, y1, x2, y2]` (corners in either order), with tfjs' NMS
+ * semantics: 0 when either box has no area.
+ */
+export function cornerIou(a: readonly number[], b: readonly number[]): number {
+  const [ax1, ay1, ax2, ay2] = [
+    Math.min(a[0]!, a[2]!),
+    Math.min(a[1]!, a[3]!),
+    Math.max(a[0]!, a[2]!),
+    Math.max(a[1]!, a[3]!),
+  ];
+  const [bx1, by1, bx2, by2] = [
+    Math.min(b[0]!, b[2]!),
+    Math.min(b[1]!, b[3]!),
+    Math.max(b[0]!, b[2]!),
+    Math.max(b[1]!, b[3]!),
+  ];
+  const areaA = (ax2 - ax1) * (ay2 - ay1);
+  const areaB = (bx2 - bx1) * (by2 - by1);
+  if (areaA <= 0 || areaB <= 0) return 0;
+  const inter =
+    Math.max(Math.min(ay2, by2) - Math.max(ay1, by1), 0) *
+    Math.max(Math.min(ax2, bx2) - Math.max(ax1, bx1), 0);
+  return inter / (areaA + areaB - inter);
+}

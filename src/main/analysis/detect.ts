@@ -1,6 +1,6 @@
 // BlazeFace detection decoded as @vladmandic/human's blazeface.ts, plus a tile pyramid that finds small faces.
 import { AppError } from '../../shared/errors';
-import { sigmoid } from '../../shared/numeric';
+import { cornerIou, sigmoid } from '../../shared/numeric';
 import type { Raster } from './image-ops';
 import type { AnalysisRuntime } from './runtime';
 
@@ -77,27 +77,7 @@ interface RawCandidate {
 }
 
 /** IoU of two corner boxes, as tfjs' NMS computes it. */
-export function iou(a: readonly number[], b: readonly number[]): number {
-  const [ax1, ay1, ax2, ay2] = [
-    Math.min(a[0]!, a[2]!),
-    Math.min(a[1]!, a[3]!),
-    Math.max(a[0]!, a[2]!),
-    Math.max(a[1]!, a[3]!),
-  ];
-  const [bx1, by1, bx2, by2] = [
-    Math.min(b[0]!, b[2]!),
-    Math.min(b[1]!, b[3]!),
-    Math.max(b[0]!, b[2]!),
-    Math.max(b[1]!, b[3]!),
-  ];
-  const areaA = (ax2 - ax1) * (ay2 - ay1);
-  const areaB = (bx2 - bx1) * (by2 - by1);
-  if (areaA <= 0 || areaB <= 0) return 0;
-  const inter =
-    Math.max(Math.min(ay2, by2) - Math.max(ay1, by1), 0) *
-    Math.max(Math.min(ax2, bx2) - Math.max(ax1, bx1), 0);
-  return inter / (areaA + areaB - inter);
-}
+export const iou = cornerIou;
 
 /** Greedy hard NMS with tfjs' semantics: score > threshold, highest first, drop when IoU >= iouThreshold. */
 export function nonMaxSuppression(
