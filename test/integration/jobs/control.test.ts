@@ -63,7 +63,9 @@ describe('job control', () => {
     // Items already in flight may still land (however long a busy machine takes); after that the count must
     // stay put.
     const db = new Database(host.info.dbPath, { readonly: true });
-    const claimed = db.prepare(`SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'claimed'`).pluck();
+    const claimed = db
+      .prepare(`SELECT count(*) FROM job_items WHERE job_id = ? AND state = 'claimed'`)
+      .pluck();
     try {
       await until(async () => claimed.get(job.id) === 0, 'the items in flight to land');
     } finally {
