@@ -43,8 +43,8 @@ const boundaries = [
   },
 ];
 // The UI process's service code (main's API handlers) answers every call inline, so it may import only light
-// modules: shared/, store/, constraints/, review/, the learning ranking and identity thresholds, its own files,
-// settings and log. Heavy work (analysis, models, identity clustering, training, annotation formats) runs in
+// modules: shared/, store/, constraints/, review/, the learning ranking and identity thresholds, the release-file
+// finder, its own files, settings and log. Heavy work (analysis, models, identity clustering, training, annotation formats) runs in
 // the job process as a job kind; type-only imports are free. Relative specifiers are matched after their ./ ../
 const serviceMayImport = [
   'shared',
@@ -57,6 +57,7 @@ const serviceMayImport = [
   'learning/ranking$',
   'learning/identity-params$',
   'jobs/params$',
+  'datasets/formats/release$',
 ];
 const serviceImports = {
   files: ['src/main/service.ts', 'src/main/service/**'],
@@ -74,7 +75,8 @@ const serviceImports = {
             regex: `^(?:\\.\\.?/)+(?!\\.)(?!(?:${serviceMayImport.join('|')})(?:/|$))`,
             message:
               'The UI process service code imports only shared, store, constraints, review, learning/ranking, ' +
-              'learning/identity-params, jobs/params, service, settings and log (eslint.config.js): run heavy work as a job kind.',
+              'learning/identity-params, jobs/params, datasets/formats/release, service, settings and log ' +
+              '(eslint.config.js): run heavy work as a job kind.',
             allowTypeImports: true,
           },
         ],

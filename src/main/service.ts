@@ -15,6 +15,7 @@ import {
 } from './constraints/index';
 import { faceDetail, setLabel, toViolationEntry } from './constraints/faces';
 import { datasetCooccurrence } from './constraints/stats';
+import { findReleases } from './datasets/formats/release';
 import { RuleSet } from '../shared/rules';
 import type { RulesState } from '../shared/api';
 import { learningHandlers } from './service/learning';
@@ -169,6 +170,7 @@ export function createService(deps: ServiceDeps) {
       deps.wakeJobs([id]);
       return toJob(getJob(id));
     },
+    'datasets.releases': ({ datasetId }) => ({ items: findReleases(getDataset(datasetId).root) }),
     'datasets.importAnnotations': ({ datasetId, format, annotations, maxErrors, map }) => {
       const ds = getDataset(datasetId);
       // UTKFace keeps its labels in the image names: the images folder is its annotation source.

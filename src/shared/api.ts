@@ -587,6 +587,14 @@ export type Api = {
   };
   /** Native folder picker (Electron); resolves `{ path: null }` when cancelled. */
   'system.pickFolder': { req: { title?: string }; res: { path: string | null } };
+  /**
+   * Known release files (list_attr_celeba.txt, fairface_label_*.csv, ...) in a dataset's folder or its parent,
+   * one per format, most specific first: what the library offers to import. `source` goes to importAnnotations.
+   */
+  'datasets.releases': {
+    req: { datasetId: number };
+    res: { items: { format: AnnotationFormat; source: string; file: string }[] };
+  };
   /** Queues an annotation import (validated whole first; refused files write nothing) into a dataset. */
   'datasets.importAnnotations': {
     req: {
@@ -791,6 +799,7 @@ export const METHODS = [
   'violations.list',
   'violations.counts',
   'stats.cooccurrence',
+  'datasets.releases',
   'datasets.importAnnotations',
   'exports.start',
   'jobs.report',

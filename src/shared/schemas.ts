@@ -131,6 +131,7 @@ export const requestSchemas = {
   'violations.counts': z.strictObject({ datasetId: id }),
   'stats.cooccurrence': z.strictObject({ datasetId: id, source: z.enum(['labels', 'predictions']) }),
   'system.pickFolder': z.strictObject({ title: z.string().max(200).optional() }),
+  'datasets.releases': z.strictObject({ datasetId: id }),
   'datasets.importAnnotations': z.strictObject({
     datasetId: id,
     format: z.enum(ANNOTATION_FORMATS),

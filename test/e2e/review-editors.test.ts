@@ -1,12 +1,13 @@
 // The review screen's editors end to end (#26.4, #26.5, zoom): a UTKFace-named sample photo imported and analysed
 // by the real server in browser mode, Chromium driving mouse and keyboard.
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppInfo, Dataset, FaceDetail, FaceSummary, Job, Page as ApiPage } from '../../src/shared/api';
 import { openStore } from '../../src/main/store/index';
 import { seedFaces } from '../helpers/gallery-seed';
+import { celebaRow, celebaValues, makeCeleba } from '../helpers/datasets/generate';
 import { launchBrowser, openPage } from '../helpers/e2e/browser';
 import { sampleFolder, tempDir } from '../helpers/e2e/samples';
 import { ROOT, startServer, type RunningServer, callApi, waitForJob } from '../helpers/e2e/server';
@@ -348,7 +349,7 @@ describe('stale and confusing states (browser mode, #26.7)', () => {
     await page.getByTestId('nav-faces').click();
     await expect.poll(() => page.getByTestId('face-grid').count()).toBe(1);
     // As a `faceinsight analyze` in a terminal would: faces written by another process, no event here.
-    const info = await api<AppInfo>('app.info');
+    const info = await api<AppInfo>('app.info', {});
     const store = openStore(info.dbPath);
     seedFaces(store, dataset.id, 4);
     store.close();
@@ -367,6 +368,68 @@ describe('stale and confusing states (browser mode, #26.7)', () => {
     await page.getByTestId('jobs-older').click();
     await expect.poll(() => finished.count()).toBe(jobs.filter((j) => j.state === 'done').length);
     await shootThemes(page, 'library-jobs');
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
+
+describe('importing a release (browser mode)', () => {
+  /** A CelebA release: img_align_celeba/ and Anno/ side by side; the attributes name one image the folder lacks. */
+  async function release(): Promise<{ path: string; images: string; remove(): void }> {
+    const dir = tempDir('celeba');
+    const fx = await makeCeleba(dir.path, 3);
+    renameSync(join(fx.anno, 'Anno'), join(dir.path, 'Anno'));
+    const attr = join(dir.path, 'Anno', 'list_attr_celeba.txt');
+    const lines = readFileSync(attr, 'utf8').trimEnd().split('\n');
+    lines[0] = String(Number(lines[0]) + 1);
+    writeFileSync(attr, [...lines, celebaRow('000999.jpg', celebaValues(0))].join('\n') + '\n');
+    return { ...dir, images: fx.root };
+  }
+
+  it('offers the release beside an opened folder, imports it and lists the warnings with their lines', async () => {
+    const rel = await release();
+    const { page, problems } = await openPage(browser, `${server.url}#/library`);
+    await page.getByLabel('Folder to open').fill(rel.images);
+    await page.getByRole('button', { name: 'Open folder' }).click();
+    await expect.poll(() => page.getByTestId('import-offer').count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.getByTestId('import-offer').innerText()).toContain('list_attr_celeba.txt');
+    await shootThemes(page, 'library-import-offer');
+    await page.getByTestId('import-offer-celeba').click();
+    const summary = page.getByTestId('import-summary').first();
+    await expect.poll(() => summary.count(), { timeout: 60_000 }).toBe(1);
+    expect(await summary.innerText()).toMatch(/3\s+faces/);
+    await page.getByTestId('import-warnings-show').first().click();
+    await expect
+      .poll(() => page.getByTestId('import-warnings').first().innerText())
+      .toMatch(/list_attr_celeba\.txt:6 image "000999\.jpg" is not in the folder/);
+    await shootThemes(page, 'library-import-summary');
+    rel.remove();
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+
+  it('imports a dataset from the library\'s "Import dataset…" with the release found beside the folder', async () => {
+    const rel = await release();
+    const { page, problems } = await openPage(browser, `${server.url}#/library`);
+    await page.getByTestId('library-import').click();
+    await page.getByTestId('import-folder').fill(rel.images);
+    await page.getByTestId('import-format').selectOption('celeba');
+    await page.getByTestId('import-dataset-start').click();
+    const ds = async () =>
+      (await api<{ items: Dataset[] }>('datasets.list', {})).items.find((d) => d.root === rel.images);
+    await expect.poll(async () => (await ds())?.id ?? null, { timeout: 20_000 }).not.toBeNull();
+    const id = (await ds())!.id;
+    await expect
+      .poll(
+        async () =>
+          (await api<ApiPage<Job>>('jobs.list', { limit: 50 })).items.find(
+            (j) => j.datasetId === id && j.kind === 'annotations',
+          )?.state,
+        { timeout: 60_000 },
+      )
+      .toBe('done');
+    expect((await api<ApiPage<FaceSummary>>('faces.list', { datasetId: id, limit: 10 })).total).toBe(3);
+    rel.remove();
     expect(problems, server.output()).toEqual([]);
     await page.context().close();
   });

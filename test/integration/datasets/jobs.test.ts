@@ -42,6 +42,38 @@ function cli(args: string[]) {
 }
 
 describe('annotation jobs', () => {
+  it('finds the release beside a dataset (datasets.releases) and imports from what it answers', async () => {
+    const { dir, host } = await setup();
+    const fx = await makeCeleba(dir, 3);
+    // The release's layout: Anno/ beside img_align_celeba/.
+    renameSync(join(fx.anno, 'Anno'), join(dir, 'Anno'));
+    const { dataset, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      root: fx.root,
+    });
+    expect((await waitForJob(host, job.id)).state).toBe('done');
+    const { items } = await call<{ items: { format: string; source: string; file: string }[] }>(
+      host,
+      'datasets.releases',
+      { datasetId: dataset.id },
+    );
+    expect(items).toEqual([
+      { format: 'celeba', source: dir, file: join(dir, 'Anno', 'list_attr_celeba.txt') },
+    ]);
+    const ann = await call<Job>(host, 'datasets.importAnnotations', {
+      datasetId: dataset.id,
+      format: items[0]!.format,
+      annotations: items[0]!.source,
+    });
+    expect(await waitForJob(host, ann.id)).toMatchObject({ state: 'done', summary: { faces: 3 } });
+    await expect(call(host, 'datasets.releases', { datasetId: 999 })).rejects.toMatchObject({
+      code: 'not_found',
+    });
+    await expect(call(host, 'datasets.releases', { datasetId: 'x' })).rejects.toMatchObject({
+      code: 'invalid_request',
+      where: { field: 'datasetId' },
+    });
+  });
+
   it('imports, re-checks rules, and exports a human edit through the service', async () => {
     const { dir, host } = await setup();
     const fx = await makeCeleba(dir, 4);

@@ -1,22 +1,19 @@
 // Finds a dataset release's annotation files by their published names near an images folder (the folder itself,
 // its parent, and the sub-folders the releases use), so `import --format X` and the library can offer them.
+// A light module (node:fs and names only): the UI process's `datasets.releases` answers with it inline; the
+// names are the format modules' own (test/unit/main/datasets/release.test.ts keeps them equal).
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CELEBA_FILES } from './celeba';
-import { CELEBAMASK_ATTR } from './celebamask';
-import { EXPW_FILE } from './expw';
-import { FAIRFACE_FILES } from './fairface';
-import { RAFDB_FILE } from './rafdb';
 import type { AnnotationFormat } from './types';
 
 /** Per format: a file whose presence marks the release, and the sub-folders it is found in. */
-const MARKERS: readonly { format: AnnotationFormat; file: string; subs: readonly string[] }[] = [
-  { format: 'celebamask-hq', file: CELEBAMASK_ATTR, subs: ['CelebAMask-HQ'] },
-  { format: 'celeba', file: CELEBA_FILES.attr, subs: ['Anno', 'anno'] },
-  { format: 'fairface', file: FAIRFACE_FILES.train, subs: [] },
-  { format: 'fairface', file: FAIRFACE_FILES.val, subs: [] },
-  { format: 'rafdb', file: RAFDB_FILE, subs: ['EmoLabel', 'basic/EmoLabel', 'basic'] },
-  { format: 'expw', file: EXPW_FILE, subs: ['label'] },
+export const MARKERS: readonly { format: AnnotationFormat; file: string; subs: readonly string[] }[] = [
+  { format: 'celebamask-hq', file: 'CelebAMask-HQ-attribute-anno.txt', subs: ['CelebAMask-HQ'] },
+  { format: 'celeba', file: 'list_attr_celeba.txt', subs: ['Anno', 'anno'] },
+  { format: 'fairface', file: 'fairface_label_train.csv', subs: [] },
+  { format: 'fairface', file: 'fairface_label_val.csv', subs: [] },
+  { format: 'rafdb', file: 'list_patition_label.txt', subs: ['EmoLabel', 'basic/EmoLabel', 'basic'] },
+  { format: 'expw', file: 'label.lst', subs: ['label'] },
 ];
 
 export interface ReleaseFound {

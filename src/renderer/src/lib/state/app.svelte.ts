@@ -1,7 +1,8 @@
 // The app's one state model: the route (URL hash) decides the screen and dataset; every screen's state hangs here,
 // and one key handler dispatches the keymap of the screen on show.
 import { tick } from 'svelte';
-import type { ApiClient, AppSettings, Events } from '@shared/api';
+import type { AnnotationFormat, ApiClient, AppSettings, Events } from '@shared/api';
+import { AppError } from '@shared/errors';
 import { bindingFor, isTyping, type Action, type KeyScope } from '../keymap';
 import { throttle } from '../throttle';
 import { DatasetsState } from './datasets.svelte';
@@ -10,7 +11,7 @@ import { FaceGalleryState, type GalleryFace } from './faces.svelte';
 import { ImageGalleryState } from './images.svelte';
 import { JobsState } from './jobs.svelte';
 import { LearningState } from './learning.svelte';
-import { LibraryState } from './library.svelte';
+import { LibraryState, type Release } from './library.svelte';
 import { Notices } from './notices.svelte';
 import { ReviewScreenState } from './review-screen.svelte';
 import {
@@ -138,7 +139,8 @@ export class AppState {
         this.#refreshDatasets();
         this.#refreshLibrary();
         // A job's end: its counts are final now, read them at once (a throttled read may predate the commit).
-        if (p.state === 'done' || p.state === 'failed' || p.state === 'cancelled') void this.library.refresh();
+        if (p.state === 'done' || p.state === 'failed' || p.state === 'cancelled')
+          void this.library.refresh();
         if (this.screen === 'images' && this.jobs.current?.id === p.jobId) this.#refreshImages();
         if (['analyze', 'reevaluate-rules', 'annotations', 'train'].includes(p.kind)) this.#refreshFaces();
       }),
@@ -201,18 +203,52 @@ export class AppState {
    * Opens a folder as a dataset and shows it: from the sidebar on the library, its images while they are indexed;
    * from the library's own form, the library; elsewhere, the screen on show with the new dataset.
    */
-  async open(root: string, from: 'sidebar' | 'library' = 'sidebar'): Promise<void> {
+  /** Opens (adds or re-selects) a folder as a dataset; returns its id, or null when it failed (reported). */
+  async open(root: string, from: 'sidebar' | 'library' = 'sidebar'): Promise<number | null> {
     const created = await this.datasets.open(root);
-    if (!created) return;
+    if (!created) return null;
     this.jobs.track(created.job);
     const id = created.dataset.id;
     this.#jobsFor = id;
+    // A folder that holds a known release file: offer to import its labels.
+    void this.library.findReleases(id);
     const r = this.route;
     let screen: Screen = r.screen === 'review' ? 'faces' : r.screen;
     if (r.screen === 'library') screen = from === 'library' ? 'library' : 'images';
     // Re-opening the dataset on screen changes no route, so nothing else would reload it.
     if (screen === r.screen && r.datasetId === id && screen === 'images') void this.images.refresh();
     else this.router.go({ screen, datasetId: id });
+    return id;
+  }
+
+  /**
+   * The library's "Import dataset…": opens the images folder, then imports its labels from `annotations`, or
+   * from the release files found beside it (UTKFace: the file names).
+   */
+  async importDataset(root: string, format: AnnotationFormat, annotations: string): Promise<void> {
+    const id = await this.open(root, 'library');
+    if (id === null) return;
+    if (annotations.trim() || format === 'utkface') {
+      this.library.dismissOffer(id);
+      await this.library.importAnnotations(id, format, annotations);
+      return;
+    }
+    const found = (await this.library.findReleases(id)).find((r) => r.format === format);
+    if (found) await this.importRelease(id, found);
+    else
+      this.notices.report(
+        new AppError('invalid_request', `${format}: no release file found in or beside ${root}`, {
+          where: { field: 'annotations' },
+          hint: 'give the annotations file or folder',
+        }),
+      );
+  }
+
+  /** The offer's Import: queues the import and shows the library, where the job and its summary appear. */
+  async importRelease(datasetId: number, r: Release): Promise<void> {
+    this.library.dismissOffer(datasetId);
+    if (await this.library.importAnnotations(datasetId, r.format, r.source))
+      this.router.go({ screen: 'library', datasetId });
   }
 
   async pick(): Promise<void> {

@@ -1,5 +1,5 @@
 // The library: per-dataset counters and recent jobs with live rate / ETA from `jobs.progressed` events.
-import type { AnnotationFormat, ApiClient, DatasetStats, Events, Job } from '@shared/api';
+import type { AnnotationFormat, ApiClient, DatasetStats, Events, Job, JobReport, Res } from '@shared/api';
 import type { Notices } from './notices.svelte';
 
 export interface LiveJob extends Job {
@@ -7,9 +7,15 @@ export interface LiveJob extends Job {
   etaSeconds: number | null;
 }
 
+export type Release = Res<'datasets.releases'>['items'][number];
+
 export class LibraryState {
   stats = $state.raw<Record<number, DatasetStats>>({});
   jobs = $state.raw<LiveJob[]>([]);
+  /** Release files found beside a dataset just opened: the import the app offers (until done or dismissed). */
+  offers = $state.raw<Record<number, Release[]>>({});
+  /** Reports of finished jobs, read when asked (an import's warnings with their lines). */
+  reports = $state.raw<Record<number, JobReport | null>>({});
   #api: ApiClient;
   #notices: Notices;
   #seq = 0;
@@ -64,6 +70,31 @@ export class LibraryState {
     } catch (err) {
       this.#notices.report(err);
       return false;
+    }
+  }
+
+  /** Looks for release files beside the dataset; any found become an offer to import. */
+  async findReleases(datasetId: number): Promise<Release[]> {
+    try {
+      const { items } = await this.#api.call('datasets.releases', { datasetId });
+      this.offers = { ...this.offers, [datasetId]: items };
+      return items;
+    } catch (err) {
+      this.#notices.report(err);
+      return [];
+    }
+  }
+
+  dismissOffer(datasetId: number): void {
+    this.offers = { ...this.offers, [datasetId]: [] };
+  }
+
+  async loadReport(jobId: number): Promise<void> {
+    try {
+      const { report } = await this.#api.call('jobs.report', { id: jobId });
+      this.reports = { ...this.reports, [jobId]: report };
+    } catch (err) {
+      this.#notices.report(err);
     }
   }
 
