@@ -11,7 +11,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
           'job-runner': resolve(__dirname, 'src/main/jobs/runner-entry.ts'),
-          'runtime-worker': resolve(__dirname, 'src/main/models/runtime-worker-entry.ts'),
+          'model-thread': resolve(__dirname, 'src/main/analysis/model-thread-entry.ts'),
         },
       },
     },

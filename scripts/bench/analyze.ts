@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   const { analyzeKind, setAnalyzeProbe } = await import('../../src/main/jobs/kinds/analyze');
   const { createAnalyzer, DEFAULT_BATCH_SIZE } = await import('../../src/main/analysis/index');
   const { loadRegistry } = await import('../../src/main/models/registry');
-  const { ModelThread } = await import('../../src/main/models/runtime-worker');
+  const { ModelThread } = await import('../../src/main/analysis/model-thread');
   const { DEFAULT_CONCURRENCY } = await import('../../src/main/jobs/runner');
 
   const { isExecutionProviderRequest } = await import('../../src/main/models/ep');
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
     const imageIds = store.images.staleForAnalysis(datasetId, 'none', true).slice(0, SUBSET + 6);
     const warmIds = imageIds.slice(0, 6);
     const measuredIds = imageIds.slice(6, 6 + SUBSET);
-    let thread: import('../../src/main/models/runtime-worker').ModelThread | null = null;
+    let thread: import('../../src/main/analysis/model-thread').ModelThread | null = null;
     let recording = false;
     const stages: Record<string, number> = {};
     let stageImages = 0;
@@ -281,7 +281,7 @@ async function main(): Promise<void> {
       return ms;
     };
     await runInProcess(warmIds, concurrency, batchSize); // loads the sessions
-    const modelThread = thread as import('../../src/main/models/runtime-worker').ModelThread | null;
+    const modelThread = thread as import('../../src/main/analysis/model-thread').ModelThread | null;
     // Every model run as the thread's sessions receive it (after batching), copied there (onto memory set aside
     // beforehand: ~28 MB of inputs an image) and replayed afterwards through the same sessions (so the same
     // thread settings), in the same order, with the same batches. Without the thread (FACEINSIGHT_MODEL_THREAD=0,

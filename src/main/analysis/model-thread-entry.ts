@@ -3,14 +3,14 @@
 // job process's main thread keeps preparing the next inputs (decode, crops, parsing maps) while a model runs.
 import { parentPort, workerData } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import { analysisRuntime, type AnalysisRuntime, type FloatFeeds } from '../analysis/runtime';
-import { batchingRuntime, stagePriority, type BatchingRuntime } from '../analysis/batcher';
-import { loadRegistry } from './registry';
-import { ModelRuntime } from './runtime';
-import type { ReplayReport, WorkerInit, WorkerReply, WorkerRequest, Feeds } from './runtime-worker-protocol';
+import { analysisRuntime, type AnalysisRuntime, type FloatFeeds } from './runtime';
+import { batchingRuntime, stagePriority, type BatchingRuntime } from './batcher';
+import { loadRegistry } from '../models/registry';
+import { ModelRuntime } from '../models/runtime';
+import type { ReplayReport, WorkerInit, WorkerReply, WorkerRequest, Feeds } from './model-thread-protocol';
 
 const port = parentPort;
-if (!port) throw new Error('runtime-worker-entry runs as a worker thread');
+if (!port) throw new Error('model-thread-entry runs as a worker thread');
 
 interface Recorded {
   modelId: string;

@@ -1,10 +1,10 @@
-// Messages between the job process's main thread and its model thread (runtime-worker-entry.ts).
+// Messages between the job process's main thread and its model thread (model-thread-entry.ts).
 import type { AppErrorData } from '../../shared/errors';
-import type { ExecutionProviderRequest } from './ep';
-import type { Feeds } from './runtime';
+import type { ExecutionProviderRequest } from '../models/ep';
+import type { Feeds } from '../models/runtime';
 
 // The runtime's own tensor maps: any typed array ORT takes (batched runs take float32, see the entry).
-export type { Feeds, Outputs } from './runtime';
+export type { Feeds, Outputs } from '../models/runtime';
 
 /** `workerData` of the model thread. */
 export interface WorkerInit {

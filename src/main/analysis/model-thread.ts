@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
-import type { BatchingRuntime } from '../analysis/batcher';
+import type { BatchingRuntime } from './batcher';
 import { projectRoot } from '../paths';
-import type { ModelRegistry } from './registry';
+import type { ModelRegistry } from '../models/registry';
 import type {
   Feeds,
   Outputs,
@@ -15,9 +15,9 @@ import type {
   WorkerInit,
   WorkerReply,
   WorkerRequest,
-} from './runtime-worker-protocol';
+} from './model-thread-protocol';
 
-export type { ReplayReport } from './runtime-worker-protocol';
+export type { ReplayReport } from './model-thread-protocol';
 
 /**
  * The model thread's script: the built one next to out/main, else the TypeScript source behind a small ESM
@@ -25,12 +25,12 @@ export type { ReplayReport } from './runtime-worker-protocol';
  */
 export function modelThreadEntry(): { file: string; data: Record<string, string> } {
   const root = projectRoot();
-  const built = join(root, 'out', 'main', 'runtime-worker.js');
+  const built = join(root, 'out', 'main', 'model-thread.js');
   // Electron starts workers from inside app.asar (electron/electron#33216), so the packaged path works as it is.
   if (!import.meta.url.endsWith('.ts') && existsSync(built)) return { file: built, data: {} };
   return {
-    file: join(root, 'src', 'main', 'models', 'ts-worker-boot.mjs'),
-    data: { entry: pathToFileURL(join(root, 'src', 'main', 'models', 'runtime-worker-entry.ts')).href },
+    file: join(root, 'src', 'main', 'analysis', 'ts-worker-boot.mjs'),
+    data: { entry: pathToFileURL(join(root, 'src', 'main', 'analysis', 'model-thread-entry.ts')).href },
   };
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyzer, type ImageAnalysis } from '../../../src/main/analysis';
 import { loadRegistry, type ModelRegistry } from '../../../src/main/models/registry';
-import { ModelThread } from '../../../src/main/models/runtime-worker';
+import { ModelThread } from '../../../src/main/analysis/model-thread';
 import { AppError } from '../../../src/shared/errors';
 import { copySamples, ROOT, tempDir } from '../../helpers/fs';
 import { testAnalyzer, type TestAnalyzer } from '../../helpers/analysis/runtime';

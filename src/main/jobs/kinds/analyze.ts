@@ -15,7 +15,7 @@ import { guardPath } from '../../assets';
 import { engineFor } from '../../constraints/index';
 import { loadRegistry } from '../../models/registry';
 import { ModelRuntime } from '../../models/runtime';
-import { ModelThread } from '../../models/runtime-worker';
+import { ModelThread } from '../../analysis/model-thread';
 import { findParsingModel, parseRegion } from '../../models/parsing';
 import type { ModelEntry } from '../../models/registry';
 import type { ExecutionProviderRequest } from '../../models/ep';
