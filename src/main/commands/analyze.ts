@@ -154,7 +154,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
     const sum = (f: (j: Job) => number) => analyses.reduce((s, j) => s + f(j), 0);
     const summary = {
       datasetId,
-      jobs: analyses.map((j) => ({ id: j.id, state: j.state })),
+      jobs: analyses.map((j) => ({ id: j.id, state: j.state, ...(j.error ? { error: j.error } : {}) })),
       images: sum((j) => j.done),
       faces: sum((j) => j.summary.faces ?? 0),
       errors: sum((j) => j.failed),
@@ -167,6 +167,10 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         `analysed ${summary.images} images, ${summary.faces} faces, ${summary.errors} errors in ${summary.seconds} s`,
       );
     }
+    // A job that failed as a whole (not image by image) says why, on stderr in every mode.
+    for (const j of analyses)
+      if (j.state === 'failed')
+        console.error(`analyze job ${j.id} failed: ${j.error ?? 'no reason recorded'}`);
     return analyses.some((j) => j.state === 'failed') ? 1 : 0;
   } finally {
     await host.close();

@@ -130,6 +130,8 @@ describe('faceinsight analyze with the face-api heads', () => {
       },
     );
     expect(r.status).toBe(1);
+    // The CLI says why the job failed, not only the database.
+    expect(r.stderr).toMatch(/analyze job \d+ failed: FACEINSIGHT_EXPRESSION_MODEL: "nope" is not one of/);
     const db = new Database(join(dataDir, 'faceinsight.db'), { readonly: true });
     const job = db.prepare(`SELECT state, error FROM jobs WHERE kind = 'analyze'`).get() as {
       state: string;
