@@ -151,6 +151,18 @@ export class ModelThread {
 
   /** One model run; with `batchSize`, it shares runs with other requests of the same model (see batcher.ts). */
   run(modelId: string, feeds: Feeds, batchSize?: number): Promise<Outputs> {
+    // A buffer already handed to the thread is detached (length 0): fail here rather than let the run wait forever.
+    for (const [name, t] of Object.entries(feeds)) {
+      const want = t.dims.reduce((a, b) => a * b, 1);
+      if (t.data.length !== want)
+        return Promise.reject(
+          new AppError(
+            'internal',
+            `${modelId}: input "${name}" holds ${t.data.length} values for dims [${t.dims.join(', ')}]` +
+              (t.data.length === 0 ? ' (its buffer was already handed to the model thread)' : ''),
+          ),
+        );
+    }
     const owned = ownedFeeds(feeds);
     const msg: WorkerRequest = { type: 'run', id: ++this.#seq, modelId, feeds: owned.feeds };
     if (batchSize !== undefined) msg.batchSize = batchSize;

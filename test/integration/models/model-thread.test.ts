@@ -74,6 +74,10 @@ describe('ModelThread.run', () => {
     const whole = selfieInput();
     const out = await thread.run('selfie', { 'input_1:0': { data: whole, dims: [1, 256, 256, 3] } });
     expect(whole.length).toBe(0); // detached: the thread owns it now
+    // Sending it again is refused at once (it used to leave the run waiting forever).
+    await expect(
+      thread.run('selfie', { 'input_1:0': { data: whole, dims: [1, 256, 256, 3] } }),
+    ).rejects.toThrow(/holds 0 values for dims \[1, 256, 256, 3\] \(its buffer was already handed/);
     const matte = out['activation_10:0']!;
     expect(matte.dims).toEqual([1, 256, 256, 1]);
 
