@@ -283,6 +283,26 @@ describe('face tiles (browser mode)', () => {
   });
 });
 
+describe('images screen (browser mode)', () => {
+  it("draws the image's face boxes in the preview and links each to its review", async () => {
+    const faces = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 }))
+      .items;
+    const { page, problems } = await openPage(browser, `${server.url}#/images?ds=${dataset.id}`);
+    await expect.poll(() => page.getByTestId('thumb').count(), { timeout: 20_000 }).toBe(1);
+    await page.getByTestId('thumb').click();
+    await expect.poll(() => page.getByTestId('preview').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('preview-box').count()).toBe(faces.length);
+    expect(await page.getByTestId('preview-face-link').count()).toBe(faces.length);
+    await shootThemes(page, 'images-preview-faces');
+    await page.getByTestId('preview-face-link').first().click();
+    await expect
+      .poll(() => page.getByTestId('review').getAttribute('data-face'), { timeout: 20_000 })
+      .toBe(String(faces[0]!.id));
+    expect(problems, server.output()).toEqual([]);
+    await page.context().close();
+  });
+});
+
 describe('stale and confusing states (browser mode, #26.7)', () => {
   it('says the labels are enough to train when two faces have Smiling yes and no', async () => {
     const ids = (await api<ApiPage<FaceSummary>>('faces.list', { datasetId: dataset.id, limit: 100 })).items;

@@ -1,5 +1,5 @@
 // The Images screen's files, paged by cursor (so 200k images stay cheap) as the virtualised grid scrolls.
-import type { ApiClient, ImageStatus, ImageSummary } from '@shared/api';
+import type { ApiClient, FaceSummary, ImageStatus, ImageSummary } from '@shared/api';
 import type { Notices } from './notices.svelte';
 import type { ImageFilter } from './route';
 
@@ -31,6 +31,25 @@ export class ImageGalleryState {
     this.#api = api;
     this.#notices = notices;
   }
+
+  /** The faces of the image in the preview (its boxes and links), with the image they belong to. */
+  faces = $state.raw<{ imageId: number; items: FaceSummary[] } | null>(null);
+
+  /** Loads an image's faces for the preview (the newest asked for wins). */
+  async loadFaces(image: ImageSummary): Promise<void> {
+    const seq = ++this.#facesSeq;
+    try {
+      const page = await this.#api.call('faces.list', {
+        datasetId: image.datasetId,
+        imageId: image.id,
+        limit: 100,
+      });
+      if (seq === this.#facesSeq) this.faces = { imageId: image.id, items: page.items };
+    } catch (err) {
+      if (seq === this.#facesSeq) this.#notices.report(err);
+    }
+  }
+  #facesSeq = 0;
 
   get hasMore(): boolean {
     return this.#nextCursor !== null;
