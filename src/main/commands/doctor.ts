@@ -221,9 +221,7 @@ function outputSources(entries: readonly ModelEntry[]): OutputSource[] {
       source:
         `no CelebA attribute model is bundled: Male, Young, Smiling, Mouth_Slightly_Open and Blurry are derived ` +
         `from the models above; every attribute is learned from your labels (learned heads)` +
-        (attributes
-          ? `; user model ${attributes.id} is registered but the pipeline does not run it yet`
-          : ''),
+        (attributes ? `; user model ${attributes.id} (user) scores the attributes its labels name` : ''),
     },
   ];
 }

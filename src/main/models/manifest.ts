@@ -61,6 +61,7 @@ const KNOWN_FIELDS = [
   'outputs',
   'labels',
   'classMap',
+  'scores',
   'license',
   'notes',
 ] as const;
@@ -93,6 +94,8 @@ export const manifestSchema = z
     classMap: z
       .record(z.string().regex(/^(0|[1-9][0-9]*)$/, 'keys must be class indices'), z.string())
       .optional(),
+    /** attributes: whether the labelled outputs are probabilities (default) or logits (a sigmoid is applied). */
+    scores: z.enum(['probability', 'logit']).optional(),
     license: nonEmpty,
     notes: z.string().optional(),
   })

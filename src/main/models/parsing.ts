@@ -1,6 +1,8 @@
-// Runs a user's face-parsing model (BYO manifest) on a face region: a label map in canonical CelebAMask-HQ ids.
+// Runs a user's model (BYO manifest) on a face region: a face-parsing model's label map in canonical CelebAMask-HQ
+// ids, or an attribute classifier's CelebA attribute probabilities.
 import sharp from 'sharp';
 import { AppError } from '../../shared/errors';
+import { sigmoid } from '../../shared/numeric';
 import { labelMapAreas } from '../../shared/taxonomy';
 import type { ModelEntry } from './registry';
 import { toClassMap, type ModelRuntime } from './runtime';
@@ -27,6 +29,42 @@ export function findParsingModel(models: readonly ModelEntry[]): ModelEntry | un
   return models.find((m) => m.manifest.task === 'face-parsing' && m.status === 'ready');
 }
 
+/**
+ * A user's CelebA attribute classifier on a face region: per labelled output, one probability per attribute
+ * (the manifest's `labels` give the order; `scores: 'logit'` outputs go through a sigmoid).
+ */
+export async function scoreAttributes(
+  runtime: Pick<ModelRuntime, 'run'>,
+  entry: ModelEntry,
+  image: Buffer,
+  region: Region,
+): Promise<{ attribute: string; p: number }[]> {
+  const m = entry.manifest;
+  const { name, data, dims } = await regionInput(entry, image, region);
+  const outputs = await runtime.run(m.id, { [name]: { data, dims } });
+  const out: { attribute: string; p: number }[] = [];
+  for (const [output, names] of Object.entries(m.labels ?? {})) {
+    const t = outputs[output];
+    if (!t) throw new AppError('model_error', `Model "${m.id}" did not return "${output}"`);
+    if (t.data.length !== names.length)
+      throw new AppError(
+        'model_error',
+        `Model "${m.id}": output "${output}" has ${t.data.length} scores for one face; its labels name ${names.length}`,
+      );
+    names.forEach((attribute, k) => {
+      const v = Number(t.data[k]);
+      const p = m.scores === 'logit' ? sigmoid(v) : v;
+      if (!(p >= 0 && p <= 1))
+        throw new AppError(
+          'model_error',
+          `Model "${m.id}": "${attribute}" scored ${v}, not a probability (set "scores": "logit" for logits)`,
+        );
+      out.push({ attribute, p });
+    });
+  }
+  return out;
+}
+
 /** Clamps a region to the image and rounds it to whole pixels (sharp's extract needs both). */
 function clampRegion(r: Region, width: number, height: number): Region {
   const x = Math.max(0, Math.floor(r.x));
@@ -37,13 +75,15 @@ function clampRegion(r: Region, width: number, height: number): Region {
   return { x, y, w, h };
 }
 
-/** Crops `region` of the (EXIF-oriented) image, feeds the model, and returns the argmax map as a PNG. */
-export async function parseRegion(
-  runtime: Pick<ModelRuntime, 'run'>,
+/**
+ * The model's input for `region` of the (EXIF-oriented) image: cropped, resized to the input size, normalised as
+ * the manifest says ((pixel × scale − mean[c]) / std[c], RGB), in its layout. Shared by the user-model tasks.
+ */
+export async function regionInput(
   entry: ModelEntry,
   image: Buffer,
   region: Region,
-): Promise<ParsedMask> {
+): Promise<{ name: string; data: Float32Array; dims: number[]; box: Region }> {
   const m = entry.manifest;
   const input = m.inputs[0];
   if (!input) throw new AppError('model_error', `Model "${m.id}" has no input`);
@@ -76,7 +116,19 @@ export async function parseRegion(
     }
   }
   const dims = nchw ? [1, 3, height, width] : [1, height, width, 3];
-  const outputs = await runtime.run(m.id, { [input.name]: { data: tensor, dims } });
+  return { name: input.name, data: tensor, dims, box };
+}
+
+/** Crops `region` of the (EXIF-oriented) image, feeds the model, and returns the argmax map as a PNG. */
+export async function parseRegion(
+  runtime: Pick<ModelRuntime, 'run'>,
+  entry: ModelEntry,
+  image: Buffer,
+  region: Region,
+): Promise<ParsedMask> {
+  const m = entry.manifest;
+  const { name, data: tensor, dims, box } = await regionInput(entry, image, region);
+  const outputs = await runtime.run(m.id, { [name]: { data: tensor, dims } });
   const firstName = Object.keys(m.outputs)[0] as string;
   const out = outputs[firstName];
   if (!out) throw new AppError('model_error', `Model "${m.id}" did not return "${firstName}"`);

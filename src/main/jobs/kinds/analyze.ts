@@ -16,8 +16,7 @@ import { engineFor } from '../../constraints/index';
 import { loadRegistry } from '../../models/registry';
 import { ModelRuntime } from '../../models/runtime';
 import { ModelThread } from '../../analysis/model-thread';
-import { findParsingModel, parseRegion } from '../../models/parsing';
-import type { ModelEntry } from '../../models/registry';
+import { applyUserModels, userModels, type UserModel } from '../../analysis/user-models';
 import type { ExecutionProviderRequest } from '../../models/ep';
 import { jobParams } from '../params';
 import { resourcesDir } from '../../paths';
@@ -47,8 +46,8 @@ interface Pipeline {
   runtime: ParserRuntime;
   /** The model thread holding the sessions; null where it could not start (the sessions then run here). */
   thread: ModelThread | null;
-  /** A user's face-parsing model (BYO manifest): its maps replace the derived ones, marked `model`. */
-  parser: ModelEntry | undefined;
+  /** A user's models (BYO manifests) by task: a face-parsing model's maps, an attribute classifier's scores. */
+  userModels: UserModel[];
   /** sha256 of the pipeline version and every model id@version it runs. */
   key: string;
 }
@@ -89,9 +88,9 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
         bundledDir: join(resourcesDir(), 'models'),
         userDir: ctx.paths.userModelsDir,
       });
-      const parser = findParsingModel(registry.list());
+      const extra = userModels(registry.list());
       const versions = PIPELINE_MODELS.map((m) => `${m}@${registry.get(m).manifest.version}`);
-      if (parser) versions.push(`${parser.id}@${parser.manifest.version}`);
+      for (const { entry } of extra) versions.push(`${entry.id}@${entry.manifest.version}`);
       const key = createHash('sha256')
         .update([PIPELINE_VERSION, ...versions].join('\n'))
         .digest('hex');
@@ -131,7 +130,7 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
         return a;
       };
       probe?.onPipeline?.(thread);
-      return { analyzer, runtime, thread, parser, key };
+      return { analyzer, runtime, thread, userModels: extra, key };
     })();
     p.catch(() => pipelines.delete(id));
     pipelines.set(id, p);
@@ -213,13 +212,8 @@ export const analyzeKind: JobKindHandler = {
       return { counter: 'errors', error: `analysis failed: ${e.message}` };
     }
     const prep = async (face: FaceResult): Promise<Prepared> => {
-      if (pipeline.parser) {
-        // The user's parser reads the same region the derived map covers; its map wins (docs/models.md, "Adding your own model").
-        const parsed = await parseRegion(pipeline.runtime, pipeline.parser, bytes, face.mask.box);
-        const { png, box, classes, areas } = parsed;
-        return { face: { ...face, mask: { png, box, source: 'model', classes, areas } }, areas };
-      }
-      return { face, areas: face.mask.areas };
+      const done = await applyUserModels(pipeline.runtime, pipeline.userModels, bytes, face);
+      return { face: done, areas: done.mask.areas };
     };
     const storeStart = performance.now();
     const newDetected = await Promise.all(detected.map(prep));
