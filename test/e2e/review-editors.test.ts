@@ -254,6 +254,19 @@ describe('zoom and pan on the review photo (browser mode)', () => {
     await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.25');
     await page.keyboard.press('-');
     await expect.poll(() => stage.getAttribute('data-zoom')).toBe('1.00');
+    // On a narrow window the opacity slider stays inside the overlay panel.
+    await page.setViewportSize({ width: 1000, height: 700 });
+    const panel = page.getByTestId('overlay-opacity').locator('xpath=ancestor::section[1]');
+    await expect
+      .poll(async () => {
+        const [r, p] = [await page.getByTestId('overlay-opacity').boundingBox(), await panel.boundingBox()];
+        return r && p ? Math.round(Math.min(p.x + p.width, 1000) - (r.x + r.width)) : -1;
+      })
+      .toBeGreaterThanOrEqual(0);
+    // ... and the violations column too.
+    const v = (await page.getByTestId('violations').boundingBox())!;
+    expect(v.x + v.width).toBeLessThanOrEqual(1000);
+    await shootThemes(page, 'review-narrow');
     expect(problems, server.output()).toEqual([]);
     await page.context().close();
   });
