@@ -125,8 +125,8 @@ describe('review screen (browser mode)', () => {
     const current = () => page.getByTestId('review').getAttribute('data-face');
     await expect.poll(current, { timeout: 20_000 }).toBe(String(start.id));
     const seen: number[] = [];
-    // Focus the 5th row (the first CelebA attribute); the focused row stays put from face to face.
-    for (let k = 0; k < 4; k++) await page.keyboard.press('ArrowDown');
+    // Focus the 6th row (the first CelebA attribute, after the 5 fields); the focused row stays put from face to face.
+    for (let k = 0; k < 5; k++) await page.keyboard.press('ArrowDown');
     for (let i = 0; i < 3; i++) {
       const id = Number(await current());
       seen.push(id);
