@@ -30,7 +30,19 @@ export interface AnalyzeOptions {
   minConfidence?: number;
   maxFaces?: number;
   signal?: AbortSignal;
+  /**
+   * The image is a face crop (a dataset in "images are face crops" mode: UTKFace, CelebA aligned, FER, ...): the
+   * image is padded with grey (CROP_PAD of its side on each side) before detection, so crops running past it read
+   * grey instead of black; at most one face is kept (the most present), and when no detection passes the presence
+   * check the whole image is the face (`origin: 'whole-image'`).
+   */
+  faceCrop?: boolean;
 }
+
+/** Grey border, as a share of the image's side on each side, that face-crop mode adds before detection. */
+export const CROP_PAD = 0.5;
+/** The grey face-crop mode pads with. */
+export const CROP_PAD_VALUE = 128;
 
 export interface FacePrediction {
   modelId: string;
@@ -49,8 +61,13 @@ export interface FaceBox {
 }
 
 export interface FaceResult {
-  /** Detected faces: the landmarks' bounding box; imported faces: their own box. Image pixels. */
+  /** Detected faces: the landmarks' bounding box; imported faces: their own box; whole-image faces: the image. */
   box: FaceBox;
+  /**
+   * What the models read: a detection's crop, an imported face's own box, or (face-crop mode, nothing passed the
+   * presence check) the whole image. Whole-image predictions also carry `crop: 'whole-image'` in their value.
+   */
+  origin: FaceOrigin;
   /** Detector score; 0 for an imported face no detection matched. */
   detScore: number;
   /** facemesh presence score (Human rejects detected faces below 0.2). */
@@ -116,11 +133,48 @@ function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw new AppError('cancelled', 'Analysis cancelled');
 }
 
+export type FaceOrigin = 'detection' | 'box' | 'whole-image';
+
 interface Candidate {
   crop: FaceCrop;
   detScore: number;
+  origin: FaceOrigin;
   /** Imported box, kept as the face's box. */
   given?: FaceBox;
+  /** Where the crop's image sits in the analysed one (face-crop mode pads): subtracted from crop coordinates. */
+  offset?: { dx: number; dy: number };
+  /** Candidates of one face share a group; `pick` keeps at most one per group. */
+  group?: number;
+}
+
+type Meshed = Candidate & { mesh: { presence: number; raw: Float32Array } };
+
+/** Keeps, per group, the candidate with the highest presence (ties: the first). */
+function bestPerGroup(cands: Meshed[]): Meshed[] {
+  const best = new Map<number, Meshed>();
+  cands.forEach((c, k) => {
+    const g = c.group ?? -1 - k;
+    const b = best.get(g);
+    if (!b || c.mesh.presence > b.mesh.presence) best.set(g, c);
+  });
+  return [...best.values()];
+}
+
+/** The image in a grey border of `pad` times its width / height on each side. */
+export function padImage(
+  image: DecodedImage,
+  pad = CROP_PAD,
+): { image: DecodedImage; dx: number; dy: number } {
+  const dx = Math.round(image.width * pad);
+  const dy = Math.round(image.height * pad);
+  const width = image.width + 2 * dx;
+  const height = image.height + 2 * dy;
+  const data = new Uint8Array(width * height * 3).fill(CROP_PAD_VALUE);
+  const row = image.width * 3;
+  for (let y = 0; y < image.height; y++) {
+    data.set(image.data.subarray(y * row, (y + 1) * row), ((y + dy) * width + dx) * 3);
+  }
+  return { image: { width, height, channels: 3, data }, dx, dy };
 }
 
 export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions = {}): Analyzer {
@@ -154,8 +208,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
   async function finish(
     image: DecodedImage,
     candidates: Candidate[],
-    requirePresence: boolean,
-    minConfidence: number,
+    pick: (meshed: Meshed[]) => Meshed[],
     timings: Record<string, number>,
     signal?: AbortSignal,
   ): Promise<FaceResult[]> {
@@ -164,9 +217,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
       runtime,
       candidates.map((c) => c.crop.tensor),
     );
-    const kept = candidates
-      .map((c, k) => ({ ...c, mesh: meshes[k]! }))
-      .filter((c) => !requirePresence || passesPresence(c.mesh.presence, minConfidence));
+    const kept = pick(candidates.map((c, k) => ({ ...c, mesh: meshes[k]! })));
     timings.mesh = performance.now() - t;
     checkAbort(signal);
     if (kept.length === 0) return [];
@@ -197,7 +248,14 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     const faces: FaceResult[] = [];
     for (const [k, c] of kept.entries()) {
       const h = heads[k]!;
+      const { dx, dy } = c.offset ?? { dx: 0, dy: 0 };
       const landmarks = meshToImage(c.mesh.raw, c.crop);
+      if (dx !== 0 || dy !== 0) {
+        for (let i = 0; i + 2 < landmarks.length; i += 3) {
+          landmarks[i] = landmarks[i]! - dx;
+          landmarks[i + 1] = landmarks[i + 1]! - dy;
+        }
+      }
       const ag = h.ageGender;
       const male = ag.pMale > 0.5;
       const expression = argmax(h.expression);
@@ -248,14 +306,23 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
           value,
         });
       }
+      if (c.origin === 'whole-image') {
+        for (const p of predictions)
+          if (p.source === 'model') p.value = { ...(p.value as object), crop: 'whole-image' };
+      }
       const region = maskRegion(landmarks, image.width, image.height);
-      const map = derivedLabelMap(landmarks, matte, region);
+      const map = derivedLabelMap(landmarks, matte, region, image);
       faces.push({
-        box: c.given ?? landmarkBox(landmarks, image.width, image.height),
+        box:
+          c.given ??
+          (c.origin === 'whole-image'
+            ? { x: 0, y: 0, w: image.width, h: image.height }
+            : landmarkBox(landmarks, image.width, image.height)),
+        origin: c.origin,
         detScore: round4(c.detScore),
         meshScore: round4(c.mesh.presence),
         landmarks,
-        crop: cropFaceBox(c.crop.box, c.crop.angle),
+        crop: cropFaceBox(c.crop.box, c.crop.angle, dx, dy),
         predictions,
         mask: {
           png: await encodeLabelMap(map),
@@ -274,6 +341,49 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     return faces;
   }
 
+  /**
+   * Face-crop mode: detection on the image padded with grey; the detections' crops read the padded image (grey,
+   * not black, past the photo); the most present detection that passes is the one face, else the whole image.
+   */
+  async function analyzeCrop(
+    image: DecodedImage,
+    det: DetectOptions,
+    present: (c: Meshed) => boolean,
+    timings: Record<string, number>,
+    start: number,
+    signal?: AbortSignal,
+  ): Promise<ImageAnalysis> {
+    let t = performance.now();
+    const padded = padImage(image);
+    const offset = { dx: padded.dx, dy: padded.dy };
+    // Tiles look for small faces in large photos; a crop is one face filling the image.
+    const detections = await detectFaces(runtime, padded.image, { ...det, minFaceSize: 0 }, signal);
+    timings.detect = performance.now() - t;
+    t = performance.now();
+    const candidates: Candidate[] = detections.map((d) => ({
+      crop: makeFaceCrop(padded.image, cropBoxOf(d), d.keypoints),
+      detScore: d.score,
+      origin: 'detection',
+      offset,
+    }));
+    const whole = { x1: padded.dx, y1: padded.dy, x2: padded.dx + image.width, y2: padded.dy + image.height };
+    candidates.push({
+      crop: makeFaceCrop(padded.image, cropBoxOf(whole, 1), null),
+      detScore: 0,
+      origin: 'whole-image',
+      offset,
+    });
+    timings.crop = performance.now() - t;
+    const pick = (m: Meshed[]): Meshed[] => {
+      const found = m.filter((c) => c.origin === 'detection' && present(c));
+      if (found.length === 0) return m.filter((c) => c.origin === 'whole-image');
+      return [found.reduce((a, b) => (b.mesh.presence > a.mesh.presence ? b : a))];
+    };
+    const faces = await finish(image, candidates, pick, timings, signal);
+    timings.total = performance.now() - start;
+    return { width: image.width, height: image.height, faces, timings };
+  }
+
   return {
     async analyze(input, opts = {}) {
       const timings: Record<string, number> = {};
@@ -282,16 +392,19 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
       timings.decode = performance.now() - start;
       checkAbort(opts.signal);
       const det = detectOptions(opts);
+      const present = (c: Meshed) => passesPresence(c.mesh.presence, det.minConfidence);
+      if (opts.faceCrop) return analyzeCrop(image, det, present, timings, start, opts.signal);
       let t = performance.now();
       const detections = await detectFaces(runtime, image, det, opts.signal);
       timings.detect = performance.now() - t;
       t = performance.now();
-      const candidates = detections.map((d) => ({
+      const candidates: Candidate[] = detections.map((d) => ({
         crop: makeFaceCrop(image, cropBoxOf(d), d.keypoints),
         detScore: d.score,
+        origin: 'detection',
       }));
       timings.crop = performance.now() - t;
-      const faces = await finish(image, candidates, true, det.minConfidence, timings, opts.signal);
+      const faces = await finish(image, candidates, (m) => m.filter(present), timings, opts.signal);
       timings.total = performance.now() - start;
       return { width: image.width, height: image.height, faces, timings };
     },
@@ -313,28 +426,34 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
             where: { field: 'boxes' },
           });
         }
-        // Look for the face inside its box first, so the crop (and the rotation) is made as for a detection;
-        // otherwise the box itself, squared, is the crop.
+        // The face is read from the better of two crops (issue #28.2): the detection inside its box, cut as Human
+        // cuts it (with its rotation), and the box itself, squared; the one facemesh finds more present wins, so a
+        // detection of low presence never stands for the face.
+        const group = candidates.length;
         const d = bestInside(whole, given) ?? (await detectInRegion(runtime, image, given, det));
-        const crop = d
-          ? makeFaceCrop(image, cropBoxOf(d), d.keypoints)
-          : makeFaceCrop(
-              image,
-              cropBoxOf({ x1: given.x, y1: given.y, x2: given.x + given.w, y2: given.y + given.h }, 1),
-              null,
-            );
-        candidates.push({ crop, detScore: d?.score ?? 0, given });
+        if (d) {
+          const crop = makeFaceCrop(image, cropBoxOf(d), d.keypoints);
+          candidates.push({ crop, detScore: d.score, origin: 'detection', given, group });
+        }
+        const own = cropBoxOf({ x1: given.x, y1: given.y, x2: given.x + given.w, y2: given.y + given.h }, 1);
+        candidates.push({
+          crop: makeFaceCrop(image, own, null),
+          detScore: d?.score ?? 0,
+          origin: 'box',
+          given,
+          group,
+        });
       }
       timings.detect = performance.now() - t;
-      const faces = await finish(image, candidates, false, det.minConfidence, timings, opts.signal);
+      const faces = await finish(image, candidates, bestPerGroup, timings, opts.signal);
       timings.total = performance.now() - start;
       return { width: image.width, height: image.height, faces, timings };
     },
   };
 }
 
-function cropFaceBox(b: CropBox, angle: number): FaceBox & { angle: number } {
-  return { x: b.startX, y: b.startY, w: b.endX - b.startX, h: b.endY - b.startY, angle };
+function cropFaceBox(b: CropBox, angle: number, dx = 0, dy = 0): FaceBox & { angle: number } {
+  return { x: b.startX - dx, y: b.startY - dy, w: b.endX - b.startX, h: b.endY - b.startY, angle };
 }
 
 /** Bounding box of the landmarks' x / y, clamped to the image. */
