@@ -4,7 +4,7 @@ import { openStore } from '../store/index';
 import { logger, openLog } from '../log';
 import { dataPaths } from '../paths';
 import { handlers } from './handlers';
-import { drainJobs, type ProgressReport } from './runner';
+import { drainJobs, releaseDeadRunners, type ProgressReport } from './runner';
 import type { HostMessage, RunnerMessage } from './protocol';
 
 interface ParentPort {
@@ -60,24 +60,18 @@ process.on('disconnect', () => {
 });
 
 // A runner killed together with its host (kill -9 of the whole CLI) leaves claims nobody releases: free those
-// of runners that no longer exist on this machine instead of waiting for their leases to lapse.
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-store.write(() => {
-  for (const w of store.jobs.claimedWorkers()) {
-    const pid = Number(/^runner-(\d+)$/.exec(w)?.[1]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid)) store.jobs.releaseWorker(w);
-  }
-});
+// of runners that no longer exist on this machine instead of waiting for their leases to lapse (also while
+// waiting on them later: a runner killed just before this one started may not have been gone yet).
+releaseDeadRunners(store, process.pid);
 
 send({ type: 'ready', worker });
-const ctx = { store, paths, worker, signal: abort.signal };
+const ctx = {
+  store,
+  paths,
+  worker,
+  signal: abort.signal,
+  releaseDead: () => releaseDeadRunners(store, process.pid),
+};
 while (!abort.signal.aborted) {
   pending = false;
   const hooks = { onProgress: (progress: ProgressReport) => send({ type: 'progress', progress }) };

@@ -2,7 +2,7 @@
 import { AppError } from '../../shared/errors';
 import { concurrencyField } from '../../shared/schemas';
 import type { JobKind, JobState } from '../../shared/api';
-import type { ClaimedItem, JobRecord } from '../store/index';
+import type { ClaimedItem, JobRecord, Store } from '../store/index';
 import type { ItemOutcome, JobContext, JobHandlers } from './types';
 import { logger } from '../log';
 
@@ -76,6 +76,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     report(hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
     let failure: unknown = null;
+    let lastDeadCheck = 0;
     let solo: Promise<void> | null = null; // a retried item in flight: nothing else starts meanwhile
     const limit = handler.ordered ? 1 : concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
 
@@ -122,7 +123,12 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
           store.write(() => store.jobs.transition(job.id, ['running'], 'done'));
           break;
         }
-        // Items still leased to another runner: wait for them to finish or their lease to lapse.
+        // Items still leased to another runner: wait for them to finish or their lease to lapse, and free them
+        // at once when that runner turns out to be dead (checked at most once a second).
+        if (ctx.releaseDead && Date.now() - lastDeadCheck >= 1000) {
+          lastDeadCheck = Date.now();
+          ctx.releaseDead();
+        }
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
@@ -182,4 +188,25 @@ export async function drainJobs(
     if (!job) return;
     await runJob(job, handlers, ctx, hooks);
   }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Returns the claims of runners (`runner-<pid>`) that no longer exist on this machine to the pool. */
+export function releaseDeadRunners(store: Store, selfPid: number): number {
+  return store.write(() => {
+    let n = 0;
+    for (const w of store.jobs.claimedWorkers()) {
+      const pid = Number(/^runner-(\d+)$/.exec(w)?.[1]);
+      if (Number.isInteger(pid) && pid !== selfPid && !alive(pid)) n += store.jobs.releaseWorker(w);
+    }
+    return n;
+  });
 }

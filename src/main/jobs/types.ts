@@ -9,6 +9,8 @@ export interface JobContext {
   /** Identifies this runner in item claims (`runner-<pid>`). */
   worker: string;
   signal: AbortSignal;
+  /** Frees the claims of runners that died on this machine (called while waiting on another runner's items). */
+  releaseDead?: () => void;
 }
 
 export interface Plan {
