@@ -5,6 +5,7 @@ import {
   PARSING_CLASSES as CELEBAMASK_HQ_CLASSES,
   type ParsingClass,
 } from '../../shared/taxonomy';
+import type { Raster } from './image-ops';
 
 /**
  * MediaPipe FaceMesh index loops (as in MediaPipe's face_mesh_connections and Human's facemeshcoords.ts). MediaPipe's
@@ -143,6 +144,7 @@ interface FaceFrame {
   halfHeight: number;
   jawV: number;
   chinV: number;
+  topV: number;
 }
 
 function faceFrame(landmarks: Float32Array): FaceFrame {
@@ -167,6 +169,7 @@ function faceFrame(landmarks: Float32Array): FaceFrame {
     halfHeight: (Math.max(...vs) - Math.min(...vs)) / 2,
     jawV: jaw.reduce((s, [x, y]) => s + toV(x, y), 0) / jaw.length,
     chinV: Math.max(...vs),
+    topV: Math.min(...vs),
   };
 }
 
@@ -189,43 +192,156 @@ export function maskRegion(landmarks: Float32Array, width: number, height: numbe
   return { x: x0, y: y0, w: Math.max(1, x1 - x0), h: Math.max(1, y1 - y0) };
 }
 
+/** A Gaussian colour model (RGB, full covariance) fitted to sampled pixels. */
+interface ColourModel {
+  mean: [number, number, number];
+  /** Inverse covariance, row-major 3x3. */
+  inv: number[];
+  /** ln det of the covariance. */
+  logDet: number;
+  n: number;
+}
+
+function fitColour(samples: number[]): ColourModel | null {
+  const n = samples.length / 3;
+  if (n < 30) return null;
+  const m: [number, number, number] = [0, 0, 0];
+  for (let i = 0; i < samples.length; i += 3) {
+    m[0] += samples[i]!;
+    m[1] += samples[i + 1]!;
+    m[2] += samples[i + 2]!;
+  }
+  m[0] /= n;
+  m[1] /= n;
+  m[2] /= n;
+  // Covariance plus a floor (16 = 4 grey levels squared) so flat regions do not give a singular model.
+  const c = [16, 0, 0, 0, 16, 0, 0, 0, 16];
+  for (let i = 0; i < samples.length; i += 3) {
+    const d = [samples[i]! - m[0], samples[i + 1]! - m[1], samples[i + 2]! - m[2]];
+    for (let r = 0; r < 3; r++) for (let k = 0; k < 3; k++) c[r * 3 + k]! += (d[r]! * d[k]!) / n;
+  }
+  const [a, b, cc, d, e, f, g, h, i] = c as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const det = a * (e * i - f * h) - b * (d * i - f * g) + cc * (d * h - e * g);
+  if (!(det > 0)) return null;
+  const inv = [
+    (e * i - f * h) / det,
+    (cc * h - b * i) / det,
+    (b * f - cc * e) / det,
+    (f * g - d * i) / det,
+    (a * i - cc * g) / det,
+    (cc * d - a * f) / det,
+    (d * h - e * g) / det,
+    (b * g - a * h) / det,
+    (a * e - b * d) / det,
+  ];
+  return { mean: m, inv, logDet: Math.log(det), n };
+}
+
+/** A colour model refitted twice to the samples inside its 95 % ellipsoid (drops shadows, stray hair, background). */
+function fitRobust(samples: number[]): ColourModel | null {
+  let model = fitColour(samples);
+  for (let pass = 0; pass < 2 && model; pass++) {
+    const m = model;
+    const kept: number[] = [];
+    for (let i = 0; i < samples.length; i += 3) {
+      if (mahal2(m, samples[i]!, samples[i + 1]!, samples[i + 2]!) < 7.8) {
+        kept.push(samples[i]!, samples[i + 1]!, samples[i + 2]!);
+      }
+    }
+    model = fitColour(kept) ?? m;
+  }
+  return model;
+}
+
+/** Two models of one colour: each mean inside the other's SAME_COLOUR ellipsoid. */
+function sameColour(a: ColourModel, b: ColourModel): boolean {
+  return mahal2(a, ...b.mean) < SAME_COLOUR && mahal2(b, ...a.mean) < SAME_COLOUR;
+}
+
+/** Squared Mahalanobis distance of a colour to a model. */
+function mahal2(model: ColourModel, r: number, g: number, b: number): number {
+  const d0 = r - model.mean[0];
+  const d1 = g - model.mean[1];
+  const d2 = b - model.mean[2];
+  const q = model.inv;
+  return (
+    d0 * (q[0]! * d0 + q[1]! * d1 + q[2]! * d2) +
+    d1 * (q[3]! * d0 + q[4]! * d1 + q[5]! * d2) +
+    d2 * (q[6]! * d0 + q[7]! * d1 + q[8]! * d2)
+  );
+}
+
+/** Box mean of a 0/1 field over a (2r+1)^2 window (separable running sums), clamped at the edges. */
+function boxMean(src: Float32Array, width: number, height: number, r: number): Float32Array {
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      const a = Math.max(0, x - r);
+      const b = Math.min(width - 1, x + r);
+      for (let k = a; k <= b; k++) s += src[row + k]!;
+      tmp[row + x] = s / (b - a + 1);
+    }
+  }
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      let s = 0;
+      const a = Math.max(0, y - r);
+      const b = Math.min(height - 1, y + r);
+      for (let k = a; k <= b; k++) s += tmp[k * width + x]!;
+      out[y * width + x] = s / (b - a + 1);
+    }
+  }
+  return out;
+}
+
+/** Squared Mahalanobis distance under which a colour counts as the face's skin (chi-square, 3 dof, p = 0.99). */
+const SKIN_CHI2 = 16;
+/** A model whose mean lies this close (squared Mahalanobis) to the skin's is the skin itself. */
+const SAME_COLOUR = 1.5;
+
 /**
- * Builds the derived map. Painting order (later wins): background; hair (matte > 0.5, inside the head ellipse,
- * above the jaw line through landmarks 172 / 397); neck (matte > 0.5, below the jaw line, inside the neck band);
- * skin (face oval); nose (hull of nose landmarks); brows; eyes; lips; inner mouth.
+ * Builds the derived map at the region's own resolution (at most MAX_MASK_SIDE a side). Face parts come from
+ * facemesh polygons (face oval → skin, nose hull, brows, eyes, lips, inner mouth). Around them the person matte
+ * (> 0.5) says what belongs to the person, and colour says what part: a Gaussian skin colour model is fitted to
+ * the oval's skin below the brows, a hair model to the non-skin person pixels above the oval, a cloth model to
+ * the non-skin person pixels well below the chin. Then, per person pixel outside the face parts (skin-likeness
+ * smoothed over a small window): above the jaw line (landmarks 172 / 397), skin-like pixels are forehead / scalp
+ * skin, or l_ear / r_ear beside the oval between brow and nose-tip height; other pixels are hair. Below the jaw,
+ * skin-like pixels are neck; others are hair or cloth by which model is closer. Inside the oval above the brows,
+ * hair-coloured pixels are hair (a fringe). A bald head has no hair model (under 15 % of the pixels above the
+ * oval are non-skin), so its scalp is skin. Without the image or matte only the polygons are drawn.
  */
-export function derivedLabelMap(landmarks: Float32Array, matte: Matte | null, region: Box): LabelMap {
+export function derivedLabelMap(
+  landmarks: Float32Array,
+  matte: Matte | null,
+  region: Box,
+  image?: Raster | null,
+): LabelMap {
   const scale = Math.min(1, MAX_MASK_SIDE / Math.max(region.w, region.h));
   const width = Math.max(1, Math.round(region.w * scale));
   const height = Math.max(1, Math.round(region.h * scale));
-  const map: LabelMap = { box: region, width, height, ids: new Uint8Array(width * height) };
+  const n = width * height;
+  const map: LabelMap = { box: region, width, height, ids: new Uint8Array(n) };
   const sx = region.w / width;
   const sy = region.h / height;
   const f = faceFrame(landmarks);
-  if (matte) {
-    const hair = id('hair');
-    const neck = id('neck');
-    const ecV = -0.1 * f.halfHeight;
-    const a = 1.6 * f.halfWidth;
-    const b = 1.5 * f.halfHeight;
-    for (let row = 0; row < height; row++) {
-      const y = region.y + (row + 0.5) * sy;
-      for (let col = 0; col < width; col++) {
-        const x = region.x + (col + 0.5) * sx;
-        const u = f.toU(x, y);
-        const v = f.toV(x, y);
-        if (v < f.jawV) {
-          if ((u / a) ** 2 + ((v - ecV) / b) ** 2 > 1) continue;
-          if (matteAt(matte, x, y) > 0.5) map.ids[row * width + col] = hair;
-        } else if (Math.abs(u) < 0.75 * f.halfWidth && v < f.chinV + f.halfHeight) {
-          if (matteAt(matte, x, y) > 0.5) map.ids[row * width + col] = neck;
-        }
-      }
-    }
-  }
+  const SKIN = id('skin');
   const toMap = (p: Point[]): Point[] => p.map(([x, y]) => [(x - region.x) / sx, (y - region.y) / sy]);
   const poly = (idx: readonly number[]) => toMap(pts(landmarks, idx));
-  fillPolygon(map, poly(MESH_REGIONS.faceOval), id('skin'));
+  fillPolygon(map, poly(MESH_REGIONS.faceOval), SKIN);
   fillPolygon(map, hull(poly(MESH_REGIONS.nose)), id('nose'));
   fillPolygon(map, poly(MESH_REGIONS.leftBrow), id('l_brow'));
   fillPolygon(map, poly(MESH_REGIONS.rightBrow), id('r_brow'));
@@ -234,6 +350,94 @@ export function derivedLabelMap(landmarks: Float32Array, matte: Matte | null, re
   fillPolygon(map, poly(MESH_REGIONS.upperLip), id('u_lip'));
   fillPolygon(map, poly(MESH_REGIONS.lowerLip), id('l_lip'));
   fillPolygon(map, poly(MESH_REGIONS.innerMouth), id('mouth'));
+  if (!matte || !image) return map;
+
+  const vOf = (i: number) => pts(landmarks, [i]).map(([x, y]) => f.toV(x, y))[0]!;
+  const browV = (vOf(105) + vOf(334)) / 2;
+  const noseTipV = vOf(2);
+  const hw = f.halfWidth;
+  const hh = f.halfHeight;
+  // Per map pixel: colour, person, frame coordinates.
+  const rgb = new Float32Array(n * 3);
+  const person = new Uint8Array(n);
+  const us = new Float32Array(n);
+  const vs = new Float32Array(n);
+  const ch = image.channels;
+  for (let row = 0; row < height; row++) {
+    const y = region.y + (row + 0.5) * sy;
+    const iy = Math.min(image.height - 1, Math.max(0, Math.floor(y)));
+    for (let col = 0; col < width; col++) {
+      const p = row * width + col;
+      const x = region.x + (col + 0.5) * sx;
+      const ix = Math.min(image.width - 1, Math.max(0, Math.floor(x)));
+      const q = (iy * image.width + ix) * ch;
+      rgb[p * 3] = image.data[q]!;
+      rgb[p * 3 + 1] = image.data[q + (ch > 1 ? 1 : 0)]!;
+      rgb[p * 3 + 2] = image.data[q + (ch > 2 ? 2 : 0)]!;
+      us[p] = f.toU(x, y);
+      vs[p] = f.toV(x, y);
+      person[p] = map.ids[p] !== 0 || matteAt(matte, x, y) > 0.5 ? 1 : 0;
+    }
+  }
+  const sample = (keep: (p: number) => boolean): number[] => {
+    const out: number[] = [];
+    const step = n > 40000 ? 2 : 1;
+    for (let row = 0; row < height; row += step) {
+      for (let col = 0; col < width; col += step) {
+        const p = row * width + col;
+        if (keep(p)) out.push(rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
+      }
+    }
+    return out;
+  };
+  const skin = fitRobust(
+    sample((p) => map.ids[p] === SKIN && vs[p]! > browV && vs[p]! < f.jawV && Math.abs(us[p]!) < 0.7 * hw),
+  );
+  if (!skin) return map;
+  const isSkin = (p: number) => mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) < SKIN_CHI2;
+  const ll = (m: ColourModel, p: number) =>
+    -0.5 * (mahal2(m, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) + m.logDet);
+  // Hair: the person above the oval, unless its colour is the skin's (a bald scalp, or skin above a high oval top).
+  const hairFit = fitRobust(
+    sample((p) => person[p] === 1 && map.ids[p] === 0 && vs[p]! < f.topV && Math.abs(us[p]!) < 1.3 * hw),
+  );
+  const hair = hairFit && !sameColour(skin, hairFit) ? hairFit : null;
+  const clothFit = fitRobust(sample((p) => person[p] === 1 && vs[p]! > f.chinV + 0.5 * hh));
+  const cloth = clothFit && !sameColour(skin, clothFit) ? clothFit : null;
+  // Skin-likeness: within the skin model's ellipsoid and likelier skin than hair or cloth; smoothed.
+  const skinLike = new Float32Array(n);
+  for (let p = 0; p < n; p++) {
+    if (!person[p] || !isSkin(p)) continue;
+    const s = ll(skin, p);
+    const below = vs[p]! >= f.jawV;
+    skinLike[p] = (!hair || s >= ll(hair, p)) && (!below || !cloth || s >= ll(cloth, p)) ? 1 : 0;
+  }
+  const smooth = boxMean(skinLike, width, height, Math.max(1, Math.round(width / 128)));
+  const HAIR = id('hair');
+  for (let p = 0; p < n; p++) {
+    if (!person[p]) continue;
+    const u = us[p]!;
+    const v = vs[p]!;
+    const likeSkin = smooth[p]! >= 0.5;
+    const cur = map.ids[p]!;
+    if (cur !== 0) {
+      // A fringe: hair-coloured pixels of the oval above the brows.
+      if (cur === SKIN && v < browV && hair && !likeSkin && ll(hair, p) > ll(skin, p)) map.ids[p] = HAIR;
+      continue;
+    }
+    if (v < f.jawV) {
+      if (!likeSkin) map.ids[p] = HAIR;
+      else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV)
+        map.ids[p] = id(u > 0 ? 'l_ear' : 'r_ear');
+      else map.ids[p] = SKIN;
+    } else if (likeSkin) {
+      map.ids[p] = id('neck');
+    } else {
+      // Hair or cloth by colour, tipped by place: hair beside the neck and near the chin, cloth lower down.
+      const prior = (2 * (f.chinV + 0.5 * hh - v)) / hh + (Math.abs(u) > 0.9 * hw ? 1 : -1);
+      map.ids[p] = hair && (!cloth || ll(hair, p) - ll(cloth, p) + prior > 0) ? HAIR : id('cloth');
+    }
+  }
   return map;
 }
 

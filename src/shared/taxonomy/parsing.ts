@@ -49,8 +49,8 @@ export const BISENET_CLASSES = [
 ] as const satisfies readonly ParsingClass[];
 
 /**
- * Classes a derived map (facemesh polygons + selfie matte) can express. Glasses, hats, earrings, necklaces and
- * clothes have no landmark or matte evidence, so their areas are unknown on derived maps, never zero.
+ * Classes a derived map (facemesh polygons + selfie matte + colour) can express. Glasses, hats, earrings and
+ * necklaces have no landmark, matte or colour evidence, so their areas are unknown on derived maps, never zero.
  */
 export const DERIVED_MASK_CLASSES = [
   'background',
@@ -63,8 +63,11 @@ export const DERIVED_MASK_CLASSES = [
   'mouth',
   'u_lip',
   'l_lip',
+  'l_ear',
+  'r_ear',
   'hair',
   'neck',
+  'cloth',
 ] as const satisfies readonly ParsingClass[];
 
 const classIds = new Map<string, number>(PARSING_CLASSES.map((c, i) => [c, i]));
