@@ -4,20 +4,29 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { AppError } from '../../shared/errors';
 import { JOB_LIMITS, batchSizeField, concurrencyField } from '../../shared/schemas';
-import { EXECUTION_PROVIDERS, type Events, type Job } from '../../shared/api';
-import { resolveDataDir, startApp, type AppHost } from '../app';
+import {
+  EXECUTION_PROVIDERS,
+  FACE_CROPS_MODES,
+  type Events,
+  type FaceCropsMode,
+  type Job,
+} from '../../shared/api';
+import type { AppHost } from '../app';
 import { noteLeftoverJobs } from './jobs';
-import { FINAL_STATES, invoke, waitForJob } from './common';
+import { FINAL_STATES, invoke, openHost, waitForJob } from './common';
 
 export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep auto|cpu|webgpu|cuda|dml|coreml] [--force] [--resume]
-                     [--concurrency N] [--batch-size N] [--json]
+                     [--concurrency N] [--batch-size N] [--face-crops auto|on|off] [--json]
       Imports new images of <folder> (creating its dataset if needed), then detects and analyses every face of
       every image not analysed with the current models (--force: all). --resume only continues the folder's
       unfinished import and analyze jobs; other commands' unfinished jobs are named, never run. A progress bar
       on a terminal; --json prints one JSON event per line and ends with a summary object {images, faces,
       errors, seconds}. Per-image errors are listed, not fatal:
       the exit code is 1 only when a job itself failed. --concurrency: images in flight (default 2);
-      --batch-size: faces per model run, shared by the images in flight (default 8).`;
+      --batch-size: faces per model run, shared by the images in flight (default 8). --face-crops sets the
+      dataset's "images are face crops" mode (kept for later runs): on pads each image with grey before detection,
+      keeps one face per image and takes the whole image where nothing is found; auto (the default) turns it on
+      when most images are small; importers of crop datasets (UTKFace, CelebA aligned, ...) set it on.`;
 
 /** Waits for a job on the event stream (with a slow poll as a safety net), drawing progress as asked. */
 async function follow(host: AppHost, job: Job, mode: 'bar' | 'json' | 'quiet', label: string): Promise<Job> {
@@ -63,6 +72,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
       resume: { type: 'boolean' },
       concurrency: { type: 'string' },
       'batch-size': { type: 'string' },
+      'face-crops': { type: 'string' },
       json: { type: 'boolean' },
     },
     strict: true,
@@ -93,14 +103,16 @@ export async function analyzeCmd(args: string[]): Promise<number> {
       `--batch-size: expected an integer from ${min} to ${max}, got "${values['batch-size']}"`,
     );
   }
+  const faceCrops = values['face-crops'] as FaceCropsMode | undefined;
+  if (faceCrops !== undefined && !FACE_CROPS_MODES.includes(faceCrops)) {
+    throw new AppError(
+      'invalid_request',
+      `--face-crops: expected one of ${FACE_CROPS_MODES.join(', ')}, got "${values['face-crops']}"`,
+    );
+  }
   const mode = values.json ? 'json' : process.stderr.isTTY ? 'bar' : 'quiet';
   const started = Date.now();
-  const host = await startApp({
-    dataDir: resolveDataDir(values['data-dir']),
-    dbPath: values.db ? resolve(values.db) : undefined,
-    mode: 'browser',
-    jobScope: 'own',
-  });
+  const host = await openHost(values);
   try {
     const root = resolve(folder);
     let analyses: Job[] = [];
@@ -131,6 +143,7 @@ export async function analyzeCmd(args: string[]): Promise<number> {
         console.error(`import ${imported.state}: ${imported.error ?? ''}`);
         return 1;
       }
+      if (faceCrops) await invoke(host, 'datasets.setFaceCrops', { id: datasetId, faceCrops });
       const analysis = await invoke(host, 'datasets.analyze', {
         datasetId,
         force: values.force ?? false,

@@ -1,11 +1,9 @@
 // `faceinsight audit`: the labels most likely wrong (held-out heads, rules, bundled models), in score order.
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
 import type { Job, KeyNoise, LabelIssue, Page } from '../../shared/api';
 import { csvCell } from '../datasets/formats/text';
-import { resolveDataDir, startApp } from '../app';
-import { invoke, waitForJob } from './common';
+import { invoke, openHost, pickDataset, waitForJob } from './common';
 
 export const AUDIT_HELP = `  faceinsight audit [--db FILE] [--dataset ID] [--top N] [--retrain] [--json | --csv]
       Lists the labels most likely wrong, highest score first: file, face, key, label, suggested value,
@@ -83,29 +81,9 @@ export async function auditCmd(args: string[]): Promise<number> {
       },
     );
 
-  const host = await startApp({
-    dataDir: resolveDataDir(values['data-dir']),
-    dbPath: values.db ? resolve(values.db) : undefined,
-    mode: 'browser',
-    jobScope: 'own',
-  });
+  const host = await openHost(values);
   try {
-    const { items } = await invoke(host, 'datasets.list', {});
-    const pick = values.dataset;
-    const ds =
-      pick === undefined
-        ? items.length === 1
-          ? items[0]
-          : undefined
-        : items.find((d) => String(d.id) === pick || d.root === resolve(pick));
-    if (!ds) {
-      throw new AppError(
-        'invalid_request',
-        pick === undefined
-          ? `the database has ${items.length} datasets; name one with --dataset <id or folder>`
-          : `no dataset ${pick}`,
-      );
-    }
+    const ds = await pickDataset(host, values.dataset);
     const report = await invoke(host, 'learning.report', { datasetId: ds.id });
     let noise = await invoke(host, 'learning.noise', {
       datasetId: ds.id,

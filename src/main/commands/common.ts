@@ -1,7 +1,7 @@
 // Shared by the `faceinsight` commands: argument parsing, opening the app, typed API calls, waiting for a job.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve } from 'node:path';
-import type { Job, Method, Req, Res } from '../../shared/api';
+import type { Dataset, Job, Method, Req, Res } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { resolveDataDir, startApp, type AppHost } from '../app';
 
@@ -66,4 +66,25 @@ export async function waitForJob(
     if (FINAL_STATES.has(job.state) || (opts.paused && job.state === 'paused')) return job;
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
   }
+}
+
+/** The dataset a command works on: `--dataset ID|FOLDER`, or the only one in the database. */
+export async function pickDataset(host: Pick<AppHost, 'call'>, pick: string | undefined): Promise<Dataset> {
+  const { items } = await invoke(host, 'datasets.list', {});
+  const ds =
+    pick === undefined
+      ? items.length === 1
+        ? items[0]
+        : undefined
+      : items.find((d) => String(d.id) === pick || d.root === resolve(pick));
+  if (!ds) {
+    throw new AppError(
+      'invalid_request',
+      pick === undefined
+        ? `the database has ${items.length} datasets; name one with --dataset <id or folder>`
+        : `no dataset ${pick}`,
+      { where: { field: 'dataset' } },
+    );
+  }
+  return ds;
 }

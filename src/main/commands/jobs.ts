@@ -1,11 +1,10 @@
 // `faceinsight jobs list | cancel ID | retry ID`, and the one-line notice of jobs earlier commands left unfinished.
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError, formatError } from '../../shared/errors';
 import type { Job } from '../../shared/api';
-import { resolveDataDir, startApp, type AppHost } from '../app';
+import type { AppHost } from '../app';
 import { MAX_ITEM_ATTEMPTS } from '../jobs/runner';
-import { FINAL_STATES, invoke, waitForJob } from './common';
+import { FINAL_STATES, invoke, openHost, waitForJob } from './common';
 
 export const JOBS_HELP = `  faceinsight jobs [list] [--limit N] [--db FILE] [--json]
   faceinsight jobs cancel ID | retry ID [--db FILE] [--json]
@@ -77,12 +76,7 @@ export async function jobsCmd(args: string[]): Promise<number> {
       'invalid_request',
       `--limit: expected an integer from 1 to 500, got "${values.limit}"`,
     );
-  const host = await startApp({
-    dataDir: resolveDataDir(values['data-dir']),
-    dbPath: values.db ? resolve(values.db) : undefined,
-    mode: 'browser',
-    jobScope: 'own',
-  });
+  const host = await openHost(values);
   try {
     if (action === 'list') {
       const { items } = await invoke(host, 'jobs.list', { limit });

@@ -1,10 +1,8 @@
 // `faceinsight learn`: train the learned heads and print their cross-validated report, or the identity report.
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
 import type { IdentityReport, Job, LearningReport } from '../../shared/api';
-import { resolveDataDir, startApp } from '../app';
-import { invoke, waitForJob } from './common';
+import { invoke, openHost, pickDataset, waitForJob } from './common';
 
 export const LEARN_HELP = `  faceinsight learn [--db FILE] [--dataset ID] [--lambda X] [--embedding faceres|mobilefacenet]
                     [--folds K] [--epochs N] [--report] [--identities] [--json]
@@ -99,29 +97,9 @@ export async function learnCmd(args: string[]): Promise<number> {
       `--embedding: expected faceres or mobilefacenet, got "${embedding}"`,
     );
 
-  const host = await startApp({
-    dataDir: resolveDataDir(values['data-dir']),
-    dbPath: values.db ? resolve(values.db) : undefined,
-    mode: 'browser',
-    jobScope: 'own',
-  });
+  const host = await openHost(values);
   try {
-    const { items } = await invoke(host, 'datasets.list', {});
-    const pick = values.dataset;
-    const ds =
-      pick === undefined
-        ? items.length === 1
-          ? items[0]
-          : undefined
-        : items.find((d) => String(d.id) === pick || d.root === resolve(pick));
-    if (!ds) {
-      throw new AppError(
-        'invalid_request',
-        pick === undefined
-          ? `the database has ${items.length} datasets; name one with --dataset <id or folder>`
-          : `no dataset ${pick}`,
-      );
-    }
+    const ds = await pickDataset(host, values.dataset);
     if (values.identities) {
       // The report is computed by an `identities` job; wait for it when the stored one is not fresh.
       let r = await invoke(host, 'learning.identities', { datasetId: ds.id });
