@@ -41,6 +41,7 @@ export type Action =
   | 'undo'
   | 'redo'
   | 'fix'
+  | 'fix-suspect'
   | 'pick'
   | 'propose'
   | 'overlay'
@@ -167,6 +168,13 @@ export const KEYMAP: readonly Binding[] = [
     scope: 'review',
     keys: ['x'],
     label: 'Apply the suggested fix (several: pick one)',
+    group: 'Attributes',
+  },
+  {
+    action: 'fix-suspect',
+    scope: 'review',
+    keys: ['w'],
+    label: "Likely wrong label: set the held-out model's suggested value",
     group: 'Attributes',
   },
   {

@@ -116,7 +116,7 @@ export class AppState {
     }
     this.previewOpen = false;
     if (r.screen === 'images') void this.images.show(id, r.status);
-    if (r.screen === 'faces') void this.faces.show(id, r.query);
+    if (r.screen === 'faces') void this.#showFaces(id, r);
     if (r.screen === 'stats') void Promise.all([this.stats.load(id), this.learning.load(id)]);
     if (r.screen === 'identities') void this.learning.loadIdentities(id);
     if (r.screen === 'rules') void this.rules.load(id);
@@ -124,6 +124,25 @@ export class AppState {
     // The cards' counters change without an event here too (a command run in a terminal): read them on show.
     if (r.screen === 'library') void this.library.refresh();
     if (r.screen === 'review' && r.faceId) this.review.open(r.faceId, id, r.query);
+  }
+
+  /**
+   * The gallery; a URL without a sort gets "Likely wrong labels" when a training run stored label-issue scores
+   * for the dataset's labels (`learning.noise`), else the id order. A sort in the URL is kept.
+   */
+  async #showFaces(id: number | null, r: Route): Promise<void> {
+    if (id !== null && r.query.sort === undefined) {
+      let wrongFirst = false;
+      try {
+        const noise = await this.#api.call('learning.noise', { datasetId: id });
+        wrongFirst = noise.runId !== null && noise.keys.some((k) => k.labels > 0);
+      } catch (err) {
+        this.notices.report(err);
+      }
+      if (this.route !== r) return; // the route moved on meanwhile: its own show serves it
+      if (wrongFirst) return this.router.go({ ...r, query: { ...r.query, sort: 'wrong' } }, true);
+    }
+    await this.faces.show(id, r.query);
   }
 
   /** Hash changes and the events; events carry ids and counters, what they touch is refetched. */

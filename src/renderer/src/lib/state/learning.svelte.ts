@@ -7,6 +7,7 @@ import type {
   LearningEmbedding,
   LearningReport,
   LearningSettings,
+  KeyNoise,
 } from '@shared/api';
 import { AppError } from '@shared/errors';
 import { JobsState, isActive } from './jobs.svelte';
@@ -36,6 +37,8 @@ function numberField(text: string): number | string {
 export class LearningState {
   datasetId = $state<number | null>(null);
   report = $state.raw<LearningReport | null>(null);
+  /** Estimated label noise per key of the latest training run (`learning.noise`); null while it loads. */
+  noise = $state.raw<{ runId: string | null; keys: KeyNoise[] } | null>(null);
   identities = $state.raw<IdentityReport | null>(null);
   /** Identity thresholds asked for (null: main's defaults, shown from the report). */
   threshold = $state<number | null>(null);
@@ -68,18 +71,21 @@ export class LearningState {
     const seq = ++this.#seq;
     if (datasetId !== this.datasetId) {
       this.report = null;
+      this.noise = null;
       this.settingsErrors = {};
       this.settingsSaved = false;
     }
     this.datasetId = datasetId;
     if (datasetId === null) return;
     try {
-      const [report, jobs] = await Promise.all([
+      const [report, jobs, noise] = await Promise.all([
         this.#api.call('learning.report', { datasetId }),
         this.#api.call('jobs.list', { datasetId, limit: 50 }),
+        this.#api.call('learning.noise', { datasetId }),
       ]);
       if (seq !== this.#seq) return;
       this.report = report;
+      this.noise = noise;
       const job = jobs.items.find((j) => j.kind === 'train');
       if (job && job.id !== this.training.current?.id) this.training.track(job);
       else if (!job) this.training.current = null;

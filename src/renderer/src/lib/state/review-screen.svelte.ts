@@ -1,12 +1,13 @@
 // The review screen's state and actions (`#/review/<faceId>`): the face, the focused row, the overlay toggles, the
 // fix picker, the confirmation Enter asks for on open errors, and the action table the keymap dispatches to.
-import type { ApiClient, FixChange, ViolationEntry } from '@shared/api';
+import type { ApiClient, FixChange, LabelIssue, ViolationEntry } from '@shared/api';
 import { fixOptions, type FixOption } from './fixes';
 import type { Action } from '../keymap';
 import { acceptAllChanges, attributeRows, parseAge } from '../components/review/rows';
 import { ReviewState, type NeighbourQuery } from './review.svelte';
 import { MaskLayer } from '../components/review/mask-layer.svelte';
 import { StageView } from '../components/review/stage-view.svelte';
+import { SuspectsState, suggestedValue } from './suspects.svelte';
 
 export interface ReviewNav {
   open(faceId: number): void;
@@ -23,6 +24,8 @@ export class ReviewScreenState {
   readonly layer: MaskLayer;
   /** The stage's zoom and pan (fitted again for each face). */
   readonly view = new StageView();
+  /** The face's likely wrong labels (`learning.suspects`); `w` fixes the first open one. */
+  readonly suspects: SuspectsState;
   focused = $state(0);
   hovered = $state.raw<string[] | null>(null);
   showMask = $state(true);
@@ -47,6 +50,7 @@ export class ReviewScreenState {
   constructor(api: ApiClient, nav: ReviewNav) {
     this.review = new ReviewState(api);
     this.layer = new MaskLayer(api);
+    this.suspects = new SuspectsState(api);
     this.#nav = nav;
   }
 
@@ -159,6 +163,18 @@ export class ReviewScreenState {
     else this.picker = options;
   }
 
+  /** `w` or a suspect's button: sets the held-out model's suggested value (one undoable label edit). */
+  fixSuspect(issue: LabelIssue | null = this.suspects.open): void {
+    if (!issue) {
+      this.review.status = 'No likely wrong label on this face';
+      return;
+    }
+    void this.review.apply(
+      [{ key: issue.key, value: suggestedValue(issue) }],
+      `${issue.key} set to the suggested value`,
+    );
+  }
+
   pickFix(n: number): boolean {
     const option = this.picker?.[n - 1];
     if (!option) return false;
@@ -229,6 +245,7 @@ export class ReviewScreenState {
       undo: () => (this.layer.dirty ? this.layer.undo() : void r.undo()),
       redo: () => (this.layer.redoStack.length > 0 ? this.layer.redo() : void r.redo()),
       fix: () => this.fix(),
+      'fix-suspect': () => this.fixSuspect(),
       propose: () => void r.propose(),
       overlay: () => (this.showMask = !this.showMask),
       landmarks: () => (this.showLandmarks = !this.showLandmarks),

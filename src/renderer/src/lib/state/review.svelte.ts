@@ -23,7 +23,7 @@ const ORDER_KEYS = new Set(['sort', 'desc']);
  * dataset has a learned model and the list is not filtered (a filtered list is a subset the reviewer chose).
  */
 export function enterOrder(query: NeighbourQuery, hasModel: boolean): EnterOrder {
-  if (query.sort === 'useful') return 'useful';
+  if (query.sort === 'useful' || query.sort === 'wrong') return 'useful';
   const filtered = Object.keys(query).some((k) => !ORDER_KEYS.has(k));
   return hasModel && !filtered ? 'useful' : 'list';
 }
@@ -40,6 +40,13 @@ export class ReviewState {
   /** A short line after an action ("Undone", "Marked reviewed"). */
   status = $state<string | null>(null);
   order = $state<EnterOrder>('list');
+  /**
+   * Which order `learning.next` follows: likely wrong labels first (the gallery sorted so, or by default once a
+   * training run stored label-issue scores), or the most useful. Updated from each answer.
+   */
+  nextOrder = $state<'wrong' | 'useful'>('useful');
+  /** The order the gallery's sort asks of `learning.next`; undefined: main's default. */
+  #askOrder: 'wrong' | 'useful' | undefined;
   #orderSeq = 0;
 
   constructor(api: ApiClient) {
@@ -93,13 +100,15 @@ export class ReviewState {
   /** Decides where Enter goes (see `enterOrder`); asks main whether a learned model exists. */
   async loadOrder(datasetId: number, query: NeighbourQuery): Promise<void> {
     const seq = ++this.#orderSeq;
-    if (query.sort === 'useful') {
-      this.order = 'useful';
-      return;
-    }
+    this.#askOrder = query.sort === 'useful' || query.sort === 'wrong' ? query.sort : undefined;
     try {
-      const { model } = await this.#api.call('learning.report', { datasetId });
-      if (seq === this.#orderSeq) this.order = enterOrder(query, model !== null);
+      const [{ model }, { runId }] = await Promise.all([
+        this.#api.call('learning.report', { datasetId }),
+        this.#api.call('learning.noise', { datasetId }),
+      ]);
+      if (seq !== this.#orderSeq) return;
+      this.order = enterOrder(query, model !== null);
+      this.nextOrder = this.#askOrder ?? (runId !== null ? 'wrong' : 'useful');
     } catch (err) {
       if (seq === this.#orderSeq)
         this.status = `Cannot read the learned model: ${AppError.from(err).message}`;
@@ -110,10 +119,12 @@ export class ReviewState {
   async nextUseful(datasetId: number): Promise<number | null> {
     const current = this.detail?.face.id;
     try {
-      const { item, retrainJob } = await this.#api.call('learning.next', {
+      const { item, retrainJob, order } = await this.#api.call('learning.next', {
         datasetId,
         ...(current ? { exclude: [current] } : {}),
+        ...(this.#askOrder ? { order: this.#askOrder } : {}),
       });
+      this.nextOrder = order;
       if (retrainJob) this.status = `Marked reviewed; retraining queued (job ${retrainJob.id})`;
       return item?.face.id ?? null;
     } catch (err) {
