@@ -113,6 +113,11 @@ export function createService(deps: ServiceDeps) {
       getDataset(id);
       return startImport(id);
     },
+    'datasets.setFaceCrops': ({ id, faceCrops }) => {
+      getDataset(id);
+      store.write(() => store.datasets.setFaceCrops(id, faceCrops));
+      return getDataset(id);
+    },
     'images.list': (q) => {
       getDataset(q.datasetId);
       return store.images.page(q);

@@ -1,6 +1,7 @@
 // Runtime validators for every request; main parses each request with these before any service code runs.
 import { z } from 'zod';
 import {
+  FACE_CROPS_MODES,
   ANNOTATION_FORMATS,
   EXECUTION_PROVIDERS,
   EXPORT_FORMATS,
@@ -88,6 +89,7 @@ export const requestSchemas = {
   'datasets.list': empty,
   'datasets.get': z.strictObject({ id }),
   'datasets.rescan': z.strictObject({ id }),
+  'datasets.setFaceCrops': z.strictObject({ id, faceCrops: z.enum(FACE_CROPS_MODES) }),
   'images.list': z.strictObject({
     datasetId: id,
     status: z.enum(['ok', 'error']).optional(),

@@ -79,6 +79,13 @@ function leavesFolder(name: string): boolean {
   return norm.startsWith('/') || /^[A-Za-z]:/.test(norm) || norm.split('/').includes('..');
 }
 
+/**
+ * Formats whose images are aligned face crops when their records give no face box (UTKFace, CelebA img_align,
+ * RAF-DB aligned, CelebAMask-HQ, FairFace): importing one turns the dataset's "images are face crops" mode on
+ * (from 'auto'; a mode someone chose stays).
+ */
+export const CROP_FORMATS: readonly string[] = ['utkface', 'celeba', 'rafdb', 'celebamask-hq', 'fairface'];
+
 /** A box with no pixel inside the image (the image's size known): a box from another image or a typo. */
 function outsideImage(box: Box, img: IndexedImage): boolean {
   if (!img.width || !img.height) return false;
@@ -169,7 +176,10 @@ export async function prepareImport(store: Store, opts: ImportOptions): Promise<
   let created = 0;
   let labels = 0;
   let masks = 0;
+  const crops =
+    CROP_FORMATS.includes(opts.format) && resolved.length > 0 && resolved.every((r) => !r.rec.box);
   const write = (at = Date.now()) => {
+    if (crops && store.datasets.faceCrops(ds.id) === 'auto') store.datasets.setFaceCrops(ds.id, 'on');
     const { imported: existing, nextIdx } = store.annotations.faceSlots(ds.id);
     const labelWriter = store.annotations.importLabels(at);
     const predictionWriter = store.annotations.importPredictions(opts.format, at);

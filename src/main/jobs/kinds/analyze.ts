@@ -138,6 +138,26 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
   return p;
 }
 
+/** Longest side (pixels) of an image 'auto' counts as a face crop (CelebA aligned 178x218, UTKFace 200, FER 48). */
+export const FACE_CROP_MAX_SIDE = 256;
+
+/** A dataset's analysis key: the pipeline's, marked when its images are analysed as face crops (issue #28.1). */
+export function analysisKey(pipelineKey: string, faceCrops: boolean): string {
+  return faceCrops ? `${pipelineKey}+face-crops` : pipelineKey;
+}
+
+/** Face-crop mode per job, resolved once (its plan and every item read the same answer). */
+const cropModes = new Map<number, boolean>();
+function usesFaceCrops(ctx: JobContext, jobId: number, datasetId: number): boolean {
+  let on = cropModes.get(jobId);
+  if (on === undefined) {
+    on = ctx.store.datasets.usesFaceCrops(datasetId, FACE_CROP_MAX_SIDE);
+    if (cropModes.size > 100) cropModes.clear();
+    cropModes.set(jobId, on);
+  }
+  return on;
+}
+
 interface Prepared {
   face: FaceResult;
   areas: FaceResult['mask']['areas'];
@@ -148,7 +168,11 @@ export const analyzeKind: JobKindHandler = {
     if (job.datasetId === null) throw new AppError('invalid_request', 'analyze needs a dataset');
     const params = jobParams('analyze', job);
     const { key } = await pipelineFor(ctx, params.ep);
-    const ids = params.imageIds ?? ctx.store.images.staleForAnalysis(job.datasetId, key, params.force);
+    cropModes.delete(job.id);
+    const crops = usesFaceCrops(ctx, job.id, job.datasetId);
+    const ids =
+      params.imageIds ??
+      ctx.store.images.staleForAnalysis(job.datasetId, analysisKey(key, crops), params.force);
     return { keys: ids.map(String) };
   },
 
@@ -171,9 +195,10 @@ export const analyzeKind: JobKindHandler = {
     // Per imported face: its outputs, and whether the face takes the detection's box (one without a box of its own).
     const fromImport: ({ face: FaceResult; takeBox: boolean } | null)[] = imported.map(() => null);
     const analyzer = pipeline.analyzer(params.batchSize ?? DEFAULT_BATCH_SIZE);
+    const faceCrop = usesFaceCrops(ctx, job.id, image.datasetId);
     let stages: Record<string, number> = {};
     try {
-      const result = await analyzer.analyze(bytes, { signal: ctx.signal });
+      const result = await analyzer.analyze(bytes, { signal: ctx.signal, faceCrop });
       stages = result.timings;
       const size = { width: result.width, height: result.height };
       // An imported face stands for the detection it matches (issue #26.1): never a second face beside it.
@@ -281,7 +306,7 @@ export const analyzeKind: JobKindHandler = {
           store.faces.updateGeometry(f.id, finalBox[i]!, p.face.detScore, p.face.landmarks);
           write(f.id, p);
         });
-        store.images.markAnalyzed(imageId, pipeline.key);
+        store.images.markAnalyzed(imageId, analysisKey(pipeline.key, faceCrop));
         const faces = newDetected.length + newImported.filter((p) => p !== null).length;
         store.jobs.addToSummary(job.id, 'faces', faces);
         if (probe?.onImage) {

@@ -10,6 +10,7 @@ import { up as mergeDuplicateFaces } from './0007-merge-duplicate-faces';
 import { up as identityReports } from './0008-identity-reports';
 import { up as labelIssues } from './0009-label-issues';
 import { up as maskHistory } from './0010-mask-history';
+import { up as faceCrops } from './0011-face-crops';
 
 export interface Migration {
   version: number;
@@ -28,4 +29,5 @@ export const migrations: Migration[] = [
   { version: 8, name: '0008-identity-reports', up: identityReports },
   { version: 9, name: '0009-label-issues', up: labelIssues },
   { version: 10, name: '0010-mask-history', up: maskHistory },
+  { version: 11, name: '0011-face-crops', up: faceCrops },
 ];

@@ -1,18 +1,19 @@
 // Datasets: one row per root folder, with image counts.
 import type { Database } from 'better-sqlite3';
-import type { Dataset, DatasetFormat } from '../../../shared/api';
+import type { Dataset, DatasetFormat, FaceCropsMode } from '../../../shared/api';
 
 interface DatasetRow {
   id: number;
   name: string;
   root: string;
   format: DatasetFormat;
+  faceCrops: FaceCropsMode;
   createdAt: number;
   imageCount: number;
   errorCount: number;
 }
 
-const select = `SELECT d.id, d.name, d.root, d.format, d.created_at AS createdAt,
+const select = `SELECT d.id, d.name, d.root, d.format, d.face_crops AS faceCrops, d.created_at AS createdAt,
   (SELECT count(*) FROM images i WHERE i.dataset_id = d.id) AS imageCount,
   (SELECT count(*) FROM images i WHERE i.dataset_id = d.id AND i.status = 'error') AS errorCount
   FROM datasets d`;
@@ -25,6 +26,10 @@ export function createDatasetsRepository(db: Database) {
     `INSERT INTO datasets (name, root, format, created_at) VALUES (@name, @root, @format, @at)`,
   );
   const roots = db.prepare(`SELECT root FROM datasets`).pluck();
+  const faceCrops = db.prepare(`SELECT face_crops FROM datasets WHERE id = ?`).pluck();
+  const setFaceCrops = db.prepare(`UPDATE datasets SET face_crops = @mode WHERE id = @id`);
+  const sizes = db.prepare(`SELECT count(*) AS sized, coalesce(sum(max(width, height) <= @side), 0) AS small
+    FROM images WHERE dataset_id = @id AND status = 'ok' AND width IS NOT NULL AND height IS NOT NULL`);
   return {
     get(id: number): Dataset | undefined {
       return byId.get(id) as DatasetRow | undefined;
@@ -41,6 +46,24 @@ export function createDatasetsRepository(db: Database) {
     },
     roots(): string[] {
       return roots.all() as string[];
+    },
+    /** The stored "images are face crops" mode (undefined for an unknown dataset). */
+    faceCrops(id: number): FaceCropsMode | undefined {
+      return faceCrops.get(id) as FaceCropsMode | undefined;
+    },
+    /** Sets the mode; the caller runs it inside store.write(). */
+    setFaceCrops(id: number, mode: FaceCropsMode): void {
+      setFaceCrops.run({ id, mode });
+    },
+    /**
+     * Whether the dataset's images are analysed as face crops: 'on' / 'off' as stored; 'auto' is on when more than
+     * half of the images of known size are at most `maxSide` pixels on their longer side.
+     */
+    usesFaceCrops(id: number, maxSide: number): boolean {
+      const mode = faceCrops.get(id) as FaceCropsMode | undefined;
+      if (mode !== 'auto') return mode === 'on';
+      const r = sizes.get({ id, side: maxSide }) as { sized: number; small: number };
+      return r.sized > 0 && r.small * 2 > r.sized;
     },
   };
 }
