@@ -13,8 +13,15 @@ import {
 } from './detect';
 import { makeFaceCrop, meshToImage, type FaceCrop } from './face-crop';
 import { argmax, EXPRESSIONS, headModels, RACES, runHeads, runMesh, type HeadModels } from './heads';
-import { affine, resizeBilinear } from './image-ops';
-import { DERIVED_CLASSES, derivedLabelMap, encodeLabelMap, maskRegion, type Matte } from './parsing';
+import {
+  DERIVED_CLASSES,
+  derivedLabelMap,
+  encodeLabelMap,
+  maskRegion,
+  matteInput,
+  type Box,
+  type Matte,
+} from './parsing';
 import { batchingRuntime, isBatching, stagePriority } from './batcher';
 import type { AnalysisRuntime } from './runtime';
 import { labelMapAreas } from '../../shared/taxonomy';
@@ -195,14 +202,15 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     };
   }
 
-  async function selfieMatte(image: DecodedImage): Promise<Matte> {
-    const input = affine(resizeBilinear(image, 256, 256), (v) => Math.fround(v / 255));
-    const out = await runtime.run('selfie', { 'input_1:0': { data: input.data, dims: [1, 256, 256, 3] } });
+  /** The selfie matte of one face's map region (the region resized to the model's 256x256 input). */
+  async function selfieMatte(image: DecodedImage, box: Box): Promise<Matte> {
+    const input = matteInput(image, box);
+    const out = await runtime.run('selfie', { 'input_1:0': { data: input, dims: [1, 256, 256, 3] } });
     const t = out['activation_10:0'];
     if (!t || !(t.data instanceof Float32Array)) {
       throw new AppError('model_error', 'Model "selfie" did not return "activation_10:0" as float32');
     }
-    return { size: 256, data: t.data, imageWidth: image.width, imageHeight: image.height };
+    return { size: 256, data: t.data, imageWidth: image.width, imageHeight: image.height, box };
   }
 
   async function finish(
@@ -222,20 +230,32 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     checkAbort(signal);
     if (kept.length === 0) return [];
 
-    // The heads and the selfie matte are independent: requested together, timed together as `heads`.
+    // The heads and the faces' selfie mattes are independent: requested together, timed together as `heads`.
     t = performance.now();
+    const faceLandmarks = kept.map((c) => {
+      const { dx, dy } = c.offset ?? { dx: 0, dy: 0 };
+      const landmarks = meshToImage(c.mesh.raw, c.crop);
+      if (dx !== 0 || dy !== 0) {
+        for (let i = 0; i + 2 < landmarks.length; i += 3) {
+          landmarks[i] = landmarks[i]! - dx;
+          landmarks[i + 1] = landmarks[i + 1]! - dy;
+        }
+      }
+      return landmarks;
+    });
+    const regions = faceLandmarks.map((l) => maskRegion(l, image.width, image.height));
     const [headsRun, matteRun] = await Promise.allSettled([
       runHeads(
         runtime,
         kept.map((c) => c.crop.tensor),
         models,
       ),
-      selfieMatte(image),
+      Promise.all(regions.map((r) => selfieMatte(image, r))),
     ]);
     if (headsRun.status === 'rejected') throw headsRun.reason;
     if (matteRun.status === 'rejected') throw matteRun.reason;
     const heads = headsRun.value;
-    const matte = matteRun.value;
+    const mattes = matteRun.value;
     timings.heads = performance.now() - t;
     checkAbort(signal);
 
@@ -249,13 +269,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     for (const [k, c] of kept.entries()) {
       const h = heads[k]!;
       const { dx, dy } = c.offset ?? { dx: 0, dy: 0 };
-      const landmarks = meshToImage(c.mesh.raw, c.crop);
-      if (dx !== 0 || dy !== 0) {
-        for (let i = 0; i + 2 < landmarks.length; i += 3) {
-          landmarks[i] = landmarks[i]! - dx;
-          landmarks[i + 1] = landmarks[i + 1]! - dy;
-        }
-      }
+      const landmarks = faceLandmarks[k]!;
       const ag = h.ageGender;
       const male = ag.pMale > 0.5;
       const expression = argmax(h.expression);
@@ -310,8 +324,8 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
         for (const p of predictions)
           if (p.source === 'model') p.value = { ...(p.value as object), crop: 'whole-image' };
       }
-      const region = maskRegion(landmarks, image.width, image.height);
-      const map = derivedLabelMap(landmarks, matte, region, image);
+      const region = regions[k]!;
+      const map = derivedLabelMap(landmarks, mattes[k]!, region, image);
       faces.push({
         box:
           c.given ??

@@ -5,7 +5,7 @@ import {
   PARSING_CLASSES as CELEBAMASK_HQ_CLASSES,
   type ParsingClass,
 } from '../../shared/taxonomy';
-import type { Raster } from './image-ops';
+import { resizeBilinear, type Raster } from './image-ops';
 
 /**
  * MediaPipe FaceMesh index loops (as in MediaPipe's face_mesh_connections and Human's facemeshcoords.ts). MediaPipe's
@@ -56,18 +56,34 @@ export interface LabelMap {
   ids: Uint8Array;
 }
 
-/** A person matte over the whole image (selfie output, 256x256, 1 = person). */
+/** A person matte (selfie output, 256x256, 1 = person) over the whole image, or over `box` of it. */
 export interface Matte {
   size: number;
   data: Float32Array;
   imageWidth: number;
   imageHeight: number;
+  /** The image region the matte covers (the model's input was this region resized); the whole image if absent. */
+  box?: Box;
 }
 
-/** The matte at image pixel (x, y): TF's resizeBilinear of the 256x256 matte to the image size, read at one pixel. */
+/** The selfie model's input for an image region: the region resized (TF's resizeBilinear) to 256x256, RGB in [0, 1]. */
+export function matteInput(image: Raster, box: Box): Float32Array {
+  const c = image.channels;
+  const sub = new Uint8Array(box.w * box.h * c);
+  for (let y = 0; y < box.h; y++) {
+    const from = ((box.y + y) * image.width + box.x) * c;
+    sub.set(image.data.subarray(from, from + box.w * c), y * box.w * c);
+  }
+  const out = resizeBilinear({ width: box.w, height: box.h, channels: c, data: sub }, 256, 256).data;
+  for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]! / 255);
+  return out;
+}
+
+/** The matte at image pixel (x, y): TF's resizeBilinear of the 256x256 matte to its region's size, read at one pixel. */
 function matteAt(m: Matte, x: number, y: number): number {
-  const sy = (m.size / m.imageHeight) * y;
-  const sx = (m.size / m.imageWidth) * x;
+  const r = m.box ?? { x: 0, y: 0, w: m.imageWidth, h: m.imageHeight };
+  const sy = (m.size / r.h) * (y - r.y);
+  const sx = (m.size / r.w) * (x - r.x);
   const y0 = Math.max(0, Math.floor(sy));
   const x0 = Math.max(0, Math.floor(sx));
   const y1 = Math.min(m.size - 1, Math.ceil(sy));
