@@ -104,6 +104,16 @@ export interface FaceSummary {
   /** Open violations of this face (all subjects), and how many of them are `error` rules. */
   violations: number;
   errors: number;
+  /** `faces.list` only: compact values for the tile (gender, age, race, expression), labels before predictions. */
+  chips?: FaceChip[];
+}
+
+/** One value shown on a face tile: the effective label, else the best prediction (with its confidence). */
+export interface FaceChip {
+  key: string;
+  value: string;
+  source: 'label' | 'prediction';
+  conf?: number;
 }
 
 /** One label key of a face: the human value beside the imported one; effective = human, else import. */

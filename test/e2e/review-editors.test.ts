@@ -281,6 +281,12 @@ describe('face tiles (browser mode)', () => {
     expect(await tile.getByTestId('tile-review').innerText()).toBe('✓ reviewed');
     expect(await tile.locator('.tail').innerText()).toBe('557335.jpg');
     expect(await tile.locator('.tail').isVisible()).toBe(true);
+    // Chips: the UTKFace name's labels (age 1) stand in place of the predictions; expression is predicted.
+    expect(await tile.locator('.chip[data-key=age]').innerText()).toBe('1');
+    expect(await tile.locator('.chip[data-key=age]').getAttribute('title')).toBe('age: 1 (label)');
+    expect(await tile.locator('.chip[data-key=expression]').getAttribute('title')).toMatch(
+      /^expression: \w+ \(prediction \d+ %\)$/,
+    );
     await shootThemes(page, 'faces-tiles');
 
     await tile.locator('button[data-tile]').click();

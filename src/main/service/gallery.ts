@@ -61,6 +61,9 @@ function usefulCache(ctx: ServiceContext) {
   };
 }
 
+/** What a face tile shows beside the crop: the label fields a reviewer scans for. */
+const CHIP_KEYS = ['gender', 'age', 'race', 'expression'] as const;
+
 export function galleryHandlers(
   ctx: ServiceContext,
 ): Pick<Handlers, 'faces.list' | 'faces.facets' | 'labels.bulkSet' | 'datasets.stats'> {
@@ -75,7 +78,14 @@ export function galleryHandlers(
     return out;
   };
   return {
-    'faces.list': (q) => store.gallery.page(withScores(q, false)),
+    'faces.list': (q) => {
+      const page = store.gallery.page(withScores(q, false));
+      const chips = store.gallery.chips(
+        page.items.map((f) => f.id),
+        CHIP_KEYS,
+      );
+      return { ...page, items: page.items.map((f) => ({ ...f, chips: chips.get(f.id) ?? [] })) };
+    },
     'faces.facets': (q) => store.gallery.facets(withScores(q, true)),
     'labels.bulkSet': ({ faceIds, key, value }) => {
       const actor = ctx.deps.actor ?? 'reviewer';

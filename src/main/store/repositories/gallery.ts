@@ -1,6 +1,6 @@
 // The face gallery's queries: filtered, sorted, randomly accessible pages, facet counts and library counters.
 import type { Database, Statement } from 'better-sqlite3';
-import type { DatasetStats, FaceFacets, FaceQuery, FaceSummary } from '../../../shared/api';
+import type { DatasetStats, FaceChip, FaceFacets, FaceQuery, FaceSummary } from '../../../shared/api';
 
 /** A query plus what main computed for it (co-occurrence scores live outside SQL). */
 export interface GalleryQuery extends FaceQuery {
@@ -373,7 +373,49 @@ export function createGalleryRepository(db: Database) {
   const labelsStamp = db.prepare(`SELECT count(*) || ':' || coalesce(max(l.updated_at), 0) FROM labels l
     JOIN faces f ON f.id = l.face_id JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ?`);
 
+  // Per face and chip key: the effective label (human over import) and the best prediction with its confidence.
+  const chipRows =
+    db.prepare(`SELECT j.value AS faceId, k.value AS key, coalesce(lh.value, li.value) AS label,
+      coalesce(bp.value, CAST(CAST(round(json_extract(p.value, '$.years')) AS INTEGER) AS TEXT)) AS pred,
+      bp.conf AS conf
+    FROM json_each(@ids) j CROSS JOIN json_each(@keys) k
+    LEFT JOIN labels lh ON lh.face_id = j.value AND lh.key = k.value AND lh.source = 'human'
+    LEFT JOIN labels li ON li.face_id = j.value AND li.key = k.value AND li.source = 'import'
+    LEFT JOIN best_predictions bp ON bp.face_id = j.value AND bp.task = k.value
+    LEFT JOIN predictions p ON p.id = bp.prediction_id
+    ORDER BY j.key, k.key`);
+
   return {
+    /**
+     * The tiles' chips for a page of faces: per key (in `keys` order) the label when there is one, else the best
+     * prediction (with its confidence when known); keys with neither are left out.
+     */
+    chips(faceIds: readonly number[], keys: readonly string[]): Map<number, FaceChip[]> {
+      const out = new Map<number, FaceChip[]>(faceIds.map((id) => [id, []]));
+      if (faceIds.length === 0) return out;
+      const rows = chipRows.all({ ids: JSON.stringify(faceIds), keys: JSON.stringify(keys) }) as {
+        faceId: number;
+        key: string;
+        label: string | null;
+        pred: string | null;
+        conf: number | null;
+      }[];
+      for (const r of rows) {
+        const chip: FaceChip | null =
+          r.label !== null
+            ? { key: r.key, value: r.label, source: 'label' }
+            : r.pred !== null
+              ? {
+                  key: r.key,
+                  value: r.pred,
+                  source: 'prediction',
+                  ...(r.conf !== null ? { conf: r.conf } : {}),
+                }
+              : null;
+        if (chip) out.get(r.faceId)?.push(chip);
+      }
+      return out;
+    },
     /** A page of faces: by id cursor (default order), else by offset (`cursor` = `offset`). */
     page(q: GalleryQuery): {
       items: (FaceSummary & { imageWidth: number | null; imageHeight: number | null })[];
