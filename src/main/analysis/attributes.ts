@@ -1,5 +1,5 @@
 // Derived CelebA attributes: documented formulas over model outputs, mesh geometry and crop pixels.
-import { grayscale, laplacianVariance, type FloatRaster } from './image-ops';
+import type { FloatRaster } from './image-ops';
 import { sigmoid } from '../../shared/numeric';
 
 /** The CelebA-shaped value: +1 / -1 with P(+1), and the inputs the formula read (so a reviewer can check it). */
@@ -15,7 +15,7 @@ export interface AttributeInputs {
   pHappy: number;
   /** 468 x (x, y, z) in image pixels. */
   landmarks: Float32Array;
-  /** The 192x192 face crop (0..1). */
+  /** The 192x192 face crop (0..1); no formula reads its pixels since Blurry stopped (see below). */
   crop: FloatRaster;
 }
 
@@ -36,8 +36,6 @@ function dist(a: [number, number], b: [number, number]): number {
 
 /** Age below which CelebA's `Young` counts as +1 here (CelebA gives no threshold; 35 splits its annotators' use). */
 export const YOUNG_BELOW_YEARS = 35;
-/** Laplacian variance (0..255 grey levels, 192x192 crop) at which Blurry is 50/50. */
-export const BLUR_VARIANCE_MIDPOINT = 60;
 
 /**
  * Formulas (p = P(+1); value = +1 when p >= 0.5):
@@ -48,9 +46,10 @@ export const BLUR_VARIANCE_MIDPOINT = 60;
  * - Smiling: lift = (mean y of inner-lip centre 13/14 - mean y of mouth corners 61/291) / mouth width, measured
  *   along the face's vertical (corners above the lip centre give lift > 0);
  *   p = 0.7 * P(happy) + 0.3 * sigmoid((lift - 0.03) / 0.02): the emotion model decides, geometry breaks near-ties.
- * - Blurry: v = variance of the 4-neighbour Laplacian of the grayscale 192x192 face crop in grey levels (0..255);
- *   p = sigmoid(2 * (ln(BLUR_VARIANCE_MIDPOINT) - ln(v))). Sharp faces measure several hundred, defocused ones
- *   tens; a small face upscaled to 192 reads as blurry, which is what the attribute means for a crop.
+ *
+ * Blurry is not derived (issue #28.7): the Laplacian variance of the upscaled face crop scored 50 % balanced accuracy
+ * on held-out CelebA (no better than a coin; on 89x109 images worse), and there is no labelled blur data here to
+ * calibrate a resolution-normalised measure honestly. A dataset's own Blurry labels train a learned head instead.
  */
 export function deriveAttributes(x: AttributeInputs): Record<string, AttributeValue> {
   const l = x.landmarks;
@@ -73,10 +72,6 @@ export function deriveAttributes(x: AttributeInputs): Record<string, AttributeVa
   const down = (p: [number, number]) => -p[0] * uy + p[1] * ux;
   const lift = ((down(upper) + down(lower)) / 2 - (down(left) + down(right)) / 2) / width;
 
-  const gray = grayscale(x.crop);
-  const scaled = { ...gray, data: gray.data.map((v) => v * 255) };
-  const variance = laplacianVariance(scaled);
-
   return {
     Male: attr(x.pMale, { pMale: round(x.pMale) }),
     Young: attr(young, { pAgeBelow35: round(young) }),
@@ -84,9 +79,6 @@ export function deriveAttributes(x: AttributeInputs): Record<string, AttributeVa
     Smiling: attr(0.7 * x.pHappy + 0.3 * sigmoid((lift - 0.03) / 0.02), {
       pHappy: round(x.pHappy),
       cornerLift: round(lift),
-    }),
-    Blurry: attr(sigmoid(2 * (Math.log(BLUR_VARIANCE_MIDPOINT) - Math.log(Math.max(variance, 1e-6)))), {
-      laplacianVariance: round(variance, 2),
     }),
   };
 }

@@ -219,7 +219,7 @@ function outputSources(entries: readonly ModelEntry[]): OutputSource[] {
       output: 'CelebA attributes',
       kind: 'learned',
       source:
-        `no CelebA attribute model is bundled: Male, Young, Smiling, Mouth_Slightly_Open and Blurry are derived ` +
+        `no CelebA attribute model is bundled: Male, Young, Smiling and Mouth_Slightly_Open are derived ` +
         `from the models above; every attribute is learned from your labels (learned heads)` +
         (attributes ? `; user model ${attributes.id} (user) scores the attributes its labels name` : ''),
     },

@@ -24,7 +24,7 @@ import { logger } from '../../log';
 import type { JobContext, JobKindHandler } from '../types';
 
 /** Bumped when the pipeline's own code changes what it stores (crops, formulas, mask rules). */
-export const PIPELINE_VERSION = '1';
+export const PIPELINE_VERSION = '2';
 const PIPELINE_MODELS = [
   'blazeface',
   'facemesh',
