@@ -325,6 +325,8 @@ function boxMean(src: Float32Array, width: number, height: number, r: number): F
 
 /** Squared Mahalanobis distance under which a colour counts as the face's skin (chi-square, 3 dof, p = 0.99). */
 const SKIN_CHI2 = 16;
+/** Log-likelihood bonus for skin (neck) over cloth or hair in the band under the chin. */
+const NECK_PRIOR = 6;
 /** A model whose mean lies this close (squared Mahalanobis) to the skin's is the skin itself. */
 const SAME_COLOUR = 1.5;
 
@@ -357,7 +359,11 @@ export function derivedLabelMap(
   const SKIN = id('skin');
   const toMap = (p: Point[]): Point[] => p.map(([x, y]) => [(x - region.x) / sx, (y - region.y) / sy]);
   const poly = (idx: readonly number[]) => toMap(pts(landmarks, idx));
-  fillPolygon(map, poly(MESH_REGIONS.faceOval), SKIN);
+  // Skin: the hull of all 468 points (each on the face's surface). The face oval is the outline of a frontal face
+  // only: on a turned face, cheek points project outside it.
+  const all: Point[] = [];
+  for (let i = 0; i + 1 < landmarks.length; i += 3) all.push([landmarks[i]!, landmarks[i + 1]!]);
+  fillPolygon(map, hull(toMap(all)), SKIN);
   fillPolygon(map, hull(poly(MESH_REGIONS.nose)), id('nose'));
   fillPolygon(map, poly(MESH_REGIONS.leftBrow), id('l_brow'));
   fillPolygon(map, poly(MESH_REGIONS.rightBrow), id('r_brow'));
@@ -423,9 +429,13 @@ export function derivedLabelMap(
   // Skin-likeness: within the skin model's ellipsoid and likelier skin than hair or cloth; smoothed.
   const skinLike = new Float32Array(n);
   for (let p = 0; p < n; p++) {
-    if (!person[p] || !isSkin(p)) continue;
-    const s = ll(skin, p);
+    if (!person[p]) continue;
     const below = vs[p]! >= f.jawV;
+    // The neck under the chin is often in shadow: there skin gets a prior (and a wider ellipsoid) against cloth.
+    const neckBand = below && Math.abs(us[p]!) < 0.7 * hw && vs[p]! < f.chinV + 0.5 * hh;
+    if (!(neckBand ? mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) < 3 * SKIN_CHI2 : isSkin(p)))
+      continue;
+    const s = ll(skin, p) + (neckBand ? NECK_PRIOR : 0);
     skinLike[p] = (!hair || s >= ll(hair, p)) && (!below || !cloth || s >= ll(cloth, p)) ? 1 : 0;
   }
   const smooth = boxMean(skinLike, width, height, Math.max(1, Math.round(width / 128)));
@@ -445,7 +455,7 @@ export function derivedLabelMap(
       if (!likeSkin) map.ids[p] = HAIR;
       else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV)
         map.ids[p] = id(u > 0 ? 'l_ear' : 'r_ear');
-      else map.ids[p] = SKIN;
+      else map.ids[p] = v > noseTipV ? id('neck') : SKIN;
     } else if (likeSkin) {
       map.ids[p] = id('neck');
     } else {
