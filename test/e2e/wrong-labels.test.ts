@@ -219,6 +219,19 @@ describe('wrong labels first in the UI (browser mode)', () => {
     await expect.poll(() => item.getAttribute('data-stale')).toBe('false');
     await page.keyboard.press('w');
     await expect.poll(maleLabel).toBe(String(truth));
+
+    // Enter marks the face reviewed and goes to the next likely wrong face (learning.next, order 'wrong').
+    const next = await api<{ item: { face: { id: number } } | null; order: string }>('learning.next', {
+      datasetId: dataset.id,
+      exclude: [flipped],
+      order: 'wrong',
+    });
+    expect(next.item).not.toBeNull();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getByTestId('review').getAttribute('data-face'))
+      .toBe(String(next.item!.face.id));
+    expect((await api<FaceDetail>('faces.get', { id: flipped })).face.review).toBe('reviewed');
     expect(problems, server.output()).toEqual([]);
   });
 });
