@@ -55,7 +55,8 @@ describe('analyze job', () => {
       ]);
       expect(d.landmarks).toHaveLength(468 * 3);
       const gender = d.predictions.find((p) => p.task === 'gender');
-      expect(gender).toMatchObject({ modelId: 'faceres', source: 'model' });
+      // face-api's AgeGenderNet serves gender and age by default (docs/models.md).
+      expect(gender).toMatchObject({ modelId: 'faceapi-agegender', source: 'model' });
       expect(gender?.modelVersion).toMatch(/\S/);
     }
   });
