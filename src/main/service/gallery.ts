@@ -6,7 +6,7 @@ import { labelFromText } from '../constraints/index';
 import { cachedRanking, type RankEntry } from '../learning/ranking';
 import { setLabel } from '../constraints/faces';
 import type { GalleryQuery } from '../store/repositories/gallery';
-import type { Handlers, ServiceContext } from '../service';
+import type { Handlers, ServiceContext } from './context';
 
 /** Pairs with fewer labelled faces than this give no score: p_ij = m_ij / n_i over a handful of faces is noise. */
 const MIN_SUPPORT = 30;

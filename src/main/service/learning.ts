@@ -14,7 +14,7 @@ import type { StoredMetrics } from '../learning/train';
 import { identityParams } from '../learning/identity-params';
 import { toJob } from '../store/index';
 import type { LabelIssueRow } from '../store/repositories/learning';
-import type { Handlers, ServiceContext } from '../service';
+import type { Handlers, ServiceContext } from './context';
 
 type LearningMethods =
   | 'learning.train'

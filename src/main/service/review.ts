@@ -1,6 +1,6 @@
 // Review-screen handlers: multi-label steps, server-side undo / redo, review status, proposals, mask saves.
 import { AppError } from '../../shared/errors';
-import type { ServiceContext, Handlers } from '../service';
+import type { ServiceContext, Handlers } from './context';
 import { faceDetail, coerceLabel } from '../constraints/faces';
 import { labelToText } from '../constraints/index';
 import { historyStacks, replayChanges, revertChanges } from '../review/history';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { EXECUTION_PROVIDERS, type AppSettings, type EpStatus } from '../../shared/api';
 import { requestSchemas } from '../../shared/schemas';
-import type { Handlers, ServiceContext } from '../service';
+import type { Handlers, ServiceContext } from './context';
 
 export const DEFAULT_SETTINGS: AppSettings = { ep: 'auto', thresholds: {}, theme: 'system', views: [] };
 

@@ -16,7 +16,7 @@ import {
   ageToBucket,
 } from '../../shared/taxonomy';
 import { labelFromText } from '../constraints/index';
-import type { Handlers, ServiceContext } from '../service';
+import type { Handlers, ServiceContext } from './context';
 import { readSettings } from './settings';
 
 /** The confusion matrices the stats screen shows, with their class order. */

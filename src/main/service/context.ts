@@ -1,0 +1,50 @@
+// What every handler group of the service gets: the store, the host's capabilities, the rule engine and the
+// shared lookups. Types only flow from here to src/main/service/*.ts and service.ts (no import cycle).
+import type { AppInfo, Dataset, Method, Req, Res } from '../../shared/api';
+import { AppError } from '../../shared/errors';
+import { ConstraintEngine } from '../constraints/index';
+import type { JobRecord, Store } from '../store/index';
+
+export interface ServiceDeps {
+  store: Store;
+  info: AppInfo;
+  /**
+   * Tells the job process there is work (starts it when needed): `jobIds`, the jobs this call created, resumed
+   * or cancelled (a CLI command's job process runs only those).
+   */
+  wakeJobs(jobIds: number[]): void;
+  pickFolder?: (title?: string) => Promise<string | null>;
+  /** Who edits (label_events.actor); the OS user name in the desktop app. */
+  actor?: string;
+}
+
+export type Handlers = { [M in Method]: (req: Req<M>) => Promise<Res<M>> | Res<M> };
+
+export interface ServiceContext {
+  store: Store;
+  deps: ServiceDeps;
+  engine: ConstraintEngine;
+  /** The dataset, or `not_found` naming the field. */
+  getDataset(id: number): Dataset;
+  /** The job, or `not_found` naming the field. */
+  getJob(id: number): JobRecord;
+}
+
+export function createContext(deps: ServiceDeps): ServiceContext {
+  const { store } = deps;
+  return {
+    store,
+    deps,
+    engine: new ConstraintEngine(store),
+    getDataset(id) {
+      const ds = store.datasets.get(id);
+      if (!ds) throw new AppError('not_found', `dataset ${id} not found`, { where: { field: 'id' } });
+      return ds;
+    },
+    getJob(id) {
+      const job = store.jobs.get(id);
+      if (!job) throw new AppError('not_found', `job ${id} not found`, { where: { field: 'id' } });
+      return job;
+    },
+  };
+}
