@@ -1,7 +1,13 @@
 // One zod schema per job kind's stored params: the service writes them typed, each kind reads them back through
 // the same schema (a row written by an older version, or by hand, is refused with the field that is wrong).
 import { z } from 'zod';
-import { ANNOTATION_FORMATS, EXECUTION_PROVIDERS, EXPORT_FORMATS, type JobKind } from '../../shared/api';
+import {
+  ANNOTATION_FORMATS,
+  EXECUTION_PROVIDERS,
+  EXPORT_FORMATS,
+  LEARNING_EMBEDDINGS,
+  type JobKind,
+} from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { batchSizeField, concurrencyField } from '../../shared/schemas';
 import type { JobRecord } from '../store/index';
@@ -29,7 +35,22 @@ export const jobParamSchemas = {
     appVersion: z.string().optional(),
     seed: z.int().min(0).optional(),
   }),
-} satisfies Partial<Record<JobKind, z.ZodType>>;
+  /** Settings of one training run; what is left out comes from the dataset's learning settings. */
+  train: z.object({
+    lambda: z.number().min(0).max(100).optional(),
+    embeddingModel: z.enum(LEARNING_EMBEDDINGS).optional(),
+    folds: z.int().min(2).max(20).optional(),
+    epochs: z.int().min(1).max(500).optional(),
+    decode: z.boolean().optional(),
+    seed: z.int().optional(),
+  }),
+  identities: z.object({
+    threshold: z.number().min(-1).max(1).optional(),
+    duplicateThreshold: z.number().min(-1).max(1).optional(),
+  }),
+  import: z.object({}),
+  'reevaluate-rules': z.object({}),
+} satisfies Record<JobKind, z.ZodType>;
 
 type Kinds = keyof typeof jobParamSchemas;
 export type JobParams<K extends Kinds> = z.output<(typeof jobParamSchemas)[K]>;

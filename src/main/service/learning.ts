@@ -15,6 +15,7 @@ import { identityParams } from '../learning/identity-params';
 import { toJob } from '../store/index';
 import type { LabelIssueRow } from '../store/repositories/learning';
 import type { Handlers, ServiceContext } from './context';
+import { checkedParams } from '../jobs/params';
 
 type LearningMethods =
   | 'learning.train'
@@ -41,7 +42,7 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
       const active = store.jobs
         .list({ datasetId, limit: 50 })
         .find((j) => j.kind === 'train' && (j.state === 'queued' || j.state === 'running'));
-      return active?.id ?? store.jobs.create('train', datasetId, params);
+      return active?.id ?? store.jobs.create('train', datasetId, checkedParams('train', params));
     });
     deps.wakeJobs([jobId]);
     return getJob(jobId);
@@ -238,7 +239,7 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
           const active = store.jobs
             .list({ datasetId, limit: 50 })
             .find((j) => j.kind === 'identities' && (j.state === 'queued' || j.state === 'running'));
-          return active?.id ?? store.jobs.create('identities', datasetId, want);
+          return active?.id ?? store.jobs.create('identities', datasetId, checkedParams('identities', want));
         });
         deps.wakeJobs([jobId]);
         job = getJob(jobId);

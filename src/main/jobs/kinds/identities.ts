@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors';
 import { identityReport } from '../../learning/identity';
 import { identityParams } from '../../learning/identity-params';
 import type { JobKindHandler } from '../types';
+import { jobParams } from '../params';
 
 export const identitiesKind: JobKindHandler = {
   async plan(job) {
@@ -13,7 +14,7 @@ export const identitiesKind: JobKindHandler = {
   async process(job, _item, ctx) {
     const { store } = ctx;
     const datasetId = job.datasetId as number;
-    const { threshold, duplicateThreshold } = identityParams(job.params);
+    const { threshold, duplicateThreshold } = identityParams(jobParams('identities', job));
     // The stamp is read before the report: a change while it computes leaves the stored report stale, not wrong.
     const stamp = store.identities.stamp(datasetId);
     let lastCheck = 0;

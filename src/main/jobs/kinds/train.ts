@@ -3,6 +3,7 @@ import { AppError } from '../../../shared/errors';
 import { engineFor } from '../../constraints/index';
 import { parseTrainParams, runTraining } from '../../learning/train';
 import type { JobKindHandler } from '../types';
+import { jobParams } from '../params';
 
 /** Thrown from the training loop when the job's cancel flag is seen; the item ends without a commit. */
 class CancelledTraining extends Error {}
@@ -16,7 +17,7 @@ export const trainKind: JobKindHandler = {
   async process(job, _item, ctx) {
     const { store } = ctx;
     const datasetId = job.datasetId as number;
-    const params = parseTrainParams(job.params, store.learning.settings(datasetId));
+    const params = parseTrainParams(jobParams('train', job), store.learning.settings(datasetId));
     let lastCheck = 0;
     const hooks = {
       checkCancel() {
