@@ -79,21 +79,43 @@ export function matteInput(image: Raster, box: Box): Float32Array {
   return out;
 }
 
-/** The matte at image pixel (x, y): TF's resizeBilinear of the 256x256 matte to its region's size, read at one pixel. */
-function matteAt(m: Matte, x: number, y: number): number {
+/**
+ * The matte at the centres of a grid of `width` x `height` pixels over `region` (image pixels): TF's resizeBilinear
+ * of the 256x256 matte to its own region's size, read at those points (one lerp table per axis).
+ */
+function matteOnGrid(m: Matte, region: Box, width: number, height: number): Float32Array {
   const r = m.box ?? { x: 0, y: 0, w: m.imageWidth, h: m.imageHeight };
-  const sy = (m.size / r.h) * (y - r.y);
-  const sx = (m.size / r.w) * (x - r.x);
-  const y0 = Math.max(0, Math.floor(sy));
-  const x0 = Math.max(0, Math.floor(sx));
-  const y1 = Math.min(m.size - 1, Math.ceil(sy));
-  const x1 = Math.min(m.size - 1, Math.ceil(sx));
-  const fy = sy - y0;
-  const fx = sx - x0;
+  const axis = (n: number, from: number, step: number, origin: number, extent: number) => {
+    const i0 = new Int32Array(n);
+    const i1 = new Int32Array(n);
+    const t = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
+      const src = (m.size / extent) * (from + (k + 0.5) * step - origin);
+      const lo = Math.min(m.size - 1, Math.max(0, Math.floor(src)));
+      i0[k] = lo;
+      i1[k] = Math.min(m.size - 1, Math.max(0, Math.ceil(src)));
+      t[k] = Math.max(0, src - lo);
+    }
+    return { i0, i1, t };
+  };
+  const cx = axis(width, region.x, region.w / width, r.x, r.w);
+  const cy = axis(height, region.y, region.h / height, r.y, r.h);
   const d = m.data;
-  const t = d[y0 * m.size + x0]! + (d[y0 * m.size + x1]! - d[y0 * m.size + x0]!) * fx;
-  const b = d[y1 * m.size + x0]! + (d[y1 * m.size + x1]! - d[y1 * m.size + x0]!) * fx;
-  return t + (b - t) * fy;
+  const out = new Float32Array(width * height);
+  for (let row = 0; row < height; row++) {
+    const top = cy.i0[row]! * m.size;
+    const bot = cy.i1[row]! * m.size;
+    const fy = cy.t[row]!;
+    for (let col = 0; col < width; col++) {
+      const x0 = cx.i0[col]!;
+      const x1 = cx.i1[col]!;
+      const fx = cx.t[col]!;
+      const t = d[top + x0]! + (d[top + x1]! - d[top + x0]!) * fx;
+      const b = d[bot + x0]! + (d[bot + x1]! - d[bot + x0]!) * fx;
+      out[row * width + col] = t + (b - t) * fy;
+    }
+  }
+  return out;
 }
 
 type Point = [number, number];
@@ -297,29 +319,31 @@ function mahal2(model: ColourModel, r: number, g: number, b: number): number {
   );
 }
 
-/** Box mean of a 0/1 field over a (2r+1)^2 window (separable running sums), clamped at the edges. */
+/** Box mean of a field over a (2r+1)^2 window (separable running sums), the window clipped at the edges. */
 function boxMean(src: Float32Array, width: number, height: number, r: number): Float32Array {
   const tmp = new Float32Array(src.length);
   const out = new Float32Array(src.length);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      const a = Math.max(0, x - r);
-      const b = Math.min(width - 1, x + r);
-      for (let k = a; k <= b; k++) s += src[row + k]!;
-      tmp[row + x] = s / (b - a + 1);
+  const pass = (
+    from: Float32Array,
+    to: Float32Array,
+    len: number,
+    lines: number,
+    stride: number,
+    next: number,
+  ) => {
+    for (let line = 0; line < lines; line++) {
+      const base = line * next;
+      let sum = 0;
+      for (let k = 0; k < Math.min(r, len); k++) sum += from[base + k * stride]!;
+      for (let i = 0; i < len; i++) {
+        if (i + r < len) sum += from[base + (i + r) * stride]!;
+        if (i - r - 1 >= 0) sum -= from[base + (i - r - 1) * stride]!;
+        to[base + i * stride] = sum / (Math.min(len - 1, i + r) - Math.max(0, i - r) + 1);
+      }
     }
-  }
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) {
-      let s = 0;
-      const a = Math.max(0, y - r);
-      const b = Math.min(height - 1, y + r);
-      for (let k = a; k <= b; k++) s += tmp[k * width + x]!;
-      out[y * width + x] = s / (b - a + 1);
-    }
-  }
+  };
+  pass(src, tmp, width, height, 1, width);
+  pass(tmp, out, height, width, width, 1);
   return out;
 }
 
@@ -385,25 +409,36 @@ export function derivedLabelMap(
   const us = new Float32Array(n);
   const vs = new Float32Array(n);
   const ch = image.channels;
+  const g = ch > 1 ? 1 : 0;
+  const bl = ch > 2 ? 2 : 0;
+  const mat = matteOnGrid(matte, region, width, height);
+  // u and v are linear in x and y: per-column steps.
+  const du = (f.toU(region.x + sx, region.y) - f.toU(region.x, region.y)) / 1;
+  const dv = (f.toV(region.x + sx, region.y) - f.toV(region.x, region.y)) / 1;
+  const ixs = new Int32Array(width);
+  for (let col = 0; col < width; col++) {
+    ixs[col] = Math.min(image.width - 1, Math.max(0, Math.floor(region.x + (col + 0.5) * sx)));
+  }
   for (let row = 0; row < height; row++) {
     const y = region.y + (row + 0.5) * sy;
     const iy = Math.min(image.height - 1, Math.max(0, Math.floor(y)));
-    for (let col = 0; col < width; col++) {
+    const x0 = region.x + 0.5 * sx;
+    let u = f.toU(x0, y);
+    let v = f.toV(x0, y);
+    for (let col = 0; col < width; col++, u += du, v += dv) {
       const p = row * width + col;
-      const x = region.x + (col + 0.5) * sx;
-      const ix = Math.min(image.width - 1, Math.max(0, Math.floor(x)));
-      const q = (iy * image.width + ix) * ch;
+      const q = (iy * image.width + ixs[col]!) * ch;
       rgb[p * 3] = image.data[q]!;
-      rgb[p * 3 + 1] = image.data[q + (ch > 1 ? 1 : 0)]!;
-      rgb[p * 3 + 2] = image.data[q + (ch > 2 ? 2 : 0)]!;
-      us[p] = f.toU(x, y);
-      vs[p] = f.toV(x, y);
-      person[p] = map.ids[p] !== 0 || matteAt(matte, x, y) > 0.5 ? 1 : 0;
+      rgb[p * 3 + 1] = image.data[q + g]!;
+      rgb[p * 3 + 2] = image.data[q + bl]!;
+      us[p] = u;
+      vs[p] = v;
+      person[p] = map.ids[p] !== 0 || mat[p]! > 0.5 ? 1 : 0;
     }
   }
   const sample = (keep: (p: number) => boolean): number[] => {
     const out: number[] = [];
-    const step = n > 40000 ? 2 : 1;
+    const step = Math.max(1, Math.floor(Math.sqrt(n / 15000)));
     for (let row = 0; row < height; row += step) {
       for (let col = 0; col < width; col += step) {
         const p = row * width + col;
@@ -416,7 +451,6 @@ export function derivedLabelMap(
     sample((p) => map.ids[p] === SKIN && vs[p]! > browV && vs[p]! < f.jawV && Math.abs(us[p]!) < 0.7 * hw),
   );
   if (!skin) return map;
-  const isSkin = (p: number) => mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) < SKIN_CHI2;
   const ll = (m: ColourModel, p: number) =>
     -0.5 * (mahal2(m, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) + m.logDet);
   // Hair: the person above the oval, unless its colour is the skin's (a bald scalp, or skin above a high oval top).
@@ -426,17 +460,26 @@ export function derivedLabelMap(
   const hair = hairFit && !sameColour(skin, hairFit) ? hairFit : null;
   const clothFit = fitRobust(sample((p) => person[p] === 1 && vs[p]! > f.chinV + 0.5 * hh));
   const cloth = clothFit && !sameColour(skin, clothFit) ? clothFit : null;
-  // Skin-likeness: within the skin model's ellipsoid and likelier skin than hair or cloth; smoothed.
+  // Skin-likeness: within the skin model's ellipsoid and likelier skin than hair (or cloth, below the jaw); then
+  // smoothed. `margin` keeps the hair log-likelihood over the alternative (skin in the oval, cloth below the jaw).
   const skinLike = new Float32Array(n);
+  const margin = new Float32Array(n);
   for (let p = 0; p < n; p++) {
     if (!person[p]) continue;
+    const cur = map.ids[p]!;
+    if (cur !== 0 && (cur !== SKIN || vs[p]! >= browV)) {
+      skinLike[p] = 1; // face parts below the brows: drawn already
+      continue;
+    }
     const below = vs[p]! >= f.jawV;
     // The neck under the chin is often in shadow: there skin gets a prior (and a wider ellipsoid) against cloth.
     const neckBand = below && Math.abs(us[p]!) < 0.7 * hw && vs[p]! < f.chinV + 0.5 * hh;
-    if (!(neckBand ? mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) < 3 * SKIN_CHI2 : isSkin(p)))
-      continue;
-    const s = ll(skin, p) + (neckBand ? NECK_PRIOR : 0);
-    skinLike[p] = (!hair || s >= ll(hair, p)) && (!below || !cloth || s >= ll(cloth, p)) ? 1 : 0;
+    const d = mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
+    const s = -0.5 * (d + skin.logDet) + (neckBand ? NECK_PRIOR : 0);
+    const h = hair ? ll(hair, p) : -Infinity;
+    const c = below && cloth ? ll(cloth, p) : -Infinity;
+    margin[p] = below ? h - c : h - s;
+    skinLike[p] = d < (neckBand ? 3 : 1) * SKIN_CHI2 && s >= h && s >= c ? 1 : 0;
   }
   const smooth = boxMean(skinLike, width, height, Math.max(1, Math.round(width / 128)));
   const HAIR = id('hair');
@@ -448,7 +491,7 @@ export function derivedLabelMap(
     const cur = map.ids[p]!;
     if (cur !== 0) {
       // A fringe: hair-coloured pixels of the oval above the brows.
-      if (cur === SKIN && v < browV && hair && !likeSkin && ll(hair, p) > ll(skin, p)) map.ids[p] = HAIR;
+      if (cur === SKIN && v < browV && !likeSkin && margin[p]! > 0) map.ids[p] = HAIR;
       continue;
     }
     if (v < f.jawV) {
@@ -461,7 +504,7 @@ export function derivedLabelMap(
     } else {
       // Hair or cloth by colour, tipped by place: hair beside the neck and near the chin, cloth lower down.
       const prior = (2 * (f.chinV + 0.5 * hh - v)) / hh + (Math.abs(u) > 0.9 * hw ? 1 : -1);
-      map.ids[p] = hair && (!cloth || ll(hair, p) - ll(cloth, p) + prior > 0) ? HAIR : id('cloth');
+      map.ids[p] = hair && margin[p]! + prior > 0 ? HAIR : id('cloth');
     }
   }
   return map;
