@@ -107,7 +107,16 @@ describe('faceinsight analyze --resume', () => {
       child.on('exit', () => resolve());
       child.on('error', reject);
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // Wait until no process of the killed group is left (the job process may outlive the CLI by a moment).
+    const groupAlive = () => {
+      try {
+        process.kill(-child.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (groupAlive()) await new Promise((r) => setTimeout(r, 20));
     const mid = counts(crashed);
     expect(mid.analysed).toBeGreaterThanOrEqual(15);
     expect(mid.analysed).toBeLessThan(60);
