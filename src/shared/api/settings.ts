@@ -1,0 +1,51 @@
+// The host and its settings: app.info, settings.*, system.*.
+import type { ExecutionProviderRequest, ReviewStatus } from './common';
+import type { FaceFilter } from './faces';
+
+export interface AppInfo {
+  version: string;
+  mode: 'electron' | 'browser';
+  dataDir: string;
+  dbPath: string;
+  /** Folder with the bundled sample photos, or null when they were not built. */
+  samplesDir: string | null;
+  /** True when the host can show a native folder picker (`system.pickFolder`). */
+  canPickFolder: boolean;
+}
+
+/** The provider decision of this machine (null before the first analysis) and, where a GPU is used, per model. */
+export interface EpStatus {
+  active: string | null;
+  reason: string | null;
+  at: number | null;
+  /** Per-model decisions of `auto` on a GPU (a model may stay on CPU); empty when every model runs on `active`. */
+  models: { id: string; provider: string; reason: string }[];
+}
+
+export interface AppSettings {
+  ep: ExecutionProviderRequest;
+  /** Per-attribute decision thresholds on P(+1) (default 0.5). */
+  thresholds: Record<string, number>;
+  theme: 'light' | 'dark' | 'system';
+  /** Named gallery views (FaceQuery without datasetId). */
+  views: {
+    name: string;
+    query: FaceFilter & { review?: ReviewStatus; hasViolations?: boolean; ruleKey?: string };
+  }[];
+  /** Enter on a face with open error violations shows them and needs a second Enter (default true). */
+  confirmReviewedWithErrors?: boolean;
+}
+
+export type SettingsApi = {
+  /** Version, mode, data locations and host capabilities. */
+  'app.info': { req: Record<string, never>; res: AppInfo };
+  /** Native folder picker (Electron); resolves `{ path: null }` when cancelled. */
+  'system.pickFolder': { req: { title?: string }; res: { path: string | null } };
+  /** The app settings and the execution provider decision of this machine. */
+  'settings.get': {
+    req: Record<string, never>;
+    res: { settings: AppSettings; ep: EpStatus };
+  };
+  /** Changes some settings (merged, validated, written atomically). */
+  'settings.set': { req: Partial<AppSettings>; res: { settings: AppSettings } };
+};
