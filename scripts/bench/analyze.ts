@@ -302,7 +302,8 @@ async function main(): Promise<void> {
       decode: round(per('decode')),
       detect: round(per('detect')),
       landmarks: round(per('crop') + per('mesh')),
-      // The four heads and the selfie matte are requested together, so `heads` includes the matte.
+      // The heads and the faces' selfie mattes are requested together, so `heads` includes the mattes and the derived
+      // parsing maps drawn from them while the heads run; `parsingMap` is the rest (PNG encoding, derived attributes).
       heads: round(per('heads')),
       parsingMap: round(per('parsing')),
       store: round(per('store')),

@@ -230,7 +230,8 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
     checkAbort(signal);
     if (kept.length === 0) return [];
 
-    // The heads and the faces' selfie mattes are independent: requested together, timed together as `heads`.
+    // The heads and the faces' selfie mattes are independent: requested together, timed together as `heads`. Each
+    // face's derived parsing map is drawn as soon as its matte arrives, while the model thread still runs heads.
     t = performance.now();
     const faceLandmarks = kept.map((c) => {
       const { dx, dy } = c.offset ?? { dx: 0, dy: 0 };
@@ -250,12 +251,16 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
         kept.map((c) => c.crop.tensor),
         models,
       ),
-      Promise.all(regions.map((r) => selfieMatte(image, r))),
+      Promise.all(
+        regions.map(async (r, k) =>
+          derivedLabelMap(faceLandmarks[k]!, await selfieMatte(image, r), r, image),
+        ),
+      ),
     ]);
     if (headsRun.status === 'rejected') throw headsRun.reason;
     if (matteRun.status === 'rejected') throw matteRun.reason;
     const heads = headsRun.value;
-    const mattes = matteRun.value;
+    const maps = matteRun.value;
     timings.heads = performance.now() - t;
     checkAbort(signal);
 
@@ -325,7 +330,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
           if (p.source === 'model') p.value = { ...(p.value as object), crop: 'whole-image' };
       }
       const region = regions[k]!;
-      const map = derivedLabelMap(landmarks, mattes[k]!, region, image);
+      const map = maps[k]!;
       faces.push({
         box:
           c.given ??
