@@ -350,7 +350,7 @@ function boxMean(src: Float32Array, width: number, height: number, r: number): F
 /** Squared Mahalanobis distance under which a colour counts as the face's skin (chi-square, 3 dof, p = 0.99). */
 const SKIN_CHI2 = 16;
 /** Log-likelihood bonus for skin (neck) over cloth or hair in the band under the chin. */
-const NECK_PRIOR = 6;
+const NECK_PRIOR = 4;
 /** A model whose mean lies this close (squared Mahalanobis) to the skin's is the skin itself. */
 const SAME_COLOUR = 1.5;
 
@@ -472,39 +472,74 @@ export function derivedLabelMap(
       continue;
     }
     const below = vs[p]! >= f.jawV;
-    // The neck under the chin is often in shadow: there skin gets a prior (and a wider ellipsoid) against cloth.
-    const neckBand = below && Math.abs(us[p]!) < 0.7 * hw && vs[p]! < f.chinV + 0.5 * hh;
+    // The neck under the chin is often in shadow: there skin gets a prior (and a wider ellipsoid) against cloth,
+    // tapering off sideways and downwards (no straight edge where it ends).
+    const neck = below
+      ? Math.max(0, 1 - Math.abs(us[p]!) / (0.8 * hw)) * Math.max(0, 1 - (vs[p]! - f.chinV) / (0.6 * hh))
+      : 0;
     const d = mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
-    const s = -0.5 * (d + skin.logDet) + (neckBand ? NECK_PRIOR : 0);
+    const s = -0.5 * (d + skin.logDet) + Math.min(1, neck) * NECK_PRIOR;
     const h = hair ? ll(hair, p) : -Infinity;
-    const c = below && cloth ? ll(cloth, p) : -Infinity;
-    margin[p] = below ? h - c : h - s;
-    skinLike[p] = d < (neckBand ? 3 : 1) * SKIN_CHI2 && s >= h && s >= c ? 1 : 0;
+    // Cloth is possible from the nose tip down (collars and shoulders beside a tilted head reach above the jaw).
+    const c = vs[p]! > noseTipV && cloth ? ll(cloth, p) : -Infinity;
+    margin[p] = cur === 0 ? h - c : h - s;
+    skinLike[p] = d < (1 + 2 * Math.min(1, neck)) * SKIN_CHI2 && s >= h && s >= c ? 1 : 0;
   }
   const smooth = boxMean(skinLike, width, height, Math.max(1, Math.round(width / 128)));
+  // What is not connected to the face (through the person; skin through skin) is someone else's.
+  const reach = (through: (p: number) => boolean): Uint8Array => {
+    const seen = new Uint8Array(n);
+    const stack = new Int32Array(n);
+    let top = 0;
+    for (let p = 0; p < n; p++) {
+      if (map.ids[p] !== 0) {
+        seen[p] = 1;
+        stack[top++] = p;
+      }
+    }
+    while (top > 0) {
+      const p = stack[--top]!;
+      const col = p % width;
+      for (const q of [p - width, p + width, col > 0 ? p - 1 : -1, col < width - 1 ? p + 1 : -1]) {
+        if (q >= 0 && q < n && !seen[q] && through(q)) {
+          seen[q] = 1;
+          stack[top++] = q;
+        }
+      }
+    }
+    return seen;
+  };
+  const ofFace = reach((p) => person[p] === 1);
+  const skinOfFace = reach((p) => person[p] === 1 && smooth[p]! >= 0.5);
   const HAIR = id('hair');
   for (let p = 0; p < n; p++) {
-    if (!person[p]) continue;
+    if (!ofFace[p]) continue;
     const u = us[p]!;
     const v = vs[p]!;
-    const likeSkin = smooth[p]! >= 0.5;
+    let likeSkin = smooth[p]! >= 0.5;
+    if (likeSkin && !skinOfFace[p]) {
+      // Skin apart from the face's: someone else's above the jaw; below, skin seen through clothes or hair.
+      if (v < f.jawV) continue;
+      likeSkin = false;
+    }
     const cur = map.ids[p]!;
     if (cur !== 0) {
       // A fringe: hair-coloured pixels of the oval above the brows.
       if (cur === SKIN && v < browV && !likeSkin && margin[p]! > 0) map.ids[p] = HAIR;
       continue;
     }
-    if (v < f.jawV) {
+    if (!likeSkin && v > noseTipV) {
+      // Hair or cloth by colour, tipped by place: hair beside the neck and near the chin, cloth lower down.
+      const side = Math.max(-1, Math.min(1, (Math.abs(u) - 0.9 * hw) / (0.3 * hw)));
+      const prior = (2 * (f.chinV + 0.5 * hh - v)) / hh + side;
+      map.ids[p] = hair && margin[p]! + prior > 0 ? HAIR : id('cloth');
+    } else if (v < f.jawV) {
       if (!likeSkin) map.ids[p] = HAIR;
       else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV)
         map.ids[p] = id(u > 0 ? 'l_ear' : 'r_ear');
       else map.ids[p] = v > noseTipV ? id('neck') : SKIN;
-    } else if (likeSkin) {
-      map.ids[p] = id('neck');
     } else {
-      // Hair or cloth by colour, tipped by place: hair beside the neck and near the chin, cloth lower down.
-      const prior = (2 * (f.chinV + 0.5 * hh - v)) / hh + (Math.abs(u) > 0.9 * hw ? 1 : -1);
-      map.ids[p] = hair && margin[p]! + prior > 0 ? HAIR : id('cloth');
+      map.ids[p] = id('neck');
     }
   }
   return map;
