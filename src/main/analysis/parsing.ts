@@ -487,10 +487,16 @@ export function derivedLabelMap(
   }
   const smooth = boxMean(skinLike, width, height, Math.max(1, Math.round(width / 128)));
   // What is not connected to the face (through the person; skin through skin) is someone else's.
-  const reach = (through: (p: number) => boolean): Uint8Array => {
+  const reach = (through: Uint8Array): Uint8Array => {
     const seen = new Uint8Array(n);
     const stack = new Int32Array(n);
     let top = 0;
+    const push = (q: number) => {
+      if (!seen[q] && through[q]) {
+        seen[q] = 1;
+        stack[top++] = q;
+      }
+    };
     for (let p = 0; p < n; p++) {
       if (map.ids[p] !== 0) {
         seen[p] = 1;
@@ -500,17 +506,17 @@ export function derivedLabelMap(
     while (top > 0) {
       const p = stack[--top]!;
       const col = p % width;
-      for (const q of [p - width, p + width, col > 0 ? p - 1 : -1, col < width - 1 ? p + 1 : -1]) {
-        if (q >= 0 && q < n && !seen[q] && through(q)) {
-          seen[q] = 1;
-          stack[top++] = q;
-        }
-      }
+      if (p >= width) push(p - width);
+      if (p + width < n) push(p + width);
+      if (col > 0) push(p - 1);
+      if (col < width - 1) push(p + 1);
     }
     return seen;
   };
-  const ofFace = reach((p) => person[p] === 1);
-  const skinOfFace = reach((p) => person[p] === 1 && smooth[p]! >= 0.5);
+  const skinPerson = new Uint8Array(n);
+  for (let p = 0; p < n; p++) skinPerson[p] = person[p]! & (smooth[p]! >= 0.5 ? 1 : 0);
+  const ofFace = reach(person);
+  const skinOfFace = reach(skinPerson);
   const HAIR = id('hair');
   for (let p = 0; p < n; p++) {
     if (!ofFace[p]) continue;
