@@ -347,6 +347,8 @@ function boxMean(src: Float32Array, width: number, height: number, r: number): F
   return out;
 }
 
+/** Largest side of the grid the colour fields are computed on (the per-face matte is 256 px over the region). */
+const WORK_SIDE = 256;
 /** Squared Mahalanobis distance under which a colour counts as the face's skin (chi-square, 3 dof, p = 0.99). */
 const SKIN_CHI2 = 16;
 /** Log-likelihood bonus for skin (neck) over cloth or hair in the band under the chin. */
@@ -377,178 +379,256 @@ export function derivedLabelMap(
   const height = Math.max(1, Math.round(region.h * scale));
   const n = width * height;
   const map: LabelMap = { box: region, width, height, ids: new Uint8Array(n) };
-  const sx = region.w / width;
-  const sy = region.h / height;
   const f = faceFrame(landmarks);
   const SKIN = id('skin');
-  const toMap = (p: Point[]): Point[] => p.map(([x, y]) => [(x - region.x) / sx, (y - region.y) / sy]);
-  const poly = (idx: readonly number[]) => toMap(pts(landmarks, idx));
-  // Skin: the hull of all 468 points (each on the face's surface). The face oval is the outline of a frontal face
-  // only: on a turned face, cheek points project outside it.
-  const all: Point[] = [];
-  for (let i = 0; i + 1 < landmarks.length; i += 3) all.push([landmarks[i]!, landmarks[i + 1]!]);
-  fillPolygon(map, hull(toMap(all)), SKIN);
-  fillPolygon(map, hull(poly(MESH_REGIONS.nose)), id('nose'));
-  fillPolygon(map, poly(MESH_REGIONS.leftBrow), id('l_brow'));
-  fillPolygon(map, poly(MESH_REGIONS.rightBrow), id('r_brow'));
-  fillPolygon(map, poly(MESH_REGIONS.leftEye), id('l_eye'));
-  fillPolygon(map, poly(MESH_REGIONS.rightEye), id('r_eye'));
-  fillPolygon(map, poly(MESH_REGIONS.upperLip), id('u_lip'));
-  fillPolygon(map, poly(MESH_REGIONS.lowerLip), id('l_lip'));
-  fillPolygon(map, poly(MESH_REGIONS.innerMouth), id('mouth'));
+  const drawParts = (m: LabelMap) => {
+    const kx = region.w / m.width;
+    const ky = region.h / m.height;
+    const toMap = (p: Point[]): Point[] => p.map(([x, y]) => [(x - region.x) / kx, (y - region.y) / ky]);
+    const poly = (idx: readonly number[]) => toMap(pts(landmarks, idx));
+    // Skin: the hull of all 468 points (each on the face's surface). The face oval is the outline of a frontal
+    // face only: on a turned face, cheek points project outside it.
+    const all: Point[] = [];
+    for (let i = 0; i + 1 < landmarks.length; i += 3) all.push([landmarks[i]!, landmarks[i + 1]!]);
+    fillPolygon(m, hull(toMap(all)), SKIN);
+    fillPolygon(m, hull(poly(MESH_REGIONS.nose)), id('nose'));
+    fillPolygon(m, poly(MESH_REGIONS.leftBrow), id('l_brow'));
+    fillPolygon(m, poly(MESH_REGIONS.rightBrow), id('r_brow'));
+    fillPolygon(m, poly(MESH_REGIONS.leftEye), id('l_eye'));
+    fillPolygon(m, poly(MESH_REGIONS.rightEye), id('r_eye'));
+    fillPolygon(m, poly(MESH_REGIONS.upperLip), id('u_lip'));
+    fillPolygon(m, poly(MESH_REGIONS.lowerLip), id('l_lip'));
+    fillPolygon(m, poly(MESH_REGIONS.innerMouth), id('mouth'));
+  };
+  drawParts(map);
   if (!matte || !image) return map;
-
-  const vOf = (i: number) => pts(landmarks, [i]).map(([x, y]) => f.toV(x, y))[0]!;
-  const browV = (vOf(105) + vOf(334)) / 2;
-  const noseTipV = vOf(2);
-  const hw = f.halfWidth;
-  const hh = f.halfHeight;
-  // Per map pixel: colour, person, frame coordinates.
-  const rgb = new Float32Array(n * 3);
-  const person = new Uint8Array(n);
-  const us = new Float32Array(n);
-  const vs = new Float32Array(n);
-  const ch = image.channels;
-  const g = ch > 1 ? 1 : 0;
-  const bl = ch > 2 ? 2 : 0;
-  const mat = matteOnGrid(matte, region, width, height);
-  // u and v are linear in x and y: per-column steps.
-  const du = (f.toU(region.x + sx, region.y) - f.toU(region.x, region.y)) / 1;
-  const dv = (f.toV(region.x + sx, region.y) - f.toV(region.x, region.y)) / 1;
-  const ixs = new Int32Array(width);
-  for (let col = 0; col < width; col++) {
-    ixs[col] = Math.min(image.width - 1, Math.max(0, Math.floor(region.x + (col + 0.5) * sx)));
-  }
-  for (let row = 0; row < height; row++) {
-    const y = region.y + (row + 0.5) * sy;
-    const iy = Math.min(image.height - 1, Math.max(0, Math.floor(y)));
-    const x0 = region.x + 0.5 * sx;
-    let u = f.toU(x0, y);
-    let v = f.toV(x0, y);
-    for (let col = 0; col < width; col++, u += du, v += dv) {
-      const p = row * width + col;
-      const q = (iy * image.width + ixs[col]!) * ch;
-      rgb[p * 3] = image.data[q]!;
-      rgb[p * 3 + 1] = image.data[q + g]!;
-      rgb[p * 3 + 2] = image.data[q + bl]!;
-      us[p] = u;
-      vs[p] = v;
-      person[p] = map.ids[p] !== 0 || mat[p]! > 0.5 ? 1 : 0;
-    }
-  }
-  const sample = (keep: (p: number) => boolean): number[] => {
-    const out: number[] = [];
-    const step = Math.max(1, Math.floor(Math.sqrt(n / 15000)));
-    for (let row = 0; row < height; row += step) {
-      for (let col = 0; col < width; col += step) {
-        const p = row * width + col;
-        if (keep(p)) out.push(rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
-      }
-    }
-    return out;
-  };
-  const skin = fitRobust(
-    sample((p) => map.ids[p] === SKIN && vs[p]! > browV && vs[p]! < f.jawV && Math.abs(us[p]!) < 0.7 * hw),
+  // Colour fields are computed on a work grid of at most WORK_SIDE a side (the matte's own resolution), then read
+  // bilinearly at every map pixel, so the edges stay smooth at the map's full resolution.
+  const k = Math.max(1, Math.ceil(Math.max(width, height) / WORK_SIDE));
+  const full = map;
+  const fullW = width;
+  const fullH = height;
+  const fields = colourFields(
+    Math.max(1, Math.round(width / k)),
+    Math.max(1, Math.round(height / k)),
+    image,
+    matte,
   );
-  if (!skin) return map;
-  const ll = (m: ColourModel, p: number) =>
-    -0.5 * (mahal2(m, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) + m.logDet);
-  // Hair: the person above the oval, unless its colour is the skin's (a bald scalp, or skin above a high oval top).
-  const hairFit = fitRobust(
-    sample((p) => person[p] === 1 && map.ids[p] === 0 && vs[p]! < f.topV && Math.abs(us[p]!) < 1.3 * hw),
-  );
-  const hair = hairFit && !sameColour(skin, hairFit) ? hairFit : null;
-  const clothFit = fitRobust(sample((p) => person[p] === 1 && vs[p]! > f.chinV + 0.5 * hh));
-  const cloth = clothFit && !sameColour(skin, clothFit) ? clothFit : null;
-  // Skin-likeness: within the skin model's ellipsoid and likelier skin than hair (or cloth, below the jaw); then
-  // smoothed. `margin` keeps the hair log-likelihood over the alternative (skin in the oval, cloth below the jaw).
-  const skinLike = new Float32Array(n);
-  const margin = new Float32Array(n);
-  for (let p = 0; p < n; p++) {
-    if (!person[p]) continue;
-    const cur = map.ids[p]!;
-    if (cur !== 0 && (cur !== SKIN || vs[p]! >= browV)) {
-      skinLike[p] = 1; // face parts below the brows: drawn already
-      continue;
-    }
-    const below = vs[p]! >= f.jawV;
-    // The neck under the chin is often in shadow: there skin gets a prior (and a wider ellipsoid) against cloth,
-    // tapering off sideways and downwards (no straight edge where it ends).
-    const neck = below
-      ? Math.max(0, 1 - Math.abs(us[p]!) / (0.8 * hw)) * Math.max(0, 1 - (vs[p]! - f.chinV) / (0.6 * hh))
-      : 0;
-    const d = mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
-    const s = -0.5 * (d + skin.logDet) + Math.min(1, neck) * NECK_PRIOR;
-    const h = hair ? ll(hair, p) : -Infinity;
-    // Cloth is possible from the nose tip down (collars and shoulders beside a tilted head reach above the jaw).
-    const c = vs[p]! > noseTipV && cloth ? ll(cloth, p) : -Infinity;
-    margin[p] = cur === 0 ? h - c : h - s;
-    skinLike[p] = d < (1 + 2 * Math.min(1, neck)) * SKIN_CHI2 && s >= h && s >= c ? 1 : 0;
-  }
-  const smooth = boxMean(skinLike, width, height, Math.max(1, Math.round(width / 128)));
-  // What is not connected to the face (through the person; skin through skin) is someone else's.
-  const reach = (through: Uint8Array): Uint8Array => {
-    const seen = new Uint8Array(n);
-    const stack = new Int32Array(n);
-    let top = 0;
-    const push = (q: number) => {
-      if (!seen[q] && through[q]) {
-        seen[q] = 1;
-        stack[top++] = q;
-      }
-    };
-    for (let p = 0; p < n; p++) {
-      if (map.ids[p] !== 0) {
-        seen[p] = 1;
-        stack[top++] = p;
-      }
-    }
-    while (top > 0) {
-      const p = stack[--top]!;
-      const col = p % width;
-      if (p >= width) push(p - width);
-      if (p + width < n) push(p + width);
-      if (col > 0) push(p - 1);
-      if (col < width - 1) push(p + 1);
-    }
-    return seen;
-  };
-  const skinPerson = new Uint8Array(n);
-  for (let p = 0; p < n; p++) skinPerson[p] = person[p]! & (smooth[p]! >= 0.5 ? 1 : 0);
-  const ofFace = reach(person);
-  const skinOfFace = reach(skinPerson);
-  const HAIR = id('hair');
-  for (let p = 0; p < n; p++) {
-    if (!ofFace[p]) continue;
-    const u = us[p]!;
-    const v = vs[p]!;
-    let likeSkin = smooth[p]! >= 0.5;
-    if (likeSkin && !skinOfFace[p]) {
-      // Skin apart from the face's: someone else's above the jaw; below, skin seen through clothes or hair.
-      if (v < f.jawV) continue;
-      likeSkin = false;
-    }
-    const cur = map.ids[p]!;
-    if (cur !== 0) {
-      // A fringe: hair-coloured pixels of the oval above the brows.
-      if (cur === SKIN && v < browV && !likeSkin && margin[p]! > 0) map.ids[p] = HAIR;
-      continue;
-    }
-    if (!likeSkin && v > noseTipV) {
-      // Hair or cloth by colour, tipped by place: hair beside the neck and near the chin, cloth lower down.
-      const side = Math.max(-1, Math.min(1, (Math.abs(u) - 0.9 * hw) / (0.3 * hw)));
-      const prior = (2 * (f.chinV + 0.5 * hh - v)) / hh + side;
-      map.ids[p] = hair && margin[p]! + prior > 0 ? HAIR : id('cloth');
-    } else if (v < f.jawV) {
-      if (!likeSkin) map.ids[p] = HAIR;
-      else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV)
-        map.ids[p] = id(u > 0 ? 'l_ear' : 'r_ear');
-      else map.ids[p] = v > noseTipV ? id('neck') : SKIN;
-    } else {
-      map.ids[p] = id('neck');
-    }
-  }
+  if (!fields) return map;
+  labelFull(fields, matte);
   return map;
+
+  function colourFields(width: number, height: number, image: Raster, matte: Matte) {
+    const n = width * height;
+    const map: LabelMap = { box: region, width, height, ids: new Uint8Array(n) };
+    drawParts(map);
+    const sx = region.w / width;
+    const sy = region.h / height;
+
+    const vOf = (i: number) => pts(landmarks, [i]).map(([x, y]) => f.toV(x, y))[0]!;
+    const browV = (vOf(105) + vOf(334)) / 2;
+    const noseTipV = vOf(2);
+    const hw = f.halfWidth;
+    const hh = f.halfHeight;
+    // Per map pixel: colour, person, frame coordinates.
+    const rgb = new Float32Array(n * 3);
+    const person = new Uint8Array(n);
+    const us = new Float32Array(n);
+    const vs = new Float32Array(n);
+    const ch = image.channels;
+    const g = ch > 1 ? 1 : 0;
+    const bl = ch > 2 ? 2 : 0;
+    const mat = matteOnGrid(matte, region, width, height);
+    // u and v are linear in x and y: per-column steps.
+    const du = (f.toU(region.x + sx, region.y) - f.toU(region.x, region.y)) / 1;
+    const dv = (f.toV(region.x + sx, region.y) - f.toV(region.x, region.y)) / 1;
+    const ixs = new Int32Array(width);
+    for (let col = 0; col < width; col++) {
+      ixs[col] = Math.min(image.width - 1, Math.max(0, Math.floor(region.x + (col + 0.5) * sx)));
+    }
+    for (let row = 0; row < height; row++) {
+      const y = region.y + (row + 0.5) * sy;
+      const iy = Math.min(image.height - 1, Math.max(0, Math.floor(y)));
+      const x0 = region.x + 0.5 * sx;
+      let u = f.toU(x0, y);
+      let v = f.toV(x0, y);
+      for (let col = 0; col < width; col++, u += du, v += dv) {
+        const p = row * width + col;
+        const q = (iy * image.width + ixs[col]!) * ch;
+        rgb[p * 3] = image.data[q]!;
+        rgb[p * 3 + 1] = image.data[q + g]!;
+        rgb[p * 3 + 2] = image.data[q + bl]!;
+        us[p] = u;
+        vs[p] = v;
+        person[p] = map.ids[p] !== 0 || mat[p]! > 0.5 ? 1 : 0;
+      }
+    }
+    const sample = (keep: (p: number) => boolean): number[] => {
+      const out: number[] = [];
+      const step = Math.max(1, Math.floor(Math.sqrt(n / 15000)));
+      for (let row = 0; row < height; row += step) {
+        for (let col = 0; col < width; col += step) {
+          const p = row * width + col;
+          if (keep(p)) out.push(rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
+        }
+      }
+      return out;
+    };
+    const skin = fitRobust(
+      sample((p) => map.ids[p] === SKIN && vs[p]! > browV && vs[p]! < f.jawV && Math.abs(us[p]!) < 0.7 * hw),
+    );
+    if (!skin) return null;
+    const ll = (m: ColourModel, p: number) =>
+      -0.5 * (mahal2(m, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!) + m.logDet);
+    // Hair: the person above the oval, unless its colour is the skin's (a bald scalp, or skin above a high oval top).
+    const hairFit = fitRobust(
+      sample((p) => person[p] === 1 && map.ids[p] === 0 && vs[p]! < f.topV && Math.abs(us[p]!) < 1.3 * hw),
+    );
+    const hair = hairFit && !sameColour(skin, hairFit) ? hairFit : null;
+    const clothFit = fitRobust(sample((p) => person[p] === 1 && vs[p]! > f.chinV + 0.5 * hh));
+    const cloth = clothFit && !sameColour(skin, clothFit) ? clothFit : null;
+    // Skin-likeness: within the skin model's ellipsoid and likelier skin than hair (or cloth, below the jaw); then
+    // smoothed. `margin` keeps the hair log-likelihood over the alternative (skin in the oval, cloth below the jaw).
+    const skinLike = new Float32Array(n);
+    const margin = new Float32Array(n);
+    for (let p = 0; p < n; p++) {
+      if (!person[p]) continue;
+      const cur = map.ids[p]!;
+      if (cur !== 0 && (cur !== SKIN || vs[p]! >= browV)) {
+        skinLike[p] = 1; // face parts below the brows: drawn already
+        continue;
+      }
+      const below = vs[p]! >= f.jawV;
+      // The neck under the chin is often in shadow: there skin gets a prior (and a wider ellipsoid) against cloth,
+      // tapering off sideways and downwards (no straight edge where it ends).
+      const neck = below
+        ? Math.max(0, 1 - Math.abs(us[p]!) / (0.8 * hw)) * Math.max(0, 1 - (vs[p]! - f.chinV) / (0.6 * hh))
+        : 0;
+      const d = mahal2(skin, rgb[p * 3]!, rgb[p * 3 + 1]!, rgb[p * 3 + 2]!);
+      const s = -0.5 * (d + skin.logDet) + Math.min(1, neck) * NECK_PRIOR;
+      const h = hair ? ll(hair, p) : -Infinity;
+      // Cloth is possible from the nose tip down (collars and shoulders beside a tilted head reach above the jaw).
+      const c = vs[p]! > noseTipV && cloth ? ll(cloth, p) : -Infinity;
+      margin[p] = cur === 0 ? h - c : h - s;
+      skinLike[p] = d < (1 + 2 * Math.min(1, neck)) * SKIN_CHI2 && s >= h && s >= c ? 1 : 0;
+    }
+    const smooth = boxMean(skinLike, width, height, Math.max(1, Math.round(width / 128)));
+    // What is not connected to the face (through the person; skin through skin) is someone else's.
+    const reach = (through: Uint8Array): Uint8Array => {
+      const seen = new Uint8Array(n);
+      const stack = new Int32Array(n);
+      let top = 0;
+      const push = (q: number) => {
+        if (!seen[q] && through[q]) {
+          seen[q] = 1;
+          stack[top++] = q;
+        }
+      };
+      for (let p = 0; p < n; p++) {
+        if (map.ids[p] !== 0) {
+          seen[p] = 1;
+          stack[top++] = p;
+        }
+      }
+      while (top > 0) {
+        const p = stack[--top]!;
+        const col = p % width;
+        if (p >= width) push(p - width);
+        if (p + width < n) push(p + width);
+        if (col > 0) push(p - 1);
+        if (col < width - 1) push(p + 1);
+      }
+      return seen;
+    };
+    const skinPerson = new Uint8Array(n);
+    for (let p = 0; p < n; p++) skinPerson[p] = person[p]! & (smooth[p]! >= 0.5 ? 1 : 0);
+    const ofFace = reach(person);
+    const skinOfFace = reach(skinPerson);
+    // Margins are clamped so that bilinear reads stay finite.
+    for (let p = 0; p < n; p++) margin[p] = Math.max(-50, Math.min(50, margin[p]!));
+    return {
+      width,
+      height,
+      smooth,
+      margin,
+      ofFace,
+      skinOfFace,
+      hair: hair !== null,
+      browV,
+      noseTipV,
+      hw,
+      hh,
+    };
+  }
+
+  function labelFull(w: NonNullable<ReturnType<typeof colourFields>>, matte: Matte) {
+    const { browV, noseTipV, hw, hh } = w;
+    const HAIR = id('hair');
+    const mat = matteOnGrid(matte, region, fullW, fullH);
+    const rx = w.width / fullW;
+    const ry = w.height / fullH;
+    const fsx = region.w / fullW;
+    const fsy = region.h / fullH;
+    const du = f.toU(region.x + fsx, region.y) - f.toU(region.x, region.y);
+    const dv = f.toV(region.x + fsx, region.y) - f.toV(region.x, region.y);
+    for (let row = 0; row < fullH; row++) {
+      const y = region.y + (row + 0.5) * fsy;
+      const wy = Math.min(w.height - 1, Math.max(0, (row + 0.5) * ry - 0.5));
+      const y0 = Math.floor(wy);
+      const y1 = Math.min(w.height - 1, y0 + 1);
+      const ty = wy - y0;
+      const ny = Math.min(w.height - 1, Math.floor((row + 0.5) * ry));
+      let u = f.toU(region.x + 0.5 * fsx, y);
+      let v = f.toV(region.x + 0.5 * fsx, y);
+      for (let col = 0; col < fullW; col++, u += du, v += dv) {
+        const p = row * fullW + col;
+        const cur = full.ids[p]!;
+        if (cur !== 0 && (cur !== SKIN || v >= browV)) continue;
+        if (cur === 0 && mat[p]! <= 0.5) continue;
+        const wx = Math.min(w.width - 1, Math.max(0, (col + 0.5) * rx - 0.5));
+        const x0 = Math.floor(wx);
+        const x1 = Math.min(w.width - 1, x0 + 1);
+        const tx = wx - x0;
+        const i00 = y0 * w.width + x0;
+        const i01 = y0 * w.width + x1;
+        const i10 = y1 * w.width + x0;
+        const i11 = y1 * w.width + x1;
+        const w00 = (1 - tx) * (1 - ty);
+        const w01 = tx * (1 - ty);
+        const w10 = (1 - tx) * ty;
+        const w11 = tx * ty;
+        const nq = ny * w.width + Math.min(w.width - 1, Math.floor((col + 0.5) * rx));
+        if (cur === 0 && !w.ofFace[nq]) continue;
+        let likeSkin =
+          w.smooth[i00]! * w00 + w.smooth[i01]! * w01 + w.smooth[i10]! * w10 + w.smooth[i11]! * w11 >= 0.5;
+        const margin =
+          w.margin[i00]! * w00 + w.margin[i01]! * w01 + w.margin[i10]! * w10 + w.margin[i11]! * w11;
+        if (cur !== 0) {
+          // A fringe: hair-coloured pixels of the face above the brows.
+          if (!likeSkin && margin > 0) full.ids[p] = HAIR;
+          continue;
+        }
+        if (likeSkin && !w.skinOfFace[nq]) {
+          // Skin apart from the face's: someone else's above the jaw; below, skin seen through clothes or hair.
+          if (v < f.jawV) continue;
+          likeSkin = false;
+        }
+        if (!likeSkin && v > noseTipV) {
+          // Hair or cloth by colour, tipped by place: hair beside the neck and near the chin, cloth lower down.
+          const side = Math.max(-1, Math.min(1, (Math.abs(u) - 0.9 * hw) / (0.3 * hw)));
+          const prior = (2 * (f.chinV + 0.5 * hh - v)) / hh + side;
+          full.ids[p] = w.hair && margin + prior > 0 ? HAIR : id('cloth');
+        } else if (v < f.jawV) {
+          if (!likeSkin) full.ids[p] = HAIR;
+          else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV)
+            full.ids[p] = id(u > 0 ? 'l_ear' : 'r_ear');
+          else full.ids[p] = v > noseTipV ? id('neck') : SKIN;
+        } else {
+          full.ids[p] = id('neck');
+        }
+      }
+    }
+  }
 }
 
 /** Single-channel 8-bit PNG of the ids (lossless: reading it back gives the same bytes). */
