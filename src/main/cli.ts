@@ -1,7 +1,7 @@
 // The `faceinsight` command (Node entry): dispatches to src/main/commands/*; exit 0 ok, 1 data problems, 2 usage / bad
 // input.
 import { AppError, formatError } from '../shared/errors';
-import { appVersion } from './app';
+import { appVersion, resolveDataDir } from './app';
 import { UsageError } from './commands/common';
 import { SERVE_HELP, serve } from './commands/serve';
 import { IMPORT_HELP, importCmd } from './commands/import';
@@ -12,7 +12,7 @@ import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
 import { LEARN_HELP, learnCmd } from './commands/learn';
 import { AUDIT_HELP, auditCmd } from './commands/audit';
 import { JOBS_HELP, jobsCmd } from './commands/jobs';
-import { logger } from './log';
+import { logFileOpen, logger, openLog } from './log';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
 
@@ -52,6 +52,23 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   jobs: jobsCmd,
 };
 
+/** Writes one error line into the data dir's log, opening it for that line when the command had closed it. */
+function logFailure(args: readonly string[], fields: Record<string, unknown>, msg: string): void {
+  if (logFileOpen()) {
+    logger().error(fields, msg);
+    return;
+  }
+  const at = args.indexOf('--data-dir');
+  const given = at >= 0 ? args[at + 1] : undefined;
+  try {
+    const file = openLog(resolveDataDir(given), 'cli');
+    logger().error(fields, msg);
+    file.close();
+  } catch {
+    // No writable data dir: the terminal already has the message.
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '-h' || cmd === '--help' || cmd === 'help') {
@@ -81,7 +98,9 @@ export async function main(argv: string[]): Promise<number> {
     const e = AppError.from(err);
     console.error(`faceinsight ${cmd}: ${formatError(e)}${e.hint ? `\nhint: ${e.hint}` : ''}`);
     if (e.code === 'internal') console.error(err);
-    logger().error({ err, command: cmd, code: e.code }, `faceinsight ${cmd} failed`);
+    // Into the log file (never a JSON line on the terminal); a bad request is the user's typo, not worth a line.
+    if (e.code !== 'invalid_request')
+      logFailure(rest, { err, command: cmd, code: e.code }, `faceinsight ${cmd} failed`);
     return e.code === 'io_error' || e.code === 'invalid_request' || e.code === 'parse_error' ? 2 : 1;
   }
 }

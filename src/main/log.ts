@@ -19,11 +19,17 @@ export interface LogFile {
 // Synchronous writes: a few lines per job, and the CLI and the job process end with process.exit(), which
 // would drop lines still queued in an async stream.
 const toStderr = () => pino({ base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
-let current: Logger = toStderr();
+let fallback: Logger = toStderr();
+let current: Logger = fallback;
 
 /** The process's logger: the log file once openLog ran, stderr before (tests that never open one, early errors). */
 export function logger(): Logger {
   return current;
+}
+
+/** Whether the logger writes to a log file now (not to stderr, where a CLI's output must stay readable). */
+export function logFileOpen(): boolean {
+  return current !== fallback;
 }
 
 export function logDir(dataDir: string): string {
@@ -56,7 +62,7 @@ export function openLog(dataDir: string, proc: LogProcess, opts: { rotate?: bool
   return {
     file,
     close() {
-      if (current === log) current = toStderr();
+      if (current === log) current = fallback = toStderr();
       dest.destroy();
     },
   };

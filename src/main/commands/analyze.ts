@@ -1,6 +1,5 @@
 // `faceinsight analyze <folder>`: import the folder's images (new ones only), then analyse what is not analysed yet.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { AppError } from '../../shared/errors';
 import { JOB_LIMITS, batchSizeField, concurrencyField } from '../../shared/schemas';
@@ -13,7 +12,7 @@ import {
 } from '../../shared/api';
 import type { AppHost } from '../app';
 import { noteLeftoverJobs } from './jobs';
-import { FINAL_STATES, invoke, openHost, waitForJob } from './common';
+import { FINAL_STATES, invoke, openHost, parse, waitForJob } from './common';
 
 export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep auto|cpu|webgpu|cuda|dml|coreml] [--force] [--resume]
                      [--concurrency N] [--batch-size N] [--face-crops auto|on|off] [--json]
@@ -61,21 +60,14 @@ async function follow(host: AppHost, job: Job, mode: 'bar' | 'json' | 'quiet', l
 }
 
 export async function analyzeCmd(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-      ep: { type: 'string', default: 'auto' },
-      force: { type: 'boolean' },
-      resume: { type: 'boolean' },
-      concurrency: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'face-crops': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
+  const { values, positionals } = parse(args, {
+    ep: { type: 'string', default: 'auto' },
+    force: { type: 'boolean' },
+    resume: { type: 'boolean' },
+    concurrency: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'face-crops': { type: 'string' },
+    json: { type: 'boolean' },
   });
   const folder = positionals[0];
   if (!folder || positionals.length > 1)

@@ -1,9 +1,8 @@
 // `faceinsight audit`: the labels most likely wrong (held-out heads, rules, bundled models), in score order.
-import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
 import type { Job, KeyNoise, LabelIssue, Page } from '../../shared/api';
 import { csvCell } from '../datasets/formats/text';
-import { invoke, openHost, pickDataset, waitForJob } from './common';
+import { invoke, openHost, parse, pickDataset, waitForJob } from './common';
 
 export const AUDIT_HELP = `  faceinsight audit [--db FILE] [--dataset ID] [--top N] [--retrain] [--json | --csv]
       Lists the labels most likely wrong, highest score first: file, face, key, label, suggested value,
@@ -53,19 +52,12 @@ function printCsv(issues: LabelIssue[]): void {
 }
 
 export async function auditCmd(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-      dataset: { type: 'string' },
-      top: { type: 'string' },
-      retrain: { type: 'boolean' },
-      json: { type: 'boolean' },
-      csv: { type: 'boolean' },
-    },
-    allowPositionals: true,
-    strict: true,
+  const { values, positionals } = parse(args, {
+    dataset: { type: 'string' },
+    top: { type: 'string' },
+    retrain: { type: 'boolean' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
   });
   if (positionals.length > 0)
     throw new AppError('invalid_request', `audit: unexpected argument "${positionals[0]}"`);

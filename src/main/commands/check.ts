@@ -1,12 +1,12 @@
 // `faceinsight check`: a linter for a dataset's labels — violations grouped by rule; exit 1 on any `error` rule.
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AppError, formatError } from '../../shared/errors';
 import { RuleSet, type Violation } from '../../shared/rules';
 import { ConstraintEngine, parseRulesFile, seedRules } from '../constraints/index';
 import { dataPaths, resolveDataDir, resourcesDir } from '../paths';
 import { openStore } from '../store/index';
+import { parse, UsageError } from './common';
 
 export const CHECK_HELP = `  faceinsight check [--db FILE] [--rules FILE] [--dataset ID] [--subject labels|predictions|cross|all] [--json]
       Evaluates the rules over every face; prints violations grouped by rule (with face and image).
@@ -26,18 +26,13 @@ interface Row {
 }
 
 export async function checkCmd(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-      rules: { type: 'string' },
-      dataset: { type: 'string' },
-      subject: { type: 'string', default: 'labels' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
+  const { values, positionals } = parse(args, {
+    rules: { type: 'string' },
+    dataset: { type: 'string' },
+    subject: { type: 'string', default: 'labels' },
+    json: { type: 'boolean' },
   });
+  if (positionals.length > 0) throw new UsageError(`check: unexpected argument "${positionals[0]}"`);
   const subjects = values.subject === 'all' ? ['labels', 'predictions', 'cross'] : [values.subject];
   if (!subjects.every((s) => s === 'labels' || s === 'predictions' || s === 'cross')) {
     throw new AppError(

@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
 import { EXECUTION_PROVIDERS, type ExecutionProviderRequest } from '../../shared/api';
 import {
@@ -19,6 +18,7 @@ import { headModels } from '../analysis/heads';
 import { appVersion } from '../app';
 import { dataPaths, resolveDataDir, resourcesDir } from '../paths';
 import { openStore } from '../store/index';
+import { parse, UsageError } from './common';
 
 export const DOCTOR_HELP = `  faceinsight doctor [--ep auto|cpu|webgpu|cuda|dml|coreml] [--recheck] [--db FILE] [--json]
       Execution providers available, GPU adapters found, the provider chosen for the machine and for each model
@@ -64,17 +64,12 @@ async function modelProvider(
 }
 
 export async function doctorCmd(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-      ep: { type: 'string', default: 'auto' },
-      recheck: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
+  const { values, positionals } = parse(args, {
+    ep: { type: 'string', default: 'auto' },
+    recheck: { type: 'boolean' },
+    json: { type: 'boolean' },
   });
+  if (positionals.length > 0) throw new UsageError(`doctor: unexpected argument "${positionals[0]}"`);
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(values.ep)) {
     throw new AppError(
       'invalid_request',

@@ -1,10 +1,9 @@
 // `faceinsight jobs list | cancel ID | retry ID`, and the one-line notice of jobs earlier commands left unfinished.
-import { parseArgs } from 'node:util';
 import { AppError, formatError } from '../../shared/errors';
 import type { Job } from '../../shared/api';
 import type { AppHost } from '../app';
 import { MAX_ITEM_ATTEMPTS } from '../jobs/runner';
-import { FINAL_STATES, invoke, openHost, waitForJob } from './common';
+import { FINAL_STATES, invoke, openHost, parse, waitForJob } from './common';
 
 export const JOBS_HELP = `  faceinsight jobs [list] [--limit N] [--db FILE] [--json]
   faceinsight jobs cancel ID | retry ID [--db FILE] [--json]
@@ -49,16 +48,9 @@ export function resumeLeftoverJobs(host: AppHost): void {
 }
 
 export async function jobsCmd(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    strict: true,
+  const { values, positionals } = parse(args, {
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
   });
   const [action = 'list', rawId, ...extra] = positionals;
   if (extra.length > 0) throw new AppError('invalid_request', `jobs: unexpected argument "${extra[0]}"`);

@@ -1,8 +1,7 @@
 // `faceinsight learn`: train the learned heads and print their cross-validated report, or the identity report.
-import { parseArgs } from 'node:util';
 import { AppError } from '../../shared/errors';
 import type { IdentityReport, Job, LearningReport } from '../../shared/api';
-import { invoke, openHost, pickDataset, waitForJob } from './common';
+import { invoke, openHost, parse, pickDataset, waitForJob } from './common';
 
 export const LEARN_HELP = `  faceinsight learn [--db FILE] [--dataset ID] [--lambda X] [--embedding faceres|mobilefacenet]
                     [--folds K] [--epochs N] [--report] [--identities] [--json]
@@ -59,22 +58,15 @@ function printIdentities(r: IdentityReport): void {
 }
 
 export async function learnCmd(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      db: { type: 'string' },
-      'data-dir': { type: 'string' },
-      dataset: { type: 'string' },
-      lambda: { type: 'string' },
-      embedding: { type: 'string' },
-      folds: { type: 'string' },
-      epochs: { type: 'string' },
-      report: { type: 'boolean' },
-      identities: { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-    allowPositionals: true,
-    strict: true,
+  const { values, positionals } = parse(args, {
+    dataset: { type: 'string' },
+    lambda: { type: 'string' },
+    embedding: { type: 'string' },
+    folds: { type: 'string' },
+    epochs: { type: 'string' },
+    report: { type: 'boolean' },
+    identities: { type: 'boolean' },
+    json: { type: 'boolean' },
   });
   if (positionals.length > 0)
     throw new AppError('invalid_request', `learn: unexpected argument "${positionals[0]}"`);

@@ -83,4 +83,26 @@ describe('faceinsight exit codes', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/not a regular file/);
   });
+
+  it('2: an unknown flag on any command, said in plain words (no stack, no JSON log line on the terminal)', () => {
+    for (const command of [
+      'analyze',
+      'audit',
+      'check',
+      'doctor',
+      'jobs',
+      'learn',
+      'import',
+      'export',
+      'serve',
+    ]) {
+      const r = cli([command, '--bogus', ...common()]);
+      expect(r.status, command).toBe(2);
+      expect(r.stderr, command).toMatch(new RegExp(`^faceinsight ${command}: Unknown option '--bogus'`));
+      expect(r.stderr, command).not.toMatch(/"level"|\n\s+at /);
+    }
+    const extra = cli(['doctor', 'now', ...common()]);
+    expect(extra.status).toBe(2);
+    expect(extra.stderr).toMatch(/doctor: unexpected argument "now"/);
+  });
 });
