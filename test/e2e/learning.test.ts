@@ -190,11 +190,16 @@ describe('learning in the UI (browser mode)', () => {
     expect(strict.clusters.length).toBeLessThan(r.clusters.length);
     await page.getByTestId('identity-threshold').fill('0.999');
     await page.getByTestId('identity-apply').click();
-    await expect.poll(() => page.getByTestId('identity-cluster').count()).toBe(strict.clusters.length);
+    // Each new threshold is an identities job in the job process: as long a wait as for the first report.
+    await expect
+      .poll(() => page.getByTestId('identity-cluster').count(), { timeout: 30_000 })
+      .toBe(strict.clusters.length);
     expect(await leak.innerText()).toContain('No identity appears in two splits');
     await page.getByTestId('identity-threshold').fill(String(r.threshold));
     await page.getByTestId('identity-apply').click();
-    await expect.poll(() => page.getByTestId('identity-cluster').count()).toBe(r.clusters.length);
+    await expect
+      .poll(() => page.getByTestId('identity-cluster').count(), { timeout: 30_000 })
+      .toBe(r.clusters.length);
 
     const target = r.clusters[0]!.faces[0]!.faceId;
     await page.locator(`[data-testid=clusters] [data-testid=identity-face][data-face="${target}"]`).click();
