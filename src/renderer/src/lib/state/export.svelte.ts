@@ -24,7 +24,15 @@ export class ExportState {
   async start(datasetId: number, form: ExportForm): Promise<void> {
     this.report = null;
     try {
-      this.job = await this.#api.call('exports.start', { datasetId, ...form, out: form.out.trim() });
+      const job = await this.#api.call('exports.start', { datasetId, ...form, out: form.out.trim() });
+      this.job = job;
+      // A quick export can end before its start call returns: its progress events then found no job here.
+      // Read it once now; events from here on go through progressed().
+      const now = await this.#api.call('jobs.get', { id: job.id });
+      if (this.job?.id !== job.id) return;
+      const open = (j: Job) => j.state === 'queued' || j.state === 'running';
+      if (!open(now)) await this.#finish(job.id);
+      else if (open(this.job)) this.job = now; // an event may have moved it on meanwhile: never move it back
     } catch (err) {
       this.#notices.report(err);
     }
