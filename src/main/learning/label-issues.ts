@@ -1,4 +1,5 @@
 // Label issues by confident learning (Northcutt, Jiang, Chuang, JAIR 2021) over held-out probabilities.
+import type { KeyNoise } from '../../shared/api';
 import type { TrainSet } from './heads';
 import type { KeySpec } from './data';
 import { heldOutPredictions, type CvOptions, type HeldOut } from './evaluate';
@@ -20,23 +21,8 @@ export interface ConfidentLearning {
   noise: KeyNoise[];
 }
 
-/** The confident joint of one key: how many of its labels look wrong, estimated and counted. */
-export interface KeyNoise {
-  key: string;
-  classes: string[];
-  /** Faces with a label for this key. */
-  labels: number;
-  /** Labels flagged by the confident-learning condition. */
-  suspects: number;
-  /** Off-diagonal mass of the calibrated confident joint: the estimated number of wrong labels. */
-  estimatedWrong: number;
-  /** estimatedWrong / labels. */
-  share: number;
-  /** Threshold t_j per class. */
-  thresholds: Record<string, number>;
-  /** Confident joint C[given][confident], counts (rows: classes; columns: classes). */
-  joint: number[][];
-}
+/** The confident joint of one key (the API's type): how many of its labels look wrong, estimated and counted. */
+export type { KeyNoise };
 
 /** Held-out probabilities of a spec's classes for one row (binary: [P(+1), P(-1)]; classes normalised). */
 export function classProbs(spec: KeySpec, p: Float32Array, offset: number, out: Float64Array): Float64Array {
