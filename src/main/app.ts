@@ -83,8 +83,8 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     onProgress: (p) => {
       const finished = !(p.state === 'queued' || p.state === 'running');
       const { rate, etaSeconds } = rates.update(p.jobId, p.done, p.total, finished);
-      const { jobId, kind, state, done, total, failed } = p;
-      emit('jobs.progressed', { jobId, kind, state, done, total, failed, rate, etaSeconds });
+      const { jobId, kind, state, done, total, failed, summary } = p;
+      emit('jobs.progressed', { jobId, kind, state, done, total, failed, summary, rate, etaSeconds });
       if (p.datasetId !== null) emit('datasets.updated', { datasetId: p.datasetId });
     },
   });

@@ -33,6 +33,8 @@ export type Events = {
     done: number;
     total: number;
     failed: number;
+    /** The summary counters as they were when the event was sent (a finished job's are final). */
+    summary: Record<string, number>;
     /** Items per second over the last few seconds (null until measurable). */
     rate: number | null;
     /** Seconds left at that rate (null when unknown). */

@@ -26,6 +26,8 @@ export interface ProgressReport {
   done: number;
   total: number;
   failed: number;
+  /** The job's summary counters as stored when this report was read. */
+  summary: Record<string, number>;
 }
 
 export interface RunnerHooks {
@@ -34,8 +36,8 @@ export interface RunnerHooks {
 
 function report(hooks: RunnerHooks, job: JobRecord | undefined): void {
   if (!job) return;
-  const { id, kind, datasetId, state, done, total, failed } = job;
-  hooks.onProgress({ jobId: id, kind, datasetId, state, done, total, failed });
+  const { id, kind, datasetId, state, done, total, failed, summary } = job;
+  hooks.onProgress({ jobId: id, kind, datasetId, state, done, total, failed, summary });
 }
 
 function concurrencyOf(job: JobRecord, fallback: number): number {

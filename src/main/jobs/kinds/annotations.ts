@@ -30,9 +30,10 @@ export const annotationsKind: JobKindHandler = {
     const datasetId = job.datasetId ?? 0;
     if (item.key === '2-rules') {
       const r = engineFor(store).refreshLabelViolations(datasetId);
+      // One counter, written into the row: the `job` handed to this item may predate the import's summary.
       return {
         counter: 'rulesChecked',
-        commit: () => store.jobs.setSummary(job.id, { ...job.summary, violations: r.violations }),
+        commit: () => store.jobs.setSummaryCounter(job.id, 'violations', r.violations),
       };
     }
     let prepared;

@@ -73,6 +73,8 @@ export function createJobsRepository(db: Database) {
   const addSummary = db.prepare(`UPDATE jobs SET
       summary = json_set(summary, '$.' || @counter, coalesce(json_extract(summary, '$.' || @counter), 0) + @n)
     WHERE id = @id`);
+  const putSummary = db.prepare(`UPDATE jobs SET summary = json_set(summary, '$.' || @counter, @value),
+      updated_at = @at WHERE id = @id`);
   const addItem = db.prepare(`INSERT INTO job_items (job_id, key, state) VALUES (?, ?, 'pending')
     ON CONFLICT (job_id, key) DO NOTHING`);
   // A pending item, or one whose lease ran out (its runner died mid-item): claimed again.
@@ -154,6 +156,10 @@ export function createJobsRepository(db: Database) {
     },
     setSummary(id: number, summary: Record<string, number>): void {
       setSummary.run({ id, summary: JSON.stringify(summary), at: Date.now() });
+    },
+    /** Sets one summary counter, leaving the others as they are in the row (not as a caller last read them). */
+    setSummaryCounter(id: number, counter: string, value: number): void {
+      putSummary.run({ id, counter, value, at: Date.now() });
     },
     /** Counts one finished item (done, failed, and a named summary counter such as `added`). */
     countItem(id: number, failed: boolean, counter: string): void {

@@ -1,5 +1,6 @@
 // The export dialog: starts one export job, follows its progress and reads its report when it ends.
-import type { ApiClient, ExportFormat, Job, JobReport } from '@shared/api';
+import type { ApiClient, Events, ExportFormat, Job, JobReport } from '@shared/api';
+import { withProgress } from './jobs.svelte';
 import type { Notices } from './notices.svelte';
 
 export interface ExportForm {
@@ -38,10 +39,10 @@ export class ExportState {
     }
   }
 
-  progressed(p: { jobId: number; state: Job['state']; done: number; total: number }): void {
+  progressed(p: Events['jobs.progressed']): void {
     const job = this.job;
     if (!job || job.id !== p.jobId) return;
-    this.job = { ...job, state: p.state, done: p.done, total: p.total };
+    this.job = withProgress(job, p);
     if (p.state !== 'queued' && p.state !== 'running') void this.#finish(job.id);
   }
 

@@ -2,6 +2,13 @@
 import type { ApiClient, Events, Job } from '@shared/api';
 import type { Notices } from './notices.svelte';
 
+/** A job with an event's counters, state and summary applied (the summary travels with the event, so a job that
+ * just ended never shows its old counters while it is read again). */
+export const withProgress = <J extends Job>(job: J, p: Events['jobs.progressed']): J => {
+  const { state, done, total, failed, summary } = p;
+  return { ...job, state, done, total, failed, summary };
+};
+
 export const isActive = (job: Job | null): boolean => job?.state === 'queued' || job?.state === 'running';
 
 export class JobsState {
@@ -44,7 +51,7 @@ export class JobsState {
   progressed(p: Events['jobs.progressed']): void {
     const job = this.current;
     if (!job || job.id !== p.jobId) return;
-    this.current = { ...job, state: p.state, done: p.done, total: p.total, failed: p.failed };
+    this.current = withProgress(job, p);
     if (!isActive(this.current)) void this.#reload(job.id);
   }
 

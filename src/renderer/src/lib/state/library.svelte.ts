@@ -1,6 +1,7 @@
 // The library: per-dataset counters and recent jobs with live rate / ETA from `jobs.progressed` events.
 import type { AnnotationFormat, ApiClient, DatasetStats, Events, Job, JobReport, Res } from '@shared/api';
 import type { Notices } from './notices.svelte';
+import { withProgress } from './jobs.svelte';
 
 export interface LiveJob extends Job {
   rate: number | null;
@@ -48,17 +49,7 @@ export class LibraryState {
   /** Applies an event's counters to a listed job; the caller refetches (throttled) for new jobs. */
   progressed(p: Events['jobs.progressed']): void {
     this.jobs = this.jobs.map((j) =>
-      j.id === p.jobId
-        ? {
-            ...j,
-            state: p.state,
-            done: p.done,
-            total: p.total,
-            failed: p.failed,
-            rate: p.rate,
-            etaSeconds: p.etaSeconds,
-          }
-        : j,
+      j.id === p.jobId ? { ...withProgress(j, p), rate: p.rate, etaSeconds: p.etaSeconds } : j,
     );
   }
 

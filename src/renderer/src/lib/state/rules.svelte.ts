@@ -1,5 +1,6 @@
 // The rules editor: the text being edited, its parse errors and per-rule flag counts (checked as you type), save.
-import type { ApiClient, Job, Res } from '@shared/api';
+import type { ApiClient, Events, Job, Res } from '@shared/api';
+import { withProgress } from './jobs.svelte';
 import type { Notices } from './notices.svelte';
 
 export class RulesEditorState {
@@ -69,9 +70,7 @@ export class RulesEditorState {
     }
   }
 
-  progressed(p: { jobId: number; state: Job['state']; done: number; total: number }): void {
-    this.jobs = this.jobs.map((j) =>
-      j.id === p.jobId ? { ...j, state: p.state, done: p.done, total: p.total } : j,
-    );
+  progressed(p: Events['jobs.progressed']): void {
+    this.jobs = this.jobs.map((j) => (j.id === p.jobId ? withProgress(j, p) : j));
   }
 }
