@@ -58,6 +58,9 @@ const serviceMayImport = [
   'learning/identity-params$',
   'jobs/params$',
   'datasets/formats/release$',
+  // The MLLM report is one pass over the stored answers (like stats.agreement); the key store reads one file.
+  'mllm/report$',
+  'mllm/secrets$',
 ];
 const serviceImports = {
   files: ['src/main/service.ts', 'src/main/service/**'],
@@ -75,7 +78,8 @@ const serviceImports = {
             regex: `^(?:\\.\\.?/)+(?!\\.)(?!(?:${serviceMayImport.join('|')})(?:/|$))`,
             message:
               'The UI process service code imports only shared, store, constraints, review, learning/ranking, ' +
-              'learning/identity-params, jobs/params, datasets/formats/release, service, settings and log ' +
+              'learning/identity-params, jobs/params, datasets/formats/release, mllm/report, mllm/secrets, ' +
+              'service, settings and log ' +
               '(eslint.config.js): run heavy work as a job kind.',
             allowTypeImports: true,
           },

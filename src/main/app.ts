@@ -11,6 +11,7 @@ import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
 import { createService } from './service';
 import { openStore } from './store/index';
 import { seedRules } from './constraints/index';
+import { fileSecretStore, type SecretStore } from './mllm/secrets';
 
 export { resolveDataDir };
 export type { ForkRunner, RunnerProcess } from './jobs/host';
@@ -30,6 +31,8 @@ export interface StartOptions {
    * as a command's; earlier unfinished jobs are left alone and named (see commands/jobs.ts).
    */
   jobScope?: 'all' | 'own';
+  /** Where MLLM API keys live (the desktop app: safeStorage); default: a 0600 file in the data dir. */
+  secrets?: SecretStore;
 }
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -80,6 +83,8 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     entry: opts.runnerEntry,
     fork: opts.forkRunner,
     scope: opts.jobScope ?? 'all',
+    // A job process reads the key file itself; only a store it cannot read travels with each wake.
+    ...(opts.secrets ? { secrets: () => opts.secrets!.all() } : {}),
     onProgress: (p) => {
       const finished = !(p.state === 'queued' || p.state === 'running');
       const { rate, etaSeconds } = rates.update(p.jobId, p.done, p.total, finished);
@@ -102,6 +107,7 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     info,
     wakeJobs: (ids) => jobs.wake(ids),
     pickFolder: opts.pickFolder,
+    secrets: opts.secrets ?? fileSecretStore(paths.dataDir),
   });
   // Resume whatever a previous session left unfinished (an item at its attempt cap fails its job there).
   if (opts.jobScope !== 'own' && store.jobs.nextRunnable()) jobs.wake();

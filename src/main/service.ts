@@ -8,6 +8,7 @@ import { datasetHandlers } from './service/datasets';
 import { galleryHandlers } from './service/gallery';
 import { jobHandlers } from './service/jobs';
 import { learningHandlers } from './service/learning';
+import { mllmHandlers } from './service/mllm';
 import { reviewHandlers } from './service/review';
 import { ruleHandlers } from './service/rules';
 import { settingsHandlers } from './service/settings';
@@ -29,6 +30,7 @@ export function createService(deps: ServiceDeps) {
     ...settingsHandlers(ctx),
     ...reviewHandlers(ctx),
     ...learningHandlers(ctx),
+    ...mllmHandlers(ctx),
   };
   /** Validates and runs one request; always answers with an envelope, never throws. */
   async function call(method: unknown, req: unknown): Promise<Envelope<unknown>> {

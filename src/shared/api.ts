@@ -4,6 +4,7 @@ import type { DatasetsApi } from './api/datasets';
 import type { FacesApi } from './api/faces';
 import type { JobKind, JobsApi, JobState } from './api/jobs';
 import type { LearningApi } from './api/learning';
+import type { MllmApi } from './api/mllm';
 import type { RulesApi } from './api/rules';
 import type { SettingsApi } from './api/settings';
 import type { StatsApi } from './api/stats';
@@ -13,12 +14,20 @@ export * from './api/datasets';
 export * from './api/faces';
 export * from './api/jobs';
 export * from './api/learning';
+export * from './api/mllm';
 export * from './api/rules';
 export * from './api/settings';
 export * from './api/stats';
 
 /** Every method: its request and its response. */
-export type Api = SettingsApi & DatasetsApi & JobsApi & FacesApi & RulesApi & StatsApi & LearningApi;
+export type Api = SettingsApi &
+  DatasetsApi &
+  JobsApi &
+  FacesApi &
+  RulesApi &
+  StatsApi &
+  LearningApi &
+  MllmApi;
 
 export type Method = keyof Api;
 export type Req<M extends Method> = Api[M]['req'];
@@ -109,6 +118,11 @@ export const METHODS = [
   'learning.identities',
   'learning.suspects',
   'learning.noise',
+  'mllm.endpoints',
+  'mllm.saveEndpoint',
+  'mllm.deleteEndpoint',
+  'mllm.audit',
+  'mllm.report',
 ] as const satisfies readonly Method[];
 
 export const EVENTS = ['jobs.progressed', 'datasets.updated'] as const satisfies readonly EventName[];

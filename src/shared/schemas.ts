@@ -7,6 +7,7 @@ import {
   EXPORT_FORMATS,
   FACE_SORTS,
   LEARNING_EMBEDDINGS,
+  MLLM_TASKS,
   type Method,
   type Req,
 } from './api';
@@ -51,6 +52,7 @@ const faceFilter = {
   unusualBelow: z.number().min(0).max(1).optional(),
   likelyWrong: z.boolean().optional(),
   suspectKey: z.string().min(1).max(64).optional(),
+  mllmWrong: z.strictObject({ model: z.string().min(1).max(200), key: z.string().min(1).max(64) }).optional(),
   split: z.string().max(64).optional(),
   search: z.string().max(200).optional(),
   sort: z.enum(FACE_SORTS).optional(),
@@ -72,12 +74,31 @@ const savedView = z.strictObject({
   name: z.string().trim().min(1).max(100),
   query: faceQuery.omit({ datasetId: true, cursor: true, limit: true, imageId: true }),
 });
+/** A saved vision-LLM endpoint (issue #31); http(s) only, no credentials in the URL (the key is stored apart). */
+export const mllmEndpoint = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'endpoint names are lowercase letters, digits, ".", "_" and "-"')
+    .max(64),
+  baseUrl: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .max(2000)
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'put the API key in its own field, not in the URL'),
+  model: z.string().trim().min(1).max(200),
+  timeoutMs: z.int().min(100).max(600_000),
+  concurrency: z.int().min(1).max(16),
+  rpm: z.int().min(0).max(100_000),
+  imageSize: z.int().min(32).max(2048),
+  structured: z.boolean(),
+});
+
 const appSettings = {
   ep: z.enum(EXECUTION_PROVIDERS),
   thresholds: z.record(z.string().min(1).max(64), z.number().min(0).max(1)),
   theme: z.enum(['light', 'dark', 'system']),
   views: z.array(savedView).max(200),
   confirmReviewedWithErrors: z.boolean(),
+  mllmEndpoints: z.array(mllmEndpoint).max(50),
 };
 
 export const requestSchemas = {
@@ -190,6 +211,7 @@ export const requestSchemas = {
     theme: appSettings.theme.optional(),
     views: appSettings.views.optional(),
     confirmReviewedWithErrors: appSettings.confirmReviewedWithErrors.optional(),
+    mllmEndpoints: appSettings.mllmEndpoints.optional(),
   }),
   'learning.train': z.strictObject({
     datasetId: id,
@@ -232,6 +254,21 @@ export const requestSchemas = {
     limit: z.int().min(1).max(1000).optional(),
   }),
   'learning.noise': z.strictObject({ datasetId: id }),
+  'mllm.endpoints': empty,
+  'mllm.saveEndpoint': z.strictObject({
+    endpoint: mllmEndpoint,
+    apiKey: z.string().min(1).max(4096).nullable().optional(),
+  }),
+  'mllm.deleteEndpoint': z.strictObject({ id: z.string().min(1).max(64) }),
+  'mllm.audit': z.strictObject({
+    datasetId: id,
+    endpointId: z.string().min(1).max(64),
+    tasks: z.array(z.enum(MLLM_TASKS)).min(1).optional(),
+    scope: z.enum(['reviewed', 'all']).optional(),
+    faceIds: z.array(id).min(1).max(100_000).optional(),
+    retries: z.int().min(0).max(10).optional(),
+  }),
+  'mllm.report': z.strictObject({ datasetId: id }),
 } satisfies { [M in Method]: z.ZodType<Req<M>> };
 
 export function isMethod(name: unknown): name is Method {

@@ -66,6 +66,7 @@ export function faceDetail(store: Store, id: number): FaceDetail {
     history: store.labels
       .events(id, 50)
       .map((e) => ({ id: e.id, key: e.key, old: e.old, new: e.new, actor: e.actor, at: e.at })),
+    mllm: store.mllm.forFace(id),
   };
 }
 

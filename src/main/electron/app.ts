@@ -1,5 +1,5 @@
 // Electron app lifecycle: one instance per data dir, the fi-asset scheme, the app host over IPC, the window, quit.
-import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, safeStorage, session, type IpcMainInvokeEvent } from 'electron';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDataDir, startApp, type AppHost } from '../app';
@@ -9,6 +9,7 @@ import { flagValue } from './argv';
 import { handleAssetProtocol, registerAssetScheme } from './asset-protocol';
 import { confirmPath, pickFolder, showAbout, showError } from './dialogs';
 import { installMenu } from './menu';
+import { safeStorageSecretStore } from './secrets';
 import { utilityForkRunner } from './utility-runner';
 import { createMainWindow, guardWebContents, hardenSession } from './window';
 import { logger } from '../log';
@@ -177,6 +178,7 @@ export function runElectronApp(): void {
         pickFolder: pick,
         forkRunner: utilityForkRunner,
         runnerEntry: join(appPath, 'out', 'main', 'job-runner.js'),
+        secrets: safeStorageSecretStore(dataDir, safeStorage),
       });
       host = started;
       cleanups.push(

@@ -7,6 +7,7 @@ import { annotationsKind } from './kinds/annotations';
 import { exportKind } from './kinds/export';
 import { trainKind } from './kinds/train';
 import { identitiesKind } from './kinds/identities';
+import { mllmAuditKind } from './kinds/mllm-audit';
 
 export const handlers: JobHandlers = {
   import: importKind,
@@ -16,4 +17,5 @@ export const handlers: JobHandlers = {
   export: exportKind,
   train: trainKind,
   identities: identitiesKind,
+  'mllm-audit': mllmAuditKind,
 };

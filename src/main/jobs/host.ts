@@ -65,6 +65,8 @@ export interface JobHostOptions {
    * command's; neither scope resumes a command's job unasked.
    */
   scope?: 'all' | 'own';
+  /** MLLM keys the job process cannot read itself (Electron's safeStorage), sent with each wake. */
+  secrets?: () => Record<string, string>;
 }
 
 /**
@@ -108,7 +110,8 @@ export class JobHost {
     const { store } = this.#opts;
     if (this.#opts.scope === 'own' && added.length > 0) store.write(() => store.jobs.markCommandJobs(added));
     if (!this.#child) this.#spawn();
-    this.#child?.send({ type: 'wake', jobIds: [...this.#own] });
+    const secrets = this.#opts.secrets?.();
+    this.#child?.send({ type: 'wake', jobIds: [...this.#own], ...(secrets ? { secrets } : {}) });
   }
 
   #restartOrGiveUp(code: number | null, pid: number | undefined, held: number[]): void {

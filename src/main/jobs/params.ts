@@ -6,10 +6,11 @@ import {
   EXECUTION_PROVIDERS,
   EXPORT_FORMATS,
   LEARNING_EMBEDDINGS,
+  MLLM_TASKS,
   type JobKind,
 } from '../../shared/api';
 import { AppError } from '../../shared/errors';
-import { batchSizeField, concurrencyField } from '../../shared/schemas';
+import { batchSizeField, concurrencyField, mllmEndpoint } from '../../shared/schemas';
 import type { JobRecord } from '../store/index';
 
 export const jobParamSchemas = {
@@ -47,6 +48,16 @@ export const jobParamSchemas = {
   identities: z.object({
     threshold: z.number().min(-1).max(1).optional(),
     duplicateThreshold: z.number().min(-1).max(1).optional(),
+  }),
+  /** The endpoint as saved when the audit was queued (its key is read by id, never stored here). */
+  'mllm-audit': z.object({
+    endpoint: mllmEndpoint,
+    tasks: z.array(z.enum(MLLM_TASKS)).min(1),
+    raceSet: z.enum(['utk', 'fairface']),
+    scope: z.enum(['reviewed', 'all']).default('reviewed'),
+    faceIds: z.array(z.int().positive()).optional(),
+    retries: z.int().min(0).max(10).default(3),
+    concurrency: concurrencyField.optional(),
   }),
   import: z.object({}),
   'reevaluate-rules': z.object({}),

@@ -4,6 +4,7 @@ import { openStore } from '../store/index';
 import { logger, openLog } from '../log';
 import { dataPaths } from '../paths';
 import { handlers } from './handlers';
+import { fileSecretStore } from '../mllm/secrets';
 import { drainJobs, releaseDeadRunners, type ProgressReport } from './runner';
 import type { HostMessage, RunnerMessage } from './protocol';
 
@@ -42,10 +43,14 @@ let pending: boolean; // set by a wake message that arrives while jobs are drain
 // The jobs the host named in its wake messages; `--scope own` (a CLI command): only those run.
 const woken = new Set<number>();
 const rest = values.scope !== 'own';
+// MLLM keys the host sent (the desktop app's safeStorage); otherwise the data dir's key file is read.
+let hostSecrets: Record<string, string> = {};
+const fileSecrets = fileSecretStore(paths.dataDir);
 
 onMessage((m) => {
   if (m.type === 'wake') {
     for (const id of m.jobIds ?? []) woken.add(id);
+    if (m.secrets) hostSecrets = m.secrets;
     pending = true;
     wake?.();
   } else if (m.type === 'shutdown') {
@@ -71,6 +76,7 @@ const ctx = {
   worker,
   signal: abort.signal,
   releaseDead: () => releaseDeadRunners(store, process.pid),
+  secret: (id: string) => hostSecrets[id] ?? fileSecrets.get(id),
 };
 while (!abort.signal.aborted) {
   pending = false;

@@ -11,6 +11,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** Frees the claims of runners that died on this machine (called while waiting on another runner's items). */
   releaseDead?: () => void;
+  /** The API key of an MLLM endpoint (never stored in the database), or null. */
+  secret?: (endpointId: string) => string | null;
 }
 
 export interface Plan {

@@ -3,6 +3,7 @@
 import type { AppInfo, Dataset, Method, Req, Res } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { ConstraintEngine } from '../constraints/index';
+import type { SecretStore } from '../mllm/secrets';
 import type { JobRecord, Store } from '../store/index';
 
 export interface ServiceDeps {
@@ -16,6 +17,8 @@ export interface ServiceDeps {
   pickFolder?: (title?: string) => Promise<string | null>;
   /** Who edits (label_events.actor); the OS user name in the desktop app. */
   actor?: string;
+  /** MLLM API keys (outside the database); the service only stores and checks them, the job process reads. */
+  secrets?: SecretStore;
 }
 
 export type Handlers = { [M in Method]: (req: Req<M>) => Promise<Res<M>> | Res<M> };

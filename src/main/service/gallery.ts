@@ -6,6 +6,7 @@ import { labelFromText } from '../constraints/index';
 import { cachedRanking, type RankEntry } from '../learning/ranking';
 import { setLabel } from '../constraints/faces';
 import type { GalleryQuery } from '../store/repositories/gallery';
+import { wrongFaceIds } from '../mllm/report';
 import type { Handlers, ServiceContext } from './context';
 
 /** Pairs with fewer labelled faces than this give no score: p_ij = m_ij / n_i over a handful of faces is noise. */
@@ -75,6 +76,10 @@ export function galleryHandlers(
     const needs = always || q.unusualBelow !== undefined || q.sort === 'unusual';
     const out: GalleryQuery = needs ? { ...q, unusualScores: scores(q.datasetId) } : { ...q };
     if (q.sort === 'useful' && !always) out.usefulOrder = useful(q.datasetId);
+    if (q.mllmWrong) {
+      const { model, key } = q.mllmWrong;
+      out.mllmWrongIds = JSON.stringify(wrongFaceIds(store.mllm.auditRows(q.datasetId), model, key));
+    }
     return out;
   };
   return {

@@ -22,7 +22,7 @@ export async function readSettings(dataDir: string): Promise<AppSettings> {
   return DEFAULT_SETTINGS;
 }
 
-async function writeSettings(dataDir: string, settings: AppSettings): Promise<void> {
+export async function writeSettings(dataDir: string, settings: AppSettings): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const file = join(dataDir, 'settings.json');
   // Temp file + rename: the job process reading thresholds never sees half a file.

@@ -68,7 +68,7 @@ function valueOf(v: FaceFacts['values'] | undefined, key: string): string | null
 }
 
 /** Accuracy, balanced accuracy (mean per-class recall) and F1 (positive class if binary, else macro). */
-function agreement(
+export function agreement(
   key: string,
   pairs: [string, string][],
   labels: Record<string, number>,

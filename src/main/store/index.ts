@@ -11,6 +11,7 @@ import { createLearningRepository } from './repositories/learning';
 import { createGalleryRepository } from './repositories/gallery';
 import { createLabelHistoryRepository } from './repositories/label-history';
 import { createIdentitiesRepository } from './repositories/identities';
+import { createMllmRepository } from './repositories/mllm';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
 export type { JobRecord, ClaimedItem } from './repositories/jobs';
@@ -18,6 +19,7 @@ export { toJob } from './repositories/jobs';
 export type { Box, FaceRow, PredictionInput, PredictionRecord, MaskRecord } from './repositories/faces';
 export type { StoredLabel, LabelEvent } from './repositories/labels';
 export type { StoredIdentityReport } from './repositories/identities';
+export type { MllmAnswerInput, MllmAuditRow, MllmFaceTarget } from './repositories/mllm';
 export type { RuleRow, ViolationInput, ViolationRow, ViolationQuery } from './repositories/rules';
 export type { IndexedImage, ExportRow } from './repositories/annotations';
 export { IMPORT_MODEL_ID } from './repositories/annotations';
@@ -41,6 +43,7 @@ export interface Store {
   readonly gallery: ReturnType<typeof createGalleryRepository>;
   readonly labelHistory: ReturnType<typeof createLabelHistoryRepository>;
   readonly identities: ReturnType<typeof createIdentitiesRepository>;
+  readonly mllm: ReturnType<typeof createMllmRepository>;
   /** Runs fn in one BEGIN IMMEDIATE transaction. */
   write<T>(fn: () => T): T;
   /** Current schema version (PRAGMA user_version). */
@@ -64,6 +67,7 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     gallery: createGalleryRepository(db),
     labelHistory: createLabelHistoryRepository(db),
     identities: createIdentitiesRepository(db),
+    mllm: createMllmRepository(db),
     write: (fn) => write(db, fn),
     schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
     integrityCheck: () => db.pragma('integrity_check', { simple: true }) as string,

@@ -1,5 +1,6 @@
 // One face and the gallery of faces: summaries, details, filters, label edits; faces.*, labels.*, reviews.*, masks.*.
 import type { Box, FaceSource, Page, ReviewStatus, Severity } from './common';
+import type { MllmAnswer } from './mllm';
 import type { ViolationEntry } from './rules';
 
 export interface FaceSummary {
@@ -70,6 +71,8 @@ export interface FaceDetail {
   embeddings: { modelId: string; dims: number }[];
   violations: ViolationEntry[];
   history: LabelEventEntry[];
+  /** Answers of vision LLMs (the `mllm-audit` job), one per model and key. */
+  mllm: MllmAnswer[];
 }
 
 /** The gallery's extra filters (all optional; defaults omitted): plain data, kept in the URL and in saved views. */
@@ -97,6 +100,8 @@ export interface FaceFilter {
   likelyWrong?: boolean;
   /** Only faces whose label of this key is a suspect (Stats' noise counts link here). */
   suspectKey?: string;
+  /** Only faces whose verified label of `key` this MLLM answered differently (Stats -> MLLM audit links here). */
+  mllmWrong?: { model: string; key: string };
   /** Image split; `''` = images without one. */
   split?: string;
   /** Case-insensitive substring of the image's relative path. */

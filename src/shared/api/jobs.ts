@@ -2,7 +2,14 @@
 import type { AppErrorData } from '../errors';
 
 export type JobKind =
-  'import' | 'annotations' | 'export' | 'reevaluate-rules' | 'analyze' | 'train' | 'identities';
+  | 'import'
+  | 'annotations'
+  | 'export'
+  | 'reevaluate-rules'
+  | 'analyze'
+  | 'train'
+  | 'identities'
+  | 'mllm-audit';
 
 /** What an annotations or export job found: refusing errors, skipped-row warnings (file, line), files written. */
 export interface JobReport {

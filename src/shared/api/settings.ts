@@ -1,6 +1,7 @@
 // The host and its settings: app.info, settings.*, system.*.
 import type { ExecutionProviderRequest, ReviewStatus } from './common';
 import type { FaceFilter } from './faces';
+import type { MllmEndpoint } from './mllm';
 
 export interface AppInfo {
   version: string;
@@ -34,6 +35,8 @@ export interface AppSettings {
   }[];
   /** Enter on a face with open error violations shows them and needs a second Enter (default true). */
   confirmReviewedWithErrors?: boolean;
+  /** Saved vision-LLM endpoints (`mllm.*`); their API keys live outside this file and the database. */
+  mllmEndpoints?: MllmEndpoint[];
 }
 
 export type SettingsApi = {

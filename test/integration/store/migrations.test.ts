@@ -52,6 +52,18 @@ describe('migrations', () => {
       violations: ['face_id', 'rule_id', 'subject', 'detail'],
       embeddings: ['face_id', 'model_id', 'vector'],
       jobs: ['id', 'kind', 'params', 'state', 'done', 'total', 'error'],
+      mllm_answers: [
+        'face_id',
+        'job_id',
+        'endpoint',
+        'model',
+        'source',
+        'key',
+        'template',
+        'value',
+        'status',
+      ],
+      mllm_cache: ['key', 'raw', 'latency_ms', 'created_at'],
     };
     for (const [table, names] of Object.entries(expected)) {
       expect(cols(table), table).toEqual(expect.arrayContaining(names));

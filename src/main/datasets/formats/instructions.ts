@@ -17,12 +17,13 @@ import { keyedSeed, mulberry32 } from '../../../shared/numeric';
 export const INSTRUCTIONS_FILE = 'instructions.jsonl';
 export const CROPS_DIR = 'crops';
 
-type Kind = 'has' | 'is' | 'wears' | 'photo' | 'mouth';
+export type Kind = 'has' | 'is' | 'wears' | 'photo' | 'mouth';
+type Asked = { kind: Kind; phrase: string; invert?: boolean };
 /**
  * How each CelebA attribute is asked about. `Attractive` is left out: a judgement of looks is not a fact to
  * teach a model; `Male` feeds the gender question; `No_Beard` is asked as "a beard" with its answer flipped.
  */
-const ATTRIBUTES: Partial<Record<CelebaAttribute, { kind: Kind; phrase: string; invert?: boolean }>> = {
+export const ATTRIBUTES: Partial<Record<CelebaAttribute, Asked>> = {
   '5_o_Clock_Shadow': { kind: 'has', phrase: "a five o'clock shadow" },
   Arched_Eyebrows: { kind: 'has', phrase: 'arched eyebrows' },
   Bags_Under_Eyes: { kind: 'has', phrase: 'bags under the eyes' },

@@ -11,6 +11,7 @@ import { up as identityReports } from './0008-identity-reports';
 import { up as labelIssues } from './0009-label-issues';
 import { up as maskHistory } from './0010-mask-history';
 import { up as faceCrops } from './0011-face-crops';
+import { up as mllm } from './0012-mllm';
 
 export interface Migration {
   version: number;
@@ -30,4 +31,5 @@ export const migrations: Migration[] = [
   { version: 9, name: '0009-label-issues', up: labelIssues },
   { version: 10, name: '0010-mask-history', up: maskHistory },
   { version: 11, name: '0011-face-crops', up: faceCrops },
+  { version: 12, name: '0012-mllm', up: mllm },
 ];

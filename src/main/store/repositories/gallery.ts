@@ -8,6 +8,8 @@ export interface GalleryQuery extends FaceQuery {
   unusualScores?: string;
   /** Face ids in the learning module's review order (sort `useful`); the same array while it is current. */
   usefulOrder?: readonly number[];
+  /** JSON array of the face ids an MLLM answered wrongly (`mllmWrong`), computed by main. */
+  mllmWrongIds?: string;
 }
 
 type Dim = 'review' | 'violations' | 'severity' | 'rule' | 'split' | 'attrValue' | 'disagree' | 'unusual';
@@ -91,6 +93,7 @@ function clauses(
     w.push(`EXISTS (SELECT 1 FROM label_issues li2 WHERE li2.face_id = f.id AND li2.key = @suspectKey
       AND li2.suspect = 1)`);
   }
+  if (q.mllmWrong !== undefined) w.push('f.id IN (SELECT value FROM json_each(@mllmWrongIds))');
   if (/\bur\./.test(uses)) w.push('ur.dataset_id = @datasetId');
   const where = w.join(' AND ');
   const all = `${where} ${uses}`;
@@ -195,6 +198,7 @@ function params(q: GalleryQuery): Record<string, unknown> {
     unusualScores: q.unusualScores ?? null,
     unusualBelow: q.unusualBelow ?? null,
     suspectKey: q.suspectKey ?? null,
+    mllmWrongIds: q.mllmWrongIds ?? '[]',
   };
 }
 
