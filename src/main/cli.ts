@@ -11,6 +11,7 @@ import { ANALYZE_HELP, analyzeCmd } from './commands/analyze';
 import { DOCTOR_HELP, doctorCmd } from './commands/doctor';
 import { LEARN_HELP, learnCmd } from './commands/learn';
 import { AUDIT_HELP, auditCmd } from './commands/audit';
+import { AUDIT_MLLM_HELP, auditMllmCmd } from './commands/audit-mllm';
 import { JOBS_HELP, jobsCmd } from './commands/jobs';
 import { logFileOpen, logger, openLog } from './log';
 
@@ -25,6 +26,7 @@ ${CHECK_HELP}
 ${DOCTOR_HELP}
 ${LEARN_HELP}
 ${AUDIT_HELP}
+${AUDIT_MLLM_HELP}
 ${JOBS_HELP}
 
 Options for every command:
@@ -49,6 +51,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   doctor: doctorCmd,
   learn: learnCmd,
   audit: auditCmd,
+  'audit-mllm': auditMllmCmd,
   jobs: jobsCmd,
 };
 
