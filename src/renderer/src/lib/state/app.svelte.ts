@@ -24,6 +24,7 @@ import {
 } from './route.svelte';
 import { RulesEditorState } from './rules.svelte';
 import { StatsState } from './stats.svelte';
+import { MllmState } from './mllm.svelte';
 
 /** What the key handler needs from the grid on show (its layout decides what "one row" is). */
 export interface GridHandle {
@@ -44,6 +45,7 @@ export class AppState {
   readonly faces: FaceGalleryState;
   readonly review: ReviewScreenState;
   readonly stats: StatsState;
+  readonly mllm: MllmState;
   readonly rules: RulesEditorState;
   readonly exporter: ExportState;
   readonly learning: LearningState;
@@ -69,6 +71,7 @@ export class AppState {
     this.images = new ImageGalleryState(api, this.notices);
     this.faces = new FaceGalleryState(api, this.notices);
     this.stats = new StatsState(api, this.notices);
+    this.mllm = new MllmState(api, this.notices);
     this.rules = new RulesEditorState(api, this.notices);
     this.exporter = new ExportState(api, this.notices);
     this.learning = new LearningState(api, this.notices);
@@ -117,10 +120,11 @@ export class AppState {
     this.previewOpen = false;
     if (r.screen === 'images') void this.images.show(id, r.status);
     if (r.screen === 'faces') void this.#showFaces(id, r);
-    if (r.screen === 'stats') void Promise.all([this.stats.load(id), this.learning.load(id)]);
+    if (r.screen === 'stats')
+      void Promise.all([this.stats.load(id), this.learning.load(id), this.mllm.load(id)]);
     if (r.screen === 'identities') void this.learning.loadIdentities(id);
     if (r.screen === 'rules') void this.rules.load(id);
-    if (r.screen === 'settings') void this.loadSettings();
+    if (r.screen === 'settings') void Promise.all([this.loadSettings(), this.mllm.load(this.selectedId)]);
     // The cards' counters change without an event here too (a command run in a terminal): read them on show.
     if (r.screen === 'library') void this.library.refresh();
     if (r.screen === 'review' && r.faceId) this.review.open(r.faceId, id, r.query);
@@ -155,6 +159,7 @@ export class AppState {
         this.rules.progressed(p);
         this.exporter.progressed(p);
         this.learning.progressed(p);
+        this.mllm.progressed(p);
         this.#refreshDatasets();
         this.#refreshLibrary();
         // A job's end: its counts are final now, read them at once (a throttled read may predate the commit).

@@ -1,5 +1,5 @@
 // The attribute checklist's rows from a FaceDetail: human / imported label, prediction with probability and source.
-import type { FaceDetail, PredictionEntry } from '@shared/api';
+import type { FaceDetail, MllmAnswer, PredictionEntry } from '@shared/api';
 import { CELEBA_ATTRIBUTES, isCelebaAttribute, isLabelKey, labelDomain, MAX_AGE } from '@shared/taxonomy';
 
 export const FIELD_KEYS = ['gender', 'age', 'age_bucket', 'race', 'expression'] as const;
@@ -26,6 +26,8 @@ export interface AttributeRow {
   disputed: boolean;
   /** Rule keys of the face's violations that involve this row. */
   violations: string[];
+  /** What vision LLMs answered about this key (one per model), beside the other sources. */
+  mllm: MllmAnswer[];
 }
 
 const RANK: Record<PredictionEntry['source'], number> = { learned: 0, model: 1, derived: 2, import: 3 };
@@ -79,6 +81,7 @@ export function attributeRows(d: FaceDetail): AttributeRow[] {
       prediction,
       disputed: effective !== null && prediction !== null && !agrees(key, effective, prediction.value),
       violations: [...new Set(involved.get(key) ?? [])],
+      mllm: (d.mllm ?? []).filter((a) => a.key === key),
     };
   });
 }
