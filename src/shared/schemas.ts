@@ -92,6 +92,12 @@ export const mllmEndpoint = z.strictObject({
   structured: z.boolean(),
 });
 
+/** An export's source of predicted values: the face models, or one vision LLM's answers. */
+export const predictionSource = z
+  .string()
+  .max(210)
+  .regex(/^(models|mllm:.+)$/, 'expected "models" or "mllm:<model>"');
+
 const appSettings = {
   ep: z.enum(EXECUTION_PROVIDERS),
   thresholds: z.record(z.string().min(1).max(64), z.number().min(0).max(1)),
@@ -168,6 +174,7 @@ export const requestSchemas = {
     out: z.string().trim().min(1, 'an output folder is required').max(4096),
     reviewedOnly: z.boolean().optional(),
     includePredictions: z.boolean().optional(),
+    predictionSource: predictionSource.optional(),
     overwrite: z.boolean().optional(),
     seed: z.int().min(0).max(4_294_967_295).optional(),
   }),

@@ -6,9 +6,11 @@ import { resumeLeftoverJobs } from './jobs';
 import { runReportedJob } from './reported-job';
 
 export const EXPORT_HELP = `  faceinsight export --format FORMAT|coco|masks|instructions --out DIR [--dataset ID|FOLDER] [--seed N]
-                     [--reviewed-only] [--include-predictions] [--overwrite] [--db FILE] [--json] [--resume]
+                     [--reviewed-only] [--include-predictions [--prediction-source models|mllm:MODEL]]
+                     [--overwrite] [--db FILE] [--json] [--resume]
       Writes the corrected labels (human > imported; predictions only with --include-predictions) in the
-      format's own files plus provenance.json; never replaces an existing file without --overwrite.`;
+      format's own files plus provenance.json; never replaces an existing file without --overwrite.
+      --prediction-source mllm:MODEL takes the predicted values from a vision LLM's audit answers.`;
 
 export async function exportCmd(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
@@ -18,6 +20,7 @@ export async function exportCmd(args: string[]): Promise<number> {
     dataset: { type: 'string' },
     'reviewed-only': { type: 'boolean' },
     'include-predictions': { type: 'boolean' },
+    'prediction-source': { type: 'string' },
     overwrite: { type: 'boolean' },
     seed: { type: 'string' },
     resume: { type: 'boolean' },
@@ -55,6 +58,7 @@ export async function exportCmd(args: string[]): Promise<number> {
       out: resolve(values.out),
       reviewedOnly: values['reviewed-only'] ?? false,
       includePredictions: values['include-predictions'] ?? false,
+      ...(values['prediction-source'] !== undefined ? { predictionSource: values['prediction-source'] } : {}),
       overwrite: values.overwrite ?? false,
       ...(seed !== undefined ? { seed } : {}),
     };

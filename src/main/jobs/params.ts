@@ -10,7 +10,7 @@ import {
   type JobKind,
 } from '../../shared/api';
 import { AppError } from '../../shared/errors';
-import { batchSizeField, concurrencyField, mllmEndpoint } from '../../shared/schemas';
+import { batchSizeField, concurrencyField, mllmEndpoint, predictionSource } from '../../shared/schemas';
 import type { JobRecord } from '../store/index';
 
 export const jobParamSchemas = {
@@ -32,6 +32,7 @@ export const jobParamSchemas = {
     out: z.string().min(1),
     reviewedOnly: z.boolean().optional(),
     includePredictions: z.boolean().optional(),
+    predictionSource: predictionSource.optional(),
     overwrite: z.boolean().optional(),
     appVersion: z.string().optional(),
     seed: z.int().min(0).optional(),

@@ -134,6 +134,11 @@ export type DatasetsApi = {
       out: string;
       reviewedOnly?: boolean;
       includePredictions?: boolean;
+      /**
+       * With includePredictions: where predicted values come from, `models` (the face models and learned
+       * heads, the default) or `mllm:<model>` (a vision LLM's parsed answers from an `mllm-audit`).
+       */
+      predictionSource?: string;
       overwrite?: boolean;
       /** `instructions`: seed of the phrasing choices (same seed, same output). */
       seed?: number;

@@ -258,6 +258,38 @@ describe('the mllm-audit job and its report', () => {
   });
 });
 
+describe('MLLM answers as an export source', () => {
+  it("fills the keys no label covers from one model's parsed answers, named in provenance.json", async () => {
+    const out = join(dir, 'export-mllm');
+    const exp = await call<Job>(host, 'exports.start', {
+      datasetId: dataset.id,
+      format: 'json',
+      out,
+      reviewedOnly: true,
+      includePredictions: true,
+      predictionSource: 'mllm:scripted-vl',
+    });
+    expect((await waitForJob(host, exp.id)).state).toBe('done');
+    const written = JSON.parse(readFileSync(join(out, 'faces.json'), 'utf8')) as {
+      faces: { faceId: number; values: Record<string, { value: string; source: string }> }[];
+    };
+    const f0 = written.faces.find((f) => f.faceId === faces[0])!;
+    // The label wins where there is one; the answers fill the rest ("unparsed" and failed ones are not values).
+    expect(f0.values.gender).toEqual({ value: 'Male', source: 'human' });
+    expect(f0.values.Bald).toEqual({ value: '1', source: 'prediction' });
+    expect(f0.values.Smiling).toEqual({ value: '-1', source: 'prediction' });
+    const f3 = written.faces.find((f) => f.faceId === faces[3])!;
+    expect(f3.values.age).toEqual({ value: '60', source: 'human' });
+    const provenance = JSON.parse(readFileSync(join(out, 'provenance.json'), 'utf8')) as {
+      options: { precedence: string; predictionSource: string };
+    };
+    expect(provenance.options).toMatchObject({
+      predictionSource: 'mllm:scripted-vl',
+      precedence: 'human > import > mllm:scripted-vl',
+    });
+  });
+});
+
 describe('cancelling an audit', () => {
   it('stops after the questions in flight; the faces not reached are not asked', async () => {
     let release!: (text: string) => void;

@@ -34,6 +34,8 @@ export interface ExportOptions {
   reviewedOnly?: boolean;
   /** Fill keys no label covers from model / derived / learned predictions (off by default). */
   includePredictions?: boolean;
+  /** With includePredictions: `models` (default) or `mllm:<model>`, a vision LLM's parsed answers. */
+  predictionSource?: string;
   /** Replace files that already exist in `out` (default: refuse). */
   overwrite?: boolean;
   appVersion?: string;
@@ -73,9 +75,14 @@ export function loadExportFaces(
     predictions: boolean;
     /** Fill `labels` (every stored label); other formats read `values` only. */
     keepLabels?: boolean;
+    /** `mllm:<model>`: predicted values are that vision LLM's answers instead of the models'. */
+    predictionSource?: string;
   },
 ): ExportFace[] {
   const faces: ExportFace[] = [];
+  const mllm = q.predictionSource?.startsWith('mllm:')
+    ? store.mllm.parsedValues(q.datasetId, q.predictionSource.slice('mllm:'.length))
+    : null;
   for (const r of store.annotations.exportRows(q)) {
     const rows = JSON.parse(r.labels) as [string, 'human' | 'import', string][];
     const values: Record<string, string> = {};
@@ -100,7 +107,13 @@ export function loadExportFaces(
         else if (p.task === 'landmarks') landmarks = p.value as ExportFace['landmarks'];
       } else modelPreds.push(p);
     }
-    if (q.predictions) {
+    if (q.predictions && mllm) {
+      for (const [key, value] of Object.entries(mllm.get(r.faceId) ?? {})) {
+        if (values[key] !== undefined) continue;
+        values[key] = value;
+        sources[key] = 'prediction';
+      }
+    } else if (q.predictions) {
       for (const p of modelPreds) {
         if (values[p.task] !== undefined) continue;
         const label = predictionLabel(p.task, p.value);
@@ -277,6 +290,7 @@ export async function exportDataset(store: Store, opts: ExportOptions): Promise<
     reviewedOnly,
     predictions: includePredictions,
     keepLabels: opts.format === 'json' || opts.format === 'instructions',
+    ...(opts.predictionSource ? { predictionSource: opts.predictionSource } : {}),
   });
   const ctx: WriteContext = { faces, root: ds.root, problems, masks: (id) => bestMask(store, id) };
   let files: OutputFile[];
@@ -306,7 +320,10 @@ export async function exportDataset(store: Store, opts: ExportOptions): Promise<
     options: {
       reviewedOnly,
       includePredictions,
-      precedence: includePredictions ? 'human > import > prediction' : 'human > import',
+      predictionSource: includePredictions ? (opts.predictionSource ?? 'models') : null,
+      precedence: includePredictions
+        ? `human > import > ${opts.predictionSource?.startsWith('mllm:') ? opts.predictionSource : 'prediction'}`
+        : 'human > import',
     },
     models: store.annotations.models(ds.id),
     rulesSha256: rulesHash(store),

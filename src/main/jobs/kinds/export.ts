@@ -21,6 +21,7 @@ export const exportKind: JobKindHandler = {
         out: p.out,
         reviewedOnly: p.reviewedOnly === true,
         includePredictions: p.includePredictions === true,
+        ...(p.predictionSource !== undefined ? { predictionSource: p.predictionSource } : {}),
         overwrite: p.overwrite === true,
         ...(p.appVersion !== undefined ? { appVersion: p.appVersion } : {}),
         ...(p.seed !== undefined ? { seed: p.seed } : {}),

@@ -87,6 +87,9 @@ export function createMllmRepository(db: Database) {
       WHERE i.dataset_id = ? AND l.key = 'race' AND l.value IN (SELECT value FROM json_each(?)))`,
     )
     .pluck();
+  const parsed = db.prepare(`SELECT m.face_id AS faceId, m.key, m.value FROM mllm_answers m
+    JOIN faces f ON f.id = m.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? AND m.model = ? AND m.status = 'ok' ORDER BY m.face_id`);
   const cacheGet = db.prepare(`SELECT raw, latency_ms AS latencyMs FROM mllm_cache WHERE key = ?`);
   const cachePut = db.prepare(`INSERT INTO mllm_cache (key, raw, latency_ms, created_at)
     VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET raw = excluded.raw, latency_ms = excluded.latency_ms,
@@ -124,6 +127,20 @@ export function createMllmRepository(db: Database) {
     /** Whether any race label of the dataset is one only FairFace's vocabulary has. */
     hasRaceLabelIn(datasetId: number, values: readonly string[]): boolean {
       return fairface.get(datasetId, JSON.stringify(values)) === 1;
+    },
+    /** One model's parsed answers per face (key -> value as text), for exports. */
+    parsedValues(datasetId: number, model: string): Map<number, Record<string, string>> {
+      const out = new Map<number, Record<string, string>>();
+      for (const r of parsed.iterate(datasetId, model) as Iterable<{
+        faceId: number;
+        key: string;
+        value: string;
+      }>) {
+        const v = out.get(r.faceId) ?? {};
+        v[r.key] = r.value;
+        out.set(r.faceId, v);
+      }
+      return out;
     },
     cached(key: string): { raw: string; latencyMs: number } | undefined {
       return cacheGet.get(key) as { raw: string; latencyMs: number } | undefined;

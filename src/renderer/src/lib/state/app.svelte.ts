@@ -124,6 +124,7 @@ export class AppState {
       void Promise.all([this.stats.load(id), this.learning.load(id), this.mllm.load(id)]);
     if (r.screen === 'identities') void this.learning.loadIdentities(id);
     if (r.screen === 'rules') void this.rules.load(id);
+    if (r.screen === 'export') void this.mllm.load(id);
     if (r.screen === 'settings') void Promise.all([this.loadSettings(), this.mllm.load(this.selectedId)]);
     // The cards' counters change without an event here too (a command run in a terminal): read them on show.
     if (r.screen === 'library') void this.library.refresh();

@@ -8,6 +8,8 @@ export interface ExportForm {
   out: string;
   reviewedOnly: boolean;
   includePredictions: boolean;
+  /** With includePredictions: `models`, or `mllm:<model>` (a vision LLM's audit answers). */
+  predictionSource: string;
   overwrite: boolean;
 }
 
