@@ -1,4 +1,5 @@
-// The evidence beside the held-out heads: violated rules that read a label, bundled models that say otherwise.
+// The evidence beside the held-out heads: violated rules that read a label, bundled models and vision LLMs
+// (their `mllm-audit` answers, as `mllm:<model>`) that say otherwise.
 import { ageToBucket, isCelebaAttribute } from '../../shared/taxonomy';
 import type { Store } from '../store/index';
 import type { LabelIssueRow } from '../store/repositories/learning';
@@ -71,6 +72,15 @@ export function labelIssueRows(
     if (label === undefined) continue;
     const got = predictedValue(pr.task, pr.value as Record<string, unknown>);
     if (got && got.value !== label) at(row, key).models.push({ model: pr.modelId, ...got });
+  }
+  for (const a of store.mllm.parsedAnswers(datasetId)) {
+    const row = rowOf.get(a.faceId);
+    if (row === undefined) continue;
+    const key = a.key === 'age' ? 'age_bucket' : a.key;
+    const label = labels.get(a.faceId)?.get(key);
+    const value = a.key === 'age' ? ageToBucket(Number(a.value)) : a.value;
+    if (label !== undefined && value !== label)
+      at(row, key).models.push({ model: `mllm:${a.model}`, value, p: null });
   }
   const { issues, faces } = scoreIssues(cl, (row, key) => evidence.get(row)?.get(key));
   return {

@@ -90,6 +90,9 @@ export function createMllmRepository(db: Database) {
   const parsed = db.prepare(`SELECT m.face_id AS faceId, m.key, m.value FROM mllm_answers m
     JOIN faces f ON f.id = m.face_id JOIN images i ON i.id = f.image_id
     WHERE i.dataset_id = ? AND m.model = ? AND m.status = 'ok' ORDER BY m.face_id`);
+  const allParsed = db.prepare(`SELECT m.face_id AS faceId, m.model, m.key, m.value FROM mllm_answers m
+    JOIN faces f ON f.id = m.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? AND m.status = 'ok' ORDER BY m.face_id, m.model, m.key`);
   const cacheGet = db.prepare(`SELECT raw, latency_ms AS latencyMs FROM mllm_cache WHERE key = ?`);
   const cachePut = db.prepare(`INSERT INTO mllm_cache (key, raw, latency_ms, created_at)
     VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET raw = excluded.raw, latency_ms = excluded.latency_ms,
@@ -141,6 +144,17 @@ export function createMllmRepository(db: Database) {
         out.set(r.faceId, v);
       }
       return out;
+    },
+    /** Every model's parsed answers about the dataset's faces (label-issue evidence). */
+    *parsedAnswers(
+      datasetId: number,
+    ): Generator<{ faceId: number; model: string; key: string; value: string }> {
+      yield* allParsed.iterate(datasetId) as Iterable<{
+        faceId: number;
+        model: string;
+        key: string;
+        value: string;
+      }>;
     },
     cached(key: string): { raw: string; latencyMs: number } | undefined {
       return cacheGet.get(key) as { raw: string; latencyMs: number } | undefined;
