@@ -17,9 +17,15 @@ export interface ScriptedRequest {
   structured: boolean;
 }
 
-/** A text answer (200), an HTTP error (with an optional Retry-After in seconds), or no answer at all. */
+/**
+ * A text answer (200), an HTTP error (with an optional Retry-After in seconds and body), no answer at all, or
+ * an answer held until the test releases it.
+ */
 export type ScriptedReply =
-  { text: string } | { status: number; retryAfter?: number } | { hang: true } | { wait: Promise<string> };
+  | { text: string }
+  | { status: number; retryAfter?: number; body?: string }
+  | { hang: true }
+  | { wait: Promise<string> };
 
 /** The solid colour of test image i; the server maps a crop back to i with faceOf. */
 export function faceColour(i: number): { r: number; g: number; b: number } {
@@ -89,7 +95,9 @@ export async function startScriptedMllmServer(
       if ('status' in reply) {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (reply.retryAfter !== undefined) headers['retry-after'] = String(reply.retryAfter);
-        res.writeHead(reply.status, headers).end(JSON.stringify({ error: { message: 'scripted failure' } }));
+        res
+          .writeHead(reply.status, headers)
+          .end(reply.body ?? JSON.stringify({ error: { message: 'scripted failure' } }));
         return;
       }
       const text = 'wait' in reply ? await reply.wait : reply.text;

@@ -64,6 +64,8 @@ export async function askChat(req: ChatRequest): Promise<ChatResult> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (req.apiKey) headers.authorization = `Bearer ${req.apiKey}`;
   const payload = JSON.stringify(req.body);
+  // What the server sends back is stored and shown: a server that echoes the key must not put it there.
+  const redact = (s: string) => (req.apiKey ? s.split(req.apiKey).join('[key]') : s);
   let backoff = req.backoffMs ?? 250;
   let error = '';
   for (let attempt = 1; attempt <= req.retries + 1; attempt++) {
@@ -90,9 +92,9 @@ export async function askChat(req: ChatRequest): Promise<ChatResult> {
         const content = contentOf(json);
         if (content === null)
           return { ok: false, error: 'the answer has no choices[0].message.content', attempts: attempt };
-        return { ok: true, text: content, latencyMs, attempts: attempt };
+        return { ok: true, text: redact(content), latencyMs, attempts: attempt };
       }
-      error = `HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+      error = `HTTP ${res.status}${text ? `: ${redact(text).slice(0, 200)}` : ''}`;
       // 4xx other than 429 (bad model name, image refused, wrong key) will not pass on a second try.
       if (res.status !== 429 && res.status < 500) return { ok: false, error, attempts: attempt };
       const after = Number(res.headers.get('retry-after'));

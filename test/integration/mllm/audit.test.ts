@@ -319,6 +319,44 @@ describe('cancelling an audit', () => {
   });
 });
 
+describe('a server that echoes the key', () => {
+  it('has its answers and errors stored with the key blanked out', async () => {
+    const echo = await startScriptedMllmServer((r) =>
+      r.face === 0
+        ? { text: `male (${r.authorization})` }
+        : { status: 401, body: `bad key ${r.authorization}` },
+    );
+    try {
+      await call(host, 'mllm.saveEndpoint', {
+        endpoint: endpoint(echo.url, { id: 'echo', model: 'echo-vl' }),
+        apiKey: KEY,
+      });
+      const job = await waitForJob(
+        host,
+        (
+          await call<Job>(host, 'mllm.audit', {
+            datasetId: dataset.id,
+            endpointId: 'echo',
+            tasks: ['gender'],
+            faceIds: [faces[0], faces[1]],
+          })
+        ).id,
+      );
+      expect(job.state).toBe('done');
+      const refused = (await call<FaceDetail>(host, 'faces.get', { id: faces[1] })).mllm.find(
+        (a) => a.model === 'echo-vl',
+      );
+      expect(refused).toMatchObject({ status: 'error', raw: 'HTTP 401: bad key Bearer [key]' });
+      const answer = (await call<FaceDetail>(host, 'faces.get', { id: faces[0] })).mllm.find(
+        (a) => a.model === 'echo-vl',
+      );
+      expect(answer).toMatchObject({ value: 'Male', raw: 'male (Bearer [key])' });
+    } finally {
+      await echo.close();
+    }
+  });
+});
+
 describe('the API key', () => {
   it('never reaches the database file, the log, the events or an export', async () => {
     const out = join(dir, 'export');

@@ -6,7 +6,7 @@ import { AppError } from '../../../shared/errors';
 import { askChat } from '../../mllm/client';
 import { faceDataUrl } from '../../mllm/image';
 import { questionsFor, requestBody, type Question } from '../../mllm/questions';
-import type { JobRecord, MllmAnswerInput } from '../../store/index';
+import type { JobRecord, MllmAnswerInput, MllmFaceTarget } from '../../store/index';
 import { jobParams, type JobParams } from '../params';
 import type { JobContext, JobKindHandler } from '../types';
 
@@ -40,7 +40,6 @@ export function cacheKey(p: Params, q: Question, sha256: string, box: MllmFaceTa
     )
     .digest('hex');
 }
-type MllmFaceTarget = NonNullable<ReturnType<JobContext['store']['mllm']['target']>>;
 
 function datasetOf(job: JobRecord): number {
   if (job.datasetId === null) throw new AppError('invalid_request', 'mllm-audit needs a dataset');
