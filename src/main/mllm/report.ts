@@ -4,6 +4,7 @@ import type { MllmKeyMetrics, MllmModelReport, MllmReport } from '../../shared/a
 import { F, type RuleSet } from '../../shared/rules';
 import {
   AGE_BUCKETS,
+  CELEBA_ATTRIBUTES,
   EXPRESSIONS,
   FAIRFACE_RACES,
   GENDERS,
@@ -115,8 +116,12 @@ function consistency(rows: readonly MllmAuditRow[], rules: RuleSet): MllmModelRe
   };
 }
 
+/** Report order: the fields first, then the CelebA attributes in file order. */
+const KEY_ORDER: readonly string[] = ['gender', 'age', 'expression', 'race', ...CELEBA_ATTRIBUTES];
+const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);
+
 function modelReport(model: string, rows: readonly MllmAuditRow[], rules: RuleSet): MllmModelReport {
-  const keys = [...new Set(rows.map((r) => r.key))];
+  const keys = [...new Set(rows.map((r) => r.key))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const latencies = rows
     .map((r) => r.latencyMs)
     .filter((x): x is number => x !== null)

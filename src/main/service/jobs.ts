@@ -23,7 +23,10 @@ export function jobHandlers(ctx: ServiceContext): Pick<Handlers, JobMethods> {
       const job = getJob(id);
       const items = store.jobs.failedItems(id, limit ?? 1000).map(({ key, error }) => {
         const image = job.kind === 'analyze' ? store.images.locate(Number(key)) : undefined;
-        return { key, label: image?.relPath ?? key, error };
+        // An mllm-audit item is a face: its file and face number read better than its id.
+        const face = job.kind === 'mllm-audit' ? store.faces.summary(Number(key)) : undefined;
+        const label = image?.relPath ?? (face ? `${face.relPath} · face ${face.idx + 1}` : key);
+        return { key, label, error };
       });
       return { items };
     },

@@ -154,6 +154,14 @@ describe('the mllm-audit job and its report', () => {
     expect(firstRun).toBe(5 * 40 + 3);
     expect(job.summary).toMatchObject({ questions: 5 * 40 - 2, failedQuestions: 2, unparsed: 1 });
     expect(job.summary.cached).toBeUndefined();
+    const failures = await call<{ items: { label: string; error: string }[] }>(host, 'jobs.failures', {
+      id: job.id,
+    });
+    expect(failures.items.map((f) => f.label).sort()).toEqual(['face3.jpg · face 1', 'face4.jpg · face 1']);
+    expect(failures.items.map((f) => f.error).sort()).toEqual([
+      '1 of 40 questions failed (Eyeglasses: no answer within 400 ms)',
+      '1 of 40 questions failed (age: HTTP 500: {"error":{"message":"scripted failure"}})',
+    ]);
   });
 
   it('stores the answers with source mllm:<model> and the raw text, shown with the face', async () => {
@@ -191,6 +199,7 @@ describe('the mllm-audit job and its report', () => {
     const m = report.models[0]!;
     expect(m).toMatchObject({ model: 'scripted-vl', source: 'mllm:scripted-vl', faces: 5, answers: 200 });
     const key = (k: string) => m.keys.find((x) => x.key === k)!;
+    expect(m.keys.slice(0, 3).map((k) => k.key)).toEqual(['gender', 'age', '5_o_Clock_Shadow']);
     // gender: M✓ F✓(free text) M→F✗ unparsed M✓(after 429)
     expect(key('gender')).toMatchObject({ n: 5, parsed: 4, unparsed: 1, errors: 0, accuracy: 0.75 });
     expect(key('gender').balancedAccuracy).toBeCloseTo((2 / 3 + 1) / 2, 12);
