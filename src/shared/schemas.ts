@@ -90,6 +90,7 @@ export const mllmEndpoint = z.strictObject({
   rpm: z.int().min(0).max(100_000),
   imageSize: z.int().min(32).max(2048),
   structured: z.boolean(),
+  wholeImage: z.boolean().optional(),
 });
 
 /** An export's source of predicted values: the face models, or one vision LLM's answers. */

@@ -15,6 +15,8 @@ export interface ScriptedRequest {
   /** How many times this (face, question) was asked so far, this one included. */
   attempt: number;
   structured: boolean;
+  /** Images attached (the crop, and the whole photo when the endpoint sends it). */
+  images: number;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function startScriptedMllmServer(
         authorization: req.headers.authorization ?? null,
         attempt,
         structured: body.response_format !== undefined,
+        images: parts.filter((p) => p.type === 'image_url').length,
       };
       requests.push(r);
       const reply = script(r);

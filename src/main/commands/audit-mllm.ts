@@ -13,10 +13,12 @@ export const AUDIT_MLLM_HELP = `  faceinsight audit-mllm [--db FILE] [--dataset 
       ${MLLM_TASKS.join(', ')} (default all). --report: print the stored report without asking. --json: one
       object {datasetId, jobId, report}. Exit 0 when it ran, 1 when the audit job failed or was cancelled.
   faceinsight audit-mllm --save-endpoint NAME --url URL --model MODEL [--key-env VAR] [--timeout MS]
-                         [--concurrency N] [--rpm N] [--image-size PX] [--structured]
+                         [--concurrency N] [--rpm N] [--image-size PX] [--structured] [--whole-image]
       Saves an endpoint (e.g. --url http://127.0.0.1:11434/v1 for Ollama, http://127.0.0.1:8080/v1 for
       llama.cpp's server). The API key is read from the environment variable VAR (never from the command line)
-      and stored outside the database; defaults: timeout 60000, concurrency 2, rpm 0 (no limit), image size 448.`;
+      and stored outside the database; defaults: timeout 60000, concurrency 2, rpm 0 (no limit), image size 448.
+      --structured asks for JSON answers (response_format json_schema); --whole-image also sends the photo with
+      the face boxed in red.`;
 
 const pct = (x: number | null) => (x === null ? '   -  ' : `${(x * 100).toFixed(1).padStart(5)}%`);
 
@@ -79,6 +81,7 @@ export async function auditMllmCmd(args: string[]): Promise<number> {
     rpm: { type: 'string' },
     'image-size': { type: 'string' },
     structured: { type: 'boolean' },
+    'whole-image': { type: 'boolean' },
   });
   if (positionals.length > 0)
     throw new AppError('invalid_request', `audit-mllm: unexpected argument "${positionals[0]}"`);
@@ -114,6 +117,7 @@ export async function auditMllmCmd(args: string[]): Promise<number> {
         rpm: int('rpm', values.rpm, 0, 0, 100_000),
         imageSize: int('image-size', values['image-size'], 448, 32, 2048),
         structured: values.structured === true,
+        ...(values['whole-image'] ? { wholeImage: true } : {}),
       };
       const saved = await invoke(host, 'mllm.saveEndpoint', { endpoint, ...(key ? { apiKey: key } : {}) });
       const e = saved.items.find((x) => x.id === endpoint.id)!;

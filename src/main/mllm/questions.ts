@@ -217,9 +217,14 @@ export function questionsFor(tasks: readonly MllmTask[], raceSet: RaceSet): Ques
 export function requestBody(
   q: Question,
   model: string,
-  imageUrl: string,
+  imageUrls: readonly string[],
   structured: boolean,
 ): Record<string, unknown> {
+  // With the whole photo after the crop, the model is told which is which.
+  const images =
+    imageUrls.length > 1
+      ? 'The first image is the face; the second is the whole photo with that face in a red box. '
+      : '';
   const format = structured
     ? q.choices
       ? `Reply in JSON as {"answer": one of ${q.choices.map((c) => `"${c}"`).join(', ')}}.`
@@ -235,8 +240,8 @@ export function requestBody(
       {
         role: 'user',
         content: [
-          { type: 'text', text: `${q.text} ${format}` },
-          { type: 'image_url', image_url: { url: imageUrl } },
+          { type: 'text', text: `${images}${q.text} ${format}` },
+          ...imageUrls.map((url) => ({ type: 'image_url', image_url: { url } })),
         ],
       },
     ],

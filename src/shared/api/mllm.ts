@@ -19,6 +19,8 @@ export interface MllmEndpoint {
   imageSize: number;
   /** Ask for JSON with a schema (`response_format: json_schema`); off: "answer with one word". */
   structured: boolean;
+  /** Also send the whole photo with the face boxed in red, after the crop (default off). */
+  wholeImage?: boolean;
 }
 
 /** A saved endpoint as the API shows it: whether a key is stored, never the key. */

@@ -328,6 +328,36 @@ describe('cancelling an audit', () => {
   });
 });
 
+describe('the whole photo beside the crop', () => {
+  it('sends it as a second image when the endpoint asks for it, and caches it apart', async () => {
+    const seen = await startScriptedMllmServer(() => ({ text: 'male' }));
+    try {
+      await call(host, 'mllm.saveEndpoint', {
+        // 32 px: smaller than the photos, so the boxed photo is resized too.
+        endpoint: endpoint(seen.url, { id: 'whole', model: 'scripted-vl', wholeImage: true, imageSize: 32 }),
+      });
+      const job = await waitForJob(
+        host,
+        (
+          await call<Job>(host, 'mllm.audit', {
+            datasetId: dataset.id,
+            endpointId: 'whole',
+            tasks: ['gender'],
+            faceIds: [faces[0]],
+          })
+        ).id,
+      );
+      expect(job.state).toBe('done');
+      // Same model and question as the first audit, but other pixels: not a cache hit.
+      expect(seen.requests).toHaveLength(1);
+      expect(seen.requests[0]).toMatchObject({ face: 0, images: 2 });
+      expect(seen.requests[0]!.question).toMatch(/whole photo with that face in a red box/);
+    } finally {
+      await seen.close();
+    }
+  });
+});
+
 describe('a server that echoes the key', () => {
   it('has its answers and errors stored with the key blanked out', async () => {
     const echo = await startScriptedMllmServer((r) =>

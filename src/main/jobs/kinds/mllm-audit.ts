@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import { AppError } from '../../../shared/errors';
 import { askChat } from '../../mllm/client';
-import { faceDataUrl } from '../../mllm/image';
+import { faceImages } from '../../mllm/image';
 import { questionsFor, requestBody, type Question } from '../../mllm/questions';
 import type { JobRecord, MllmAnswerInput, MllmFaceTarget } from '../../store/index';
 import { jobParams, type JobParams } from '../params';
@@ -36,7 +36,18 @@ export function cacheKey(p: Params, q: Question, sha256: string, box: MllmFaceTa
   const e = p.endpoint;
   return createHash('sha256')
     .update(
-      JSON.stringify([e.baseUrl, e.model, q.template, q.key, q.text, e.structured, e.imageSize, sha256, b]),
+      JSON.stringify([
+        e.baseUrl,
+        e.model,
+        q.template,
+        q.key,
+        q.text,
+        e.structured,
+        e.imageSize,
+        e.wholeImage === true,
+        sha256,
+        b,
+      ]),
     )
     .digest('hex');
 }
@@ -74,8 +85,8 @@ export const mllmAuditKind: JobKindHandler = {
     const questions = questionsFor(p.tasks, p.raceSet);
     const apiKey = ctx.secret?.(p.endpoint.id) ?? null;
     const queue = queueOf(job.id, p);
-    let image: Promise<string> | null = null;
-    const crop = () => (image ??= faceDataUrl(target, p.endpoint.imageSize));
+    let image: Promise<string[]> | null = null;
+    const crop = () => (image ??= faceImages(target, p.endpoint.imageSize, p.endpoint.wholeImage === true));
     const answers: MllmAnswerInput[] = [];
     const fresh: { key: string; raw: string; latencyMs: number }[] = [];
     const counts = { questions: 0, cached: 0, requests: 0, unparsed: 0, failedQuestions: 0 };

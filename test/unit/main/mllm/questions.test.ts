@@ -53,13 +53,22 @@ describe('question bank', () => {
   });
 
   it('asks for JSON with a schema when the endpoint supports structured output', () => {
-    const body = requestBody(q('gender'), 'm', 'data:image/jpeg;base64,AA==', true);
+    const body = requestBody(q('gender'), 'm', ['data:image/jpeg;base64,AA=='], true);
     expect(body.response_format).toMatchObject({
       type: 'json_schema',
       json_schema: { schema: { properties: { answer: { enum: ['male', 'female'] } } } },
     });
-    const plain = requestBody(q('gender'), 'm', 'data:image/jpeg;base64,AA==', false);
+    const plain = requestBody(q('gender'), 'm', ['data:image/jpeg;base64,AA=='], false);
     expect(plain.response_format).toBeUndefined();
     expect(JSON.stringify(plain.messages)).toContain('Answer with one word: male or female.');
+  });
+
+  it('sends the whole photo after the crop when asked, and says which image is which', () => {
+    const body = requestBody(q('gender'), 'm', ['data:a', 'data:b'], false) as {
+      messages: { role: string; content: { type: string; text?: string; image_url?: { url: string } }[] }[];
+    };
+    const parts = body.messages[1]!.content;
+    expect(parts.map((p) => p.image_url?.url ?? p.type)).toEqual(['text', 'data:a', 'data:b']);
+    expect(parts[0]!.text).toMatch(/^The first image is the face; the second is the whole photo/);
   });
 });
