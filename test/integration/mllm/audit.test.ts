@@ -1,7 +1,7 @@
 // The MLLM audit end to end against a scripted chat-completions server (a test double of the remote model):
 // parsing, retries, timeouts, the cache, cancel, the report's numbers, and the API key kept out of every file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type {
@@ -424,5 +424,26 @@ describe('the API key', () => {
     expect(JSON.stringify(events)).not.toContain(KEY);
     const settings = await call(host, 'settings.get', {});
     expect(JSON.stringify(settings)).not.toContain(KEY);
+  });
+});
+
+describe('a face whose photo is gone', () => {
+  it('fails that face with the reason and finishes the audit', async () => {
+    rmSync(join(dir, 'photos', 'face5.jpg'));
+    const job = await waitForJob(
+      host,
+      (
+        await call<Job>(host, 'mllm.audit', {
+          datasetId: dataset.id,
+          endpointId: 'scripted',
+          tasks: ['gender'],
+          faceIds: [faces[1], faces[5]],
+        })
+      ).id,
+    );
+    expect(job).toMatchObject({ state: 'done', done: 2, failed: 1 });
+    const failures = await call<{ items: { error: string }[] }>(host, 'jobs.failures', { id: job.id });
+    expect(failures.items).toHaveLength(1);
+    expect(failures.items[0]!.error).toMatch(/^cannot read face5\.jpg: /);
   });
 });

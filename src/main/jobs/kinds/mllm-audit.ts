@@ -151,13 +151,20 @@ export const mllmAuditKind: JobKindHandler = {
       cached,
     });
 
-    await Promise.all(questions.map((q) => queue.add(() => ask(q))));
+    const settled = await Promise.allSettled(questions.map((q) => queue.add(() => ask(q))));
+    const thrown = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    // A shutdown aborts the requests: the item goes back to the pool. Anything else is this face's image
+    // (moved, truncated): the face fails, the audit goes on.
+    const stop = thrown.find((e) => e instanceof AppError && e.code === 'cancelled');
+    if (stop) throw stop;
+    const unreadable = thrown[0] ? `cannot read ${target.relPath}: ${(thrown[0] as Error).message}` : null;
     const error =
-      skipped > 0
+      unreadable ??
+      (skipped > 0
         ? `cancelled before ${skipped} of ${questions.length} questions were asked`
         : firstError
           ? `${counts.failedQuestions} of ${questions.length} questions failed (${firstError})`
-          : undefined;
+          : undefined);
     return {
       counter: error ? 'errors' : 'faces',
       ...(error ? { error } : {}),
