@@ -69,7 +69,8 @@ const endpoint = (url: string, over: Partial<MllmEndpoint> = {}): MllmEndpoint =
   id: 'scripted',
   baseUrl: url,
   model: 'scripted-vl',
-  timeoutMs: 400,
+  // Short enough for the hanging question, long enough that a loaded machine never times out a real answer.
+  timeoutMs: 1500,
   concurrency: 4,
   rpm: 0,
   imageSize: 64,
@@ -159,7 +160,7 @@ describe('the mllm-audit job and its report', () => {
     });
     expect(failures.items.map((f) => f.label).sort()).toEqual(['face3.jpg · face 1', 'face4.jpg · face 1']);
     expect(failures.items.map((f) => f.error).sort()).toEqual([
-      '1 of 40 questions failed (Eyeglasses: no answer within 400 ms)',
+      '1 of 40 questions failed (Eyeglasses: no answer within 1500 ms)',
       '1 of 40 questions failed (age: HTTP 500: {"error":{"message":"scripted failure"}})',
     ]);
   });
@@ -187,7 +188,7 @@ describe('the mllm-audit job and its report', () => {
     const timedOut = (await call<FaceDetail>(host, 'faces.get', { id: faces[4] })).mllm;
     expect(timedOut.find((a) => a.key === 'Eyeglasses')).toMatchObject({
       status: 'error',
-      raw: 'no answer within 400 ms',
+      raw: 'no answer within 1500 ms',
     });
     expect(timedOut.find((a) => a.key === 'gender')).toMatchObject({ value: 'Male', status: 'ok' });
   });
@@ -296,6 +297,47 @@ describe('MLLM answers as an export source', () => {
       predictionSource: 'mllm:scripted-vl',
       precedence: 'human > import > mllm:scripted-vl',
     });
+  });
+});
+
+describe('pausing an audit', () => {
+  it('stops after the face in flight and goes on where it stopped when resumed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = await startScriptedMllmServer(() => ({ wait: gate.then(() => 'female') }));
+    try {
+      await call(host, 'mllm.saveEndpoint', {
+        endpoint: endpoint(slow.url, {
+          id: 'pausable',
+          model: 'pause-vl',
+          concurrency: 1,
+          timeoutMs: 60_000,
+        }),
+      });
+      const started = await call<Job>(host, 'mllm.audit', {
+        datasetId: dataset.id,
+        endpointId: 'pausable',
+        tasks: ['gender'],
+      });
+      const end = Date.now() + 30_000;
+      while (slow.requests.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect((await call<Job>(host, 'jobs.pause', { id: started.id })).state).toBe('paused');
+      release();
+      const settle = Date.now() + 30_000;
+      let paused = await call<Job>(host, 'jobs.get', { id: started.id });
+      while (paused.done < 1 && Date.now() < settle) {
+        await new Promise((r) => setTimeout(r, 20));
+        paused = await call<Job>(host, 'jobs.get', { id: started.id });
+      }
+      expect(paused).toMatchObject({ state: 'paused', done: 1, total: 5 });
+      expect(slow.requests).toHaveLength(1);
+      await call(host, 'jobs.resume', { id: started.id });
+      const job = await waitForJob(host, started.id);
+      expect(job).toMatchObject({ state: 'done', done: 5, failed: 0 });
+      expect(slow.requests).toHaveLength(5);
+    } finally {
+      await slow.close();
+    }
   });
 });
 
