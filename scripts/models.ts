@@ -17,12 +17,15 @@ interface Manifest {
   id: string;
   file: string;
   outputs: Record<string, string>;
+  inputs: { anySize?: boolean }[];
   source?: { package: string; version: string; path: string; sha256: string };
 }
 interface CacheEntry {
   sha256: string;
   converter: number;
   bytes: number;
+  /** Converted with height and width dynamic (the manifest's `anySize`). */
+  anySize?: boolean;
 }
 
 /** Writes next to the target, then renames: a crash never leaves a half-written file under the real name. */
@@ -62,16 +65,18 @@ async function main(): Promise<number> {
     }
     const target = join(modelsDir, m.file);
     const hit = cache[m.id];
+    const anySize = m.inputs.some((i) => i.anySize === true);
     if (
       hit?.sha256 === source.sha256 &&
       hit.converter === converter &&
+      (hit.anySize ?? false) === anySize &&
       existsSync(target) &&
       statSync(target).size === hit.bytes
     ) {
       continue;
     }
     const { convertTfjsModel } = await import('../src/main/models/convert');
-    const result = convertTfjsModel(source);
+    const result = convertTfjsModel(source, { anySize });
     const names = result.outputs.map((o) => o.name).sort();
     const declared = Object.keys(m.outputs).sort();
     if (names.join('\n') !== declared.join('\n')) {
@@ -80,7 +85,7 @@ async function main(): Promise<number> {
       );
     }
     writeAtomic(target, result.onnx);
-    cache[m.id] = { sha256: source.sha256, converter, bytes: result.onnx.byteLength };
+    cache[m.id] = { sha256: source.sha256, converter, bytes: result.onnx.byteLength, anySize };
     writeAtomic(cachePath, JSON.stringify(cache, null, 2) + '\n');
     converted++;
     console.log(

@@ -1,13 +1,19 @@
-// BlazeFace detection decoded as @vladmandic/human's blazeface.ts, plus a tile pyramid that finds small faces.
+// BlazeFace detection decoded as @vladmandic/human's blazeface.ts, plus scaled whole-image passes for small faces.
 import { AppError } from '../../shared/errors';
 import { cornerIou, sigmoid } from '../../shared/numeric';
 import type { Raster } from './image-ops';
 import type { AnalysisRuntime } from './runtime';
 
 export const DETECTOR_SIZE = 256;
-/** Values of one detector input (256 x 256 x RGB). */
-const VIEW_SIZE = DETECTOR_SIZE * DETECTOR_SIZE * 3;
 const KEYPOINTS = 6;
+/** Smallest face side (detector pixels) blazeface finds reliably. */
+const MIN_DETECTED = 20;
+/** Largest side (detector pixels) of one small-face run, and the overlap of neighbouring runs: a face of up to 128
+ * detector pixels lies whole in one of them (larger ones are the coarser passes' work). */
+const CHUNK = 1024;
+const CHUNK_OVERLAP = 256;
+/** The small-face passes' sizes are multiples of the detector's coarsest stride, so its anchor grid fits exactly. */
+const STRIDE = 32;
 
 /** A detection in image pixels, before Human's enlarge-and-square step. */
 export interface Detection {
@@ -19,7 +25,7 @@ export interface Detection {
   score: number;
   /** The six keypoints: image-left eye, other eye, nose tip, mouth centre, image-left ear, other ear. */
   keypoints: [number, number][];
-  /** 0 for the whole-image pass (Human's), k > 0 for tile pyramid level k. */
+  /** 0 for the whole-image pass (Human's), k > 0 for small-face pass k (each half the scale of the one before). */
   level: number;
 }
 
@@ -36,11 +42,12 @@ export interface DetectOptions {
   /** Human's NMS IoU threshold (0.1): boxes overlapping more than this are one face. */
   iouThreshold: number;
   maxFaces: number;
-  /** Smallest face side (pixels) the tile pyramid should find; 0 turns tiling off. */
+  /** Smallest face side (pixels) the small-face passes should find; 0 turns them off. */
   minFaceSize: number;
   /**
-   * Detector score a tile face needs. The pyramid shows the detector many more windows than the one whole-image
-   * pass, and on the demo photos its 0.2 .. 0.45 detections were badges, hair and shoulders; faces score higher.
+   * Detector score a small-face pass's face needs. Those passes show the detector much more of the image at a
+   * larger scale than the one whole-image pass, and on the demo photos their 0.2 .. 0.45 detections were badges,
+   * hair and shoulders; faces score higher.
    */
   tileMinConfidence: number;
 }
@@ -53,22 +60,40 @@ export const DEFAULT_DETECT: DetectOptions = {
   tileMinConfidence: 0.5,
 };
 
-/** Anchor centres in 256-pixel space: 16x16 cells x 2 at stride 16, then 8x8 cells x 6 at stride 32 (896). */
-export const ANCHORS: readonly [number, number][] = (() => {
-  const out: [number, number][] = [];
+/**
+ * Anchor centres in input pixels for an input of height x width (multiples of 32): (h/16 x w/16) cells x 2 at
+ * stride 16, then (h/32 x w/32) cells x 6 at stride 32, row by row, as the graph's outputs are ordered. At 256 x
+ * 256: 512 + 384 = 896.
+ */
+export function anchorsFor(height: number, width: number): { first: number; centres: [number, number][] } {
+  const centres: [number, number][] = [];
+  let first = 0;
   for (const [stride, perCell] of [
     [16, 2],
     [32, 6],
   ] as const) {
-    const cells = Math.floor((DETECTOR_SIZE + stride - 1) / stride);
-    for (let gy = 0; gy < cells; gy++) {
-      for (let gx = 0; gx < cells; gx++) {
-        for (let n = 0; n < perCell; n++) out.push([stride * (gx + 0.5), stride * (gy + 0.5)]);
+    const rows = Math.floor((height + stride - 1) / stride);
+    const cols = Math.floor((width + stride - 1) / stride);
+    for (let gy = 0; gy < rows; gy++) {
+      for (let gx = 0; gx < cols; gx++) {
+        for (let n = 0; n < perCell; n++) centres.push([stride * (gx + 0.5), stride * (gy + 0.5)]);
       }
     }
+    if (stride === 16) first = centres.length;
   }
-  return out;
-})();
+  return { first, centres };
+}
+
+const anchorCache = new Map<string, ReturnType<typeof anchorsFor>>();
+function cachedAnchors(height: number, width: number): ReturnType<typeof anchorsFor> {
+  const key = `${height}x${width}`;
+  let a = anchorCache.get(key);
+  if (!a) anchorCache.set(key, (a = anchorsFor(height, width)));
+  return a;
+}
+
+/** The 896 anchors of the 256 x 256 input, Human's. */
+export const ANCHORS: readonly [number, number][] = anchorsFor(DETECTOR_SIZE, DETECTOR_SIZE).centres;
 
 interface RawCandidate {
   box: [number, number, number, number];
@@ -102,17 +127,19 @@ export function nonMaxSuppression(
 }
 
 /**
- * Runs blazeface on a batch of 256x256 inputs (already normalised to -1..1) and decodes every anchor as Human
- * does: outputs ordered 512 stride-16 anchors then 384 stride-32 ones; centre = anchor + offset; keypoints raw.
+ * Runs blazeface on a batch of inputs of one size (already normalised to -1..1) and decodes every anchor as Human
+ * does: outputs ordered stride-16 anchors then stride-32 ones; centre = anchor + offset; keypoints raw. The
+ * regression is in input pixels whatever the input's size (the graph is fully convolutional).
  */
 async function runDetector(
   runtime: AnalysisRuntime,
   input: Float32Array,
   batch: number,
+  size: { outW: number; outH: number },
   minScore: number,
 ): Promise<RawCandidate[][]> {
   const out = await runtime.run('blazeface', {
-    'input:0': { data: input, dims: [batch, DETECTOR_SIZE, DETECTOR_SIZE, 3] },
+    'input:0': { data: input, dims: [batch, size.outH, size.outW, 3] },
   });
   const get = (name: string): Float32Array => {
     const t = out[name];
@@ -125,18 +152,26 @@ async function runDetector(
   const s384 = get('Identity_1:0');
   const r512 = get('Identity_2:0');
   const r384 = get('Identity_3:0');
+  const { first: n16, centres } = cachedAnchors(size.outH, size.outW);
+  const n32 = centres.length - n16;
+  if (s512.length !== batch * n16 || s384.length !== batch * n32) {
+    throw new AppError(
+      'model_error',
+      `Model "blazeface" returned ${s512.length} + ${s384.length} scores for ${batch} x (${n16} + ${n32}) anchors`,
+    );
+  }
   const result: RawCandidate[][] = [];
   for (let b = 0; b < batch; b++) {
     const items: RawCandidate[] = [];
-    for (let i = 0; i < ANCHORS.length; i++) {
-      const first = i < 512;
-      const logit = first ? s512[b * 512 + i]! : s384[b * 384 + (i - 512)]!;
+    for (let i = 0; i < centres.length; i++) {
+      const first = i < n16;
+      const logit = first ? s512[b * n16 + i]! : s384[b * n32 + (i - n16)]!;
       const score = Math.fround(sigmoid(logit));
       // NMS only ever looks at scores above the threshold: decoding the other anchors (most of the 896) is waste.
       if (!(score > minScore)) continue;
       const regs = first ? r512 : r384;
-      const off = first ? (b * 512 + i) * 16 : (b * 384 + (i - 512)) * 16;
-      const [ax, ay] = ANCHORS[i]!;
+      const off = first ? (b * n16 + i) * 16 : (b * n32 + (i - n16)) * 16;
+      const [ax, ay] = centres[i]!;
       // float32 steps as Human's tensor ops take them (add, div by 256, div by 2, sub/add, mul by 256).
       const f = Math.fround;
       const cx = f(regs[off]! + ax);
@@ -162,12 +197,15 @@ async function runDetector(
   return result;
 }
 
-/** Image region fed to the detector (in image pixels) and the batch slot it went into. */
+/** Image region fed to the detector (in image pixels), the input size it is resized to, and its pass. */
 export interface View {
   x: number;
   y: number;
   w: number;
   h: number;
+  /** Detector input size (pixels): 256 x 256 for the whole-image pass, multiples of 32 for the others. */
+  outW: number;
+  outH: number;
   level: number;
 }
 
@@ -175,20 +213,21 @@ export interface View {
 const BYTE_INPUT = Float32Array.from({ length: 256 }, (_, v) => Math.fround(Math.fround(v) / 127.5) - 1);
 
 /**
- * Detector input for a region, written into `out` at `offset`: plain resize to 256x256 (aspect ratio not kept, as
- * Human does), then x / 127.5 - 1. One pass reading the image in place: the same float32 values as cutting the
+ * Detector input for a region, written into `out` at `offset`: plain resize to outW x outH (aspect ratio not kept,
+ * as Human does), then x / 127.5 - 1. One pass reading the image in place: the same float32 values as cutting the
  * region out, `resizeBilinear` and `affine` one after the other, without their intermediate arrays.
  */
 export function writeViewInput(image: Raster, v: View, out: Float32Array, offset: number): void {
-  const S = DETECTOR_SIZE;
+  const W = v.outW;
+  const H = v.outH;
   const c = image.channels;
   const data = image.data;
-  const rowRatio = v.h / S;
-  const colRatio = v.w / S;
-  const colL = new Int32Array(S);
-  const colR = new Int32Array(S);
-  const colF = new Float64Array(S);
-  for (let x = 0; x < S; x++) {
+  const rowRatio = v.h / H;
+  const colRatio = v.w / W;
+  const colL = new Int32Array(W);
+  const colR = new Int32Array(W);
+  const colF = new Float64Array(W);
+  for (let x = 0; x < W; x++) {
     const src = colRatio * x;
     const l = Math.max(0, Math.floor(src));
     colF[x] = src - l;
@@ -197,7 +236,7 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
   }
   let o = offset;
   const bytes = data instanceof Uint8Array;
-  for (let y = 0; y < S; y++) {
+  for (let y = 0; y < H; y++) {
     const src = rowRatio * y;
     const top = Math.max(0, Math.floor(src));
     const rowFrac = src - top;
@@ -205,9 +244,9 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
     const topOff = (v.y + top) * image.width * c;
     const botOff = (v.y + bottom) * image.width * c;
     if (c === 3 && bytes && rowFrac === 0) {
-      // A row on a source row (every row of the default 512 and 1024 px tiles, 2x and 4x the detector's side).
-      // The bottom row weighs 0, and where the column falls on a source pixel too the value is a table lookup.
-      for (let x = 0; x < S; x++) {
+      // A row on a source row (every other row at half scale). The bottom row weighs 0, and where the column falls
+      // on a source pixel too the value is a table lookup.
+      for (let x = 0; x < W; x++) {
         const tl = topOff + colL[x]!;
         const f = colF[x]!;
         if (f === 0) {
@@ -226,7 +265,7 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
     }
     if (c === 3) {
       // The common case unrolled: 3 channels.
-      for (let x = 0; x < S; x++) {
+      for (let x = 0; x < W; x++) {
         const tl = topOff + colL[x]!;
         const tr = topOff + colR[x]!;
         const bl = botOff + colL[x]!;
@@ -241,7 +280,7 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
       }
       continue;
     }
-    for (let x = 0; x < S; x++) {
+    for (let x = 0; x < W; x++) {
       const l = colL[x]!;
       const r = colR[x]!;
       const f = colF[x]!;
@@ -260,44 +299,71 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
 
 /** The detector input of one region as its own array (see `writeViewInput`). */
 export function viewInput(image: Raster, v: View): Float32Array {
-  const out = new Float32Array(DETECTOR_SIZE * DETECTOR_SIZE * image.channels);
+  const out = new Float32Array(v.outW * v.outH * image.channels);
   writeViewInput(image, v, out, 0);
   return out;
 }
 
+/** A region of the image seen whole by the detector at its trained size, as Human's pass (level 0) does. */
+export const wholeView = (x: number, y: number, w: number, h: number, level = 0): View => ({
+  x,
+  y,
+  w,
+  h,
+  outW: DETECTOR_SIZE,
+  outH: DETECTOR_SIZE,
+  level,
+});
+
+const toStride = (n: number) => Math.max(STRIDE, Math.round(n / STRIDE) * STRIDE);
+
 /**
- * Tile pyramid for faces too small for the whole-image pass. Blazeface (back model) finds faces down to about 20 px
- * of its 256 input, so a face of `minFaceSize` needs tiles of at most ~12.8x that side. Level k uses square tiles
- * of T * 2^(k-1) with a quarter overlap: a face up to a quarter of the tile sits whole in some tile, and the next
- * level (twice the tile, twice the smallest face) covers the larger ones, up to the whole-image pass.
+ * The small-face passes: the whole image scaled so a face of `minFaceSize` is MIN_DETECTED detector pixels (level
+ * 1), then at half that scale and so on while the scaled image is still larger than the whole-image pass's. The
+ * coarser levels matter: on the demo photos shrunk 4-6x, level 2 found faces of 28-39 pixels that level 1 missed.
+ * The detector is fully convolutional, so each pass is one run over the scaled image (in overlapping chunks of at
+ * most CHUNK pixels a side on large images), not a grid of overlapping 256-pixel tiles: 0.83 M input pixels
+ * instead of 1.44 M on a 1920 x 1280 photo.
  */
-export function tileViews(width: number, height: number, minFaceSize: number): View[] {
+export function smallFaceViews(width: number, height: number, minFaceSize: number): View[] {
   if (minFaceSize <= 0) return [];
-  const base = Math.max(DETECTOR_SIZE, Math.round(minFaceSize * 12.8));
+  // The whole-image pass squeezes the longer side into 256 pixels: its smallest face is MIN_DETECTED at that scale.
+  const wholeScale = DETECTOR_SIZE / Math.max(width, height);
   const views: View[] = [];
-  let level = 1;
-  for (let tile = base; tile < Math.max(width, height); tile *= 2, level++) {
-    const t = Math.min(tile, width, height);
-    const stride = Math.max(1, Math.floor((t * 3) / 4));
-    const xs = positions(width, t, stride);
-    const ys = positions(height, t, stride);
-    for (const y of ys) for (const x of xs) views.push({ x, y, w: t, h: t, level });
+  let scale = Math.min(1, MIN_DETECTED / minFaceSize);
+  for (let level = 1; scale > wholeScale; level++, scale /= 2) {
+    views.push(...chunks(width, height, toStride(width * scale), toStride(height * scale), level));
   }
   return views;
 }
 
-function positions(total: number, tile: number, stride: number): number[] {
-  if (tile >= total) return [0];
-  const out: number[] = [];
-  for (let p = 0; p + tile < total; p += stride) out.push(p);
-  out.push(total - tile);
-  return out;
+/** One level's input split into overlapping chunks of at most CHUNK pixels a side, each a whole-pixel region. */
+function chunks(width: number, height: number, outW: number, outH: number, level: number): View[] {
+  const spans = (total: number, out: number) => {
+    const ratio = total / out;
+    const starts = out <= CHUNK ? [0] : [];
+    for (let o = 0; out > CHUNK && o + CHUNK < out; o += CHUNK - CHUNK_OVERLAP) starts.push(o);
+    if (out > CHUNK) starts.push(out - CHUNK);
+    return starts.map((o) => {
+      const size = Math.min(out, CHUNK);
+      const from = Math.round(o * ratio);
+      const to = Math.min(total, Math.round((o + size) * ratio));
+      return { from, len: to - from, out: size };
+    });
+  };
+  const views: View[] = [];
+  for (const y of spans(height, outH)) {
+    for (const x of spans(width, outW)) {
+      views.push({ x: x.from, y: y.from, w: x.len, h: y.len, outW: x.out, outH: y.out, level });
+    }
+  }
+  return views;
 }
 
 /**
  * Detects faces. Pass 0 is Human's: the whole image at 256x256, NMS (IoU 0.1). Then, on images large enough for
- * faces of `minFaceSize` to vanish at that scale, the tile pyramid; a tile face is kept only where it overlaps no
- * face already found, so faces the whole-image pass finds keep Human's exact boxes.
+ * faces of `minFaceSize` to vanish at that scale, the small-face passes; a face they find is kept only where it
+ * overlaps no face already found, so faces the whole-image pass finds keep Human's exact boxes.
  */
 export async function detectFaces(
   runtime: AnalysisRuntime,
@@ -305,16 +371,12 @@ export async function detectFaces(
   opts: DetectOptions,
   signal?: AbortSignal,
 ): Promise<Detection[]> {
-  const whole: View = { x: 0, y: 0, w: image.width, h: image.height, level: 0 };
-  const tiles = tileViews(image.width, image.height, opts.minFaceSize);
-  const BATCH = 8;
-  const tileOpts = { ...opts, minConfidence: Math.max(opts.minConfidence, opts.tileMinConfidence) };
+  const small = smallFaceViews(image.width, image.height, opts.minFaceSize);
+  const smallOpts = { ...opts, minConfidence: Math.max(opts.minConfidence, opts.tileMinConfidence) };
   // Every pass is requested at once (they are independent), so the runtime always has detector work queued while
   // this thread prepares the next input; the results are merged in pass order, as if run one after another.
-  const passes = [detectViews(runtime, image, [whole], opts)];
-  for (let i = 0; i < tiles.length; i += BATCH) {
-    passes.push(detectViews(runtime, image, tiles.slice(i, i + BATCH), tileOpts));
-  }
+  const passes = [detectViews(runtime, image, [wholeView(0, 0, image.width, image.height)], opts)];
+  for (const v of small) passes.push(detectViews(runtime, image, [v], smallOpts));
   const settled = await Promise.allSettled(passes);
   if (signal?.aborted) throw new AppError('cancelled', 'Analysis cancelled');
   const results = settled.map((r) => {
@@ -334,17 +396,18 @@ export async function detectFaces(
   return found.slice(0, opts.maxFaces);
 }
 
+/** Runs views of one input size as one batch and maps what each finds back into image pixels. */
 async function detectViews(
   runtime: AnalysisRuntime,
   image: Raster,
   views: View[],
   opts: DetectOptions,
 ): Promise<Detection[]> {
-  const size = VIEW_SIZE;
+  const size = views[0]!.outW * views[0]!.outH * 3;
   // Its own array per pass: a runtime may keep its inputs (the benchmark records them by reference).
   const input = new Float32Array(views.length * size);
   views.forEach((v, k) => writeViewInput(image, v, input, k * size));
-  const batches = await runDetector(runtime, input, views.length, opts.minConfidence);
+  const batches = await runDetector(runtime, input, views.length, views[0]!, opts.minConfidence);
   const out: Detection[] = [];
   views.forEach((v, k) => {
     const cands = batches[k]!;
@@ -355,8 +418,8 @@ async function detectViews(
       opts.iouThreshold,
       opts.minConfidence,
     );
-    const fx = v.w / DETECTOR_SIZE;
-    const fy = v.h / DETECTOR_SIZE;
+    const fx = v.w / v.outW;
+    const fy = v.h / v.outH;
     for (const i of keep) {
       const c = cands[i]!;
       if (!(c.score > opts.minConfidence)) continue;
@@ -413,7 +476,7 @@ export async function detectInRegion(
   const cy = box.y + box.h / 2;
   const x = Math.min(Math.max(0, Math.round(cx - w / 2)), image.width - w);
   const y = Math.min(Math.max(0, Math.round(cy - h / 2)), image.height - h);
-  return bestInside(await detectViews(runtime, image, [{ x, y, w, h, level: 0 }], opts), box);
+  return bestInside(await detectViews(runtime, image, [wholeView(x, y, w, h)], opts), box);
 }
 
 /** The most confident detection whose centre lies inside `box`, or null. */

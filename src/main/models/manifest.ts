@@ -29,8 +29,13 @@ const nonEmpty = z.string().trim().min(1, 'must not be empty');
 const inputSchema = z.object({
   name: nonEmpty,
   layout: z.enum(['NHWC', 'NCHW']),
-  /** [height, width] in pixels; only the batch dimension of a model input may be dynamic. */
+  /** [height, width] in pixels: the size the model was trained at (and the only one, unless `anySize`). */
   size: z.tuple([z.int().positive(), z.int().positive()]),
+  /**
+   * A fully convolutional model that also takes other heights and widths (the converter makes them dynamic):
+   * the detector reads a whole scaled image in one run instead of many tiles.
+   */
+  anySize: z.boolean().optional(),
   channels: z.int().positive(),
   dtype: z.enum(['float32', 'uint8', 'int32']).default('float32'),
   /** How pixels become numbers, in words (e.g. "0..1", "(x/127.5)-1"); the analysis code implements it. */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaceResult, ImageAnalysis } from '../../../src/main/analysis';
 import { decodeLabelMap, classAreas } from '../../../src/main/analysis/parsing';
 import { copySamples, tempDir } from '../../helpers/fs';
+import { DEMO_FACE_BOXES } from '../../helpers/analysis/demo-faces';
 import { boxIou, cosine, prediction, testAnalyzer, type TestAnalyzer } from '../../helpers/analysis/runtime';
 
 /**
@@ -36,6 +37,17 @@ const allFaces = (): FaceResult[] => results.flatMap((r) => r.faces);
 describe('detection', () => {
   it('finds as many faces per photo as counted by hand', () => {
     expect(results.map((r) => r.faces.length)).toEqual(HAND_COUNT);
+  });
+
+  it('finds each face where it was found before the small-face passes changed (box IoU >= 0.95)', () => {
+    results.forEach((r, k) => {
+      const want = DEMO_FACE_BOXES[photos[k]!.split('/').pop()!]!;
+      expect(r.faces.length).toBe(want.length);
+      for (const [x, y, w, h] of want) {
+        const best = Math.max(...r.faces.map((f) => boxIou(f.box, { x, y, w, h })));
+        expect(best, `${photos[k]} face at ${x},${y}`).toBeGreaterThanOrEqual(0.95);
+      }
+    });
   });
 
   it('keeps every box inside the image and every landmark inside (or on) its face box', () => {

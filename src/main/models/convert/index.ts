@@ -10,6 +10,11 @@ export { CONVERTER_VERSION, readTfjsSource, type TfjsSource, type TfjsModelJson 
 export interface ConvertOptions {
   /** Extra TF tensors to expose as outputs under their own names (intermediates, for numerics checks). */
   extraOutputs?: string[];
+  /**
+   * Height and width of the (NHWC) inputs become dynamic, for fully convolutional graphs such as a detector run
+   * on a whole scaled image; the trained size still gives the same values as before.
+   */
+  anySize?: boolean;
 }
 
 export interface ConvertedModel {
@@ -47,7 +52,8 @@ export function convertTfjsModel(
   const signature = json.signature ?? json.userDefinedMetadata?.signature ?? {};
   const consts = decodeWeights(json, source.weightData, model);
   const g = new OnnxGraph(model);
-  const ctx: Ctx = { g, model, consts, values: new Map(), dynamicBatch: false };
+  const anySize = options.anySize === true;
+  const ctx: Ctx = { g, model, consts, values: new Map(), dynamicBatch: false, anySize };
 
   // Inputs: named as TF.js's model.inputNodes names them (signature key, else the placeholder's name).
   const inputKeys = new Map<string, string>();
@@ -60,6 +66,10 @@ export function convertTfjsModel(
     if (dims[0] === -1 || dims[0] === 1) {
       dims[0] = 'batch';
       ctx.dynamicBatch = true;
+    }
+    if (anySize && dims.length === 4) {
+      dims[1] = -1;
+      dims[2] = -1;
     }
     const shaped = dims.map((d, i) => (d === -1 ? `${name}_dim${i}` : d));
     inputs.push({ name, dims: shaped });

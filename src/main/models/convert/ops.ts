@@ -11,6 +11,11 @@ export interface Ctx {
   values: Map<string, string>;
   /** True when the batch dimension was made dynamic, so Reshape constants with a leading 1 must copy it. */
   dynamicBatch: boolean;
+  /**
+   * True when height and width were made dynamic (a fully convolutional graph): a rank-3 Reshape to
+   * [batch, positions, k] then counts its positions from the input (-1) instead of the trained size's constant.
+   */
+  anySize?: boolean;
 }
 
 type Handler = (c: Ctx, n: TfNode) => string;
@@ -303,6 +308,7 @@ function reshape(c: Ctx, n: TfNode): string {
   const shape = constInts(c, n, 1, 'shape');
   // Graphs exported at batch 1 bake it into Reshape; 0 tells ONNX to copy the (dynamic) batch instead.
   if (c.dynamicBatch && shape[0] === 1) shape[0] = 0;
+  if (c.anySize && shape.length === 3 && shape[0] === 0 && !shape.includes(-1)) shape[1] = -1;
   return c.g.op('Reshape', [value(c, n, 0), c.g.int64s(shape)]);
 }
 

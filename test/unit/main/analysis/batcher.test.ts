@@ -9,7 +9,8 @@ import {
   DEFAULT_DETECT,
   DETECTOR_SIZE,
   detectFaces,
-  tileViews,
+  smallFaceViews,
+  wholeView,
   writeViewInput,
 } from '../../../../src/main/analysis/detect';
 import { makeFaceCrop } from '../../../../src/main/analysis/face-crop';
@@ -174,24 +175,25 @@ describe('writeViewInput', () => {
   it('equals cutting the region out, resizeBilinear and x / 127.5 - 1, value for value', async () => {
     const image = await decodeImage(readFileSync(join(DEMO_DIR, 'sample4.jpg')));
     const views = [
-      { x: 0, y: 0, w: image.width, h: image.height, level: 0 },
-      ...tileViews(image.width, image.height, 40),
-      { x: 7, y: 11, w: 301, h: 177, level: 1 },
+      wholeView(0, 0, image.width, image.height),
+      ...smallFaceViews(image.width, image.height, 40),
+      wholeView(7, 11, 301, 177, 1),
+      { x: 5, y: 3, w: 1000, h: 700, outW: 512, outH: 352, level: 2 },
     ];
-    const size = DETECTOR_SIZE * DETECTOR_SIZE * 3;
-    const out = new Float32Array(2 * size);
     for (const v of views) {
+      const size = v.outW * v.outH * 3;
+      const out = new Float32Array(2 * size);
       const data = new Uint8Array(v.w * v.h * 3);
       for (let row = 0; row < v.h; row++) {
         const src = ((v.y + row) * image.width + v.x) * 3;
         data.set(image.data.subarray(src, src + v.w * 3), row * v.w * 3);
       }
       const region = { width: v.w, height: v.h, channels: 3, data };
-      const reference = affine(resizeBilinear(region, DETECTOR_SIZE, DETECTOR_SIZE), (x) =>
+      const reference = affine(resizeBilinear(region, v.outH, v.outW), (x) =>
         Math.fround(Math.fround(x / 127.5) - 1),
       ).data;
       writeViewInput(image, v, out, size);
-      // Counted, not compared with toEqual: 196,608 values per view.
+      // Counted, not compared with toEqual: 196,608 values or more per view.
       let differing = 0;
       for (let i = 0; i < size; i++) if (!Object.is(out[size + i], reference[i])) differing++;
       expect(differing, `view ${JSON.stringify(v)}`).toBe(0);
