@@ -68,7 +68,12 @@ async function main(init: WorkerInit): Promise<void> {
     bundledDir: init.bundledDir,
     ...(init.userDir ? { userDir: init.userDir } : {}),
   });
-  const runtime = new ModelRuntime({ registry, dataDir: init.dataDir, provider: init.provider });
+  const runtime = new ModelRuntime({
+    registry,
+    dataDir: init.dataDir,
+    provider: init.provider,
+    ...(init.intraOpThreads ? { intraOpThreads: init.intraOpThreads } : {}),
+  });
   const base = analysisRuntime(runtime, registry);
 
   // `npm run bench -- analyze`: every model run as it reaches ORT (after batching), its inputs copied onto a tape

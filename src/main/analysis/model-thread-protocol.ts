@@ -12,6 +12,8 @@ export interface WorkerInit {
   userDir?: string;
   dataDir: string;
   provider: ExecutionProviderRequest;
+  /** ORT threads per model run on this thread (see ModelThreads). */
+  intraOpThreads?: number;
 }
 
 /** The recorded model runs replayed one after another: per model, runs, batch rows and milliseconds. */

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../shared/errors';
 import type { BatchingRuntime } from './batcher';
@@ -197,5 +198,106 @@ export class ModelThread {
     if (this.#dead) return;
     await this.#request<void>({ type: 'close', id: ++this.#seq }).catch(() => undefined);
     await this.#worker.terminate();
+  }
+}
+
+/**
+ * The models that run on the second model thread when there are two: the per-face heads with the most arithmetic
+ * per row. On a 1920 px photo with 3-4 faces they take about as long as the rest (the detector's passes, facemesh,
+ * the selfie matte and face-api's two small heads) on the first, so the two threads stay about equally busy.
+ */
+const SECOND_THREAD_MODELS: ReadonlySet<string> = new Set(['gear', 'faceres', 'mobilefacenet']);
+
+/** Model threads for this machine: two where there are two cores or more (ORT's threads split between them). */
+export function modelThreadPlan(cores = availableParallelism()): { threads: number; intraOpThreads: number } {
+  const threads = cores >= 2 ? 2 : 1;
+  return { threads, intraOpThreads: Math.max(1, Math.floor((cores - 1) / threads)) };
+}
+
+/**
+ * The job process's model threads. onnxruntime-node runs a session synchronously on its calling thread and ORT's
+ * own threads help only within one operator, so a second thread lets two model runs proceed at once: the heads of
+ * one image while the detector reads the next. Each model lives on exactly one thread (SECOND_THREAD_MODELS on the
+ * second, the rest on the first), so every model's cross-image batching and its single session stay as they were.
+ */
+export class ModelThreads {
+  readonly #threads: ModelThread[];
+
+  private constructor(threads: ModelThread[]) {
+    this.#threads = threads;
+  }
+
+  static async start(init: WorkerInit, plan = modelThreadPlan()): Promise<ModelThreads> {
+    const started = await Promise.allSettled(
+      Array.from({ length: plan.threads }, () =>
+        ModelThread.start({ ...init, intraOpThreads: plan.intraOpThreads }),
+      ),
+    );
+    const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(ok.map((t) => t.close()));
+      throw failed.reason;
+    }
+    return new ModelThreads(ok);
+  }
+
+  /** How many threads run models. */
+  get size(): number {
+    return this.#threads.length;
+  }
+
+  #threadOf(modelId: string): ModelThread {
+    return this.#threads[this.#threads.length > 1 && SECOND_THREAD_MODELS.has(modelId) ? 1 : 0]!;
+  }
+
+  /** Called once when any thread stops: the pool is no use without it. */
+  onStop(f: (err: AppError) => void): void {
+    let called = false;
+    for (const t of this.#threads) {
+      t.onStop((err) => {
+        if (called) return;
+        called = true;
+        f(err);
+      });
+    }
+  }
+
+  run(modelId: string, feeds: Feeds, batchSize?: number): Promise<Outputs> {
+    return this.#threadOf(modelId).run(modelId, feeds, batchSize);
+  }
+
+  batching(registry: ModelRegistry, batchSize: number): BatchingRuntime {
+    return {
+      batchSize,
+      run: (modelId, feeds) => this.run(modelId, feeds, batchSize),
+      modelVersion: (id) => registry.get(id).manifest.version,
+      hasModel: (id) => registry.has(id),
+    };
+  }
+
+  async record(on: boolean, reserveBytes = 0): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.record(on, reserveBytes / this.#threads.length)));
+  }
+
+  /** Every thread's recorded runs replayed (each thread's one after another, the threads one after the other). */
+  async replay(): Promise<ReplayReport> {
+    const out: ReplayReport = { byModel: {}, inPipelineMs: 0, recordedBytes: 0 };
+    for (const t of this.#threads) {
+      const r = await t.replay();
+      out.inPipelineMs += r.inPipelineMs;
+      out.recordedBytes += r.recordedBytes;
+      for (const [id, m] of Object.entries(r.byModel)) {
+        const o = (out.byModel[id] ??= { calls: 0, rows: 0, ms: 0 });
+        o.calls += m.calls;
+        o.rows += m.rows;
+        o.ms += m.ms;
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#threads.map((t) => t.close()));
   }
 }

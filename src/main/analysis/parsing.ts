@@ -347,8 +347,12 @@ function boxMean(src: Float32Array, width: number, height: number, r: number): F
   return out;
 }
 
-/** Largest side of the grid the colour fields are computed on (the per-face matte is 256 px over the region). */
-const WORK_SIDE = 256;
+/**
+ * Largest side of the grid the colour fields are computed on (then read bilinearly at every map pixel). 128 gave
+ * the same per-class IoU against the hand-drawn reference as 256 (face 0.836, hair 0.570 vs 0.569, cloth 0.674,
+ * background 0.796) for a quarter of the work.
+ */
+const WORK_SIDE = 128;
 /** Squared Mahalanobis distance under which a colour counts as the face's skin (chi-square, 3 dof, p = 0.99). */
 const SKIN_CHI2 = 16;
 /** Log-likelihood bonus for skin (neck) over cloth or hair in the band under the chin. */

@@ -15,7 +15,7 @@ import { guardPath } from '../../assets';
 import { engineFor } from '../../constraints/index';
 import { loadRegistry } from '../../models/registry';
 import { ModelRuntime } from '../../models/runtime';
-import { ModelThread } from '../../analysis/model-thread';
+import { ModelThreads } from '../../analysis/model-thread';
 import { applyUserModels, userModels, type UserModel } from '../../analysis/user-models';
 import type { ExecutionProviderRequest } from '../../models/ep';
 import { jobParams } from '../params';
@@ -45,7 +45,7 @@ interface Pipeline {
   analyzer(batchSize: number): Analyzer;
   runtime: ParserRuntime;
   /** The model thread holding the sessions; null where it could not start (the sessions then run here). */
-  thread: ModelThread | null;
+  thread: ModelThreads | null;
   /** A user's models (BYO manifests) by task: a face-parsing model's maps, an attribute classifier's scores. */
   userModels: UserModel[];
   /** sha256 of the pipeline version and every model id@version it runs. */
@@ -58,7 +58,7 @@ interface Pipeline {
  */
 export interface AnalyzeProbe {
   /** The pipeline's model thread (record / replay its runs), or null where the sessions run in-thread. */
-  onPipeline?(thread: ModelThread | null): void;
+  onPipeline?(thread: ModelThreads | null): void;
   onImage?(stagesMs: Record<string, number>, faces: number): void;
 }
 let probe: AnalyzeProbe | null = null;
@@ -96,12 +96,12 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
         .digest('hex');
       // The sessions go on a model thread, so inference overlaps this thread's decoding and preprocessing; should
       // the thread not start (or FACEINSIGHT_MODEL_THREAD=0 ask so), they run here (slower, same results).
-      let thread: ModelThread | null = null;
+      let thread: ModelThreads | null = null;
       if (process.env.FACEINSIGHT_MODEL_THREAD === '0') {
         logger().warn('analyze: FACEINSIGHT_MODEL_THREAD=0, running models in-process');
       } else {
         try {
-          const started = await ModelThread.start({
+          const started = await ModelThreads.start({
             bundledDir: join(resourcesDir(), 'models'),
             userDir: ctx.paths.userModelsDir,
             dataDir: ctx.paths.dataDir,
