@@ -1,17 +1,15 @@
-// `npm run bench -- analyze`: throughput, stage times, overhead vs pure ORT, API latency, RSS, and Human as a peer.
+// `npm run bench -- analyze`: throughput, stage times, overhead vs pure ORT, API latency, RSS, and Human on TF.js
+// WASM as the peer (scripts/bench/peer.ts). Needs the built CLI (`npm run build`) for the peer's whole-process run.
 // FACEINSIGHT_MODEL_THREAD=0 runs the sessions on the job's main thread instead (throughput comparison; no overhead).
-// Options: --ep cpu|webgpu|auto (default cpu) --images N (corpus size, default 204) --concurrency C --batch-size B --subset K (in-process phase, default
-// 24) --peer-images P (default 4: Human on TF.js CPU takes ~50 s an image here) --sweep (batch size x concurrency table, in-process) --no-peer.
-// Internal: `analyze.ts --peer <out.json> <photo>...` runs @vladmandic/human in a child process.
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { register } from 'node:module';
+// Options: --ep cpu|webgpu|auto (default cpu) --images N (corpus size, default 204) --concurrency C --batch-size B
+// --subset K (in-process phase, default 24) --peer-images P (default 60: the demo photos ten times; Human takes
+// ~1.2 s an image here) --sweep (batch size x concurrency table, in-process) --no-peer.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import type { Dataset, Job, Page } from '../../src/shared/api';
+import { comparePeer } from './peer';
 import { AppError } from '../../src/shared/errors';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -64,100 +62,14 @@ function rssOf(pid: number): { rss: number; hwm: number } | null {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Peer: @vladmandic/human on TF.js' pure-JS CPU backend (the only TF.js backend installed here), same face models.
-
-async function peer(out: string, photos: string[]): Promise<void> {
-  // As test/helpers/analysis/human-reference.ts: Human's ESM build imports tfjs entry points Node cannot load and
-  // the wasm / webgpu backends, which are not installed.
-  const hooks = `
-const absent = new Set(['@tensorflow/tfjs-backend-wasm/dist/index.js', '@tensorflow/tfjs-backend-webgpu/dist/index.js']);
-export async function resolve(specifier, context, next) {
-  if (absent.has(specifier)) return { url: 'data:text/javascript,export {}', shortCircuit: true };
-  const m = /^(@tensorflow\\/tfjs-[a-z-]+)\\/dist\\/index\\.js$/.exec(specifier);
-  return next(m ? m[1] : specifier, context);
-}`;
-  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
-  const sharp = (await import('sharp')).default;
-  const MODELS = join(ROOT, 'node_modules', '@vladmandic', 'human-models', 'models');
-  const BASE = 'http://human-models.local/';
-  const realFetch = globalThis.fetch;
-  globalThis.fetch = async (url: string | URL | Request, init?: RequestInit) => {
-    const u = String(url);
-    if (!u.startsWith(BASE)) return realFetch(url, init);
-    return new Response(await readFile(join(MODELS, u.slice(BASE.length))), { status: 200 });
-  };
-  const start = performance.now();
-  const H = (await import(
-    pathToFileURL(join(ROOT, 'node_modules', '@vladmandic', 'human', 'dist', 'human.esm-nobundle.js')).href
-  )) as unknown as {
-    Human: new (config: object) => {
-      tf: { tensor(d: Float32Array, s: number[], t: string): { dispose(): void }; getBackend(): string };
-      load(): Promise<void>;
-      detect(input: unknown): Promise<{ face: unknown[] }>;
-    };
-  };
-  const human = new H.Human({
-    backend: 'cpu',
-    modelBasePath: BASE,
-    warmup: 'none',
-    cacheSensitivity: 0,
-    async: false,
-    filter: { enabled: false },
-    gesture: { enabled: false },
-    body: { enabled: false },
-    hand: { enabled: false },
-    object: { enabled: false },
-    // The selfie matte, as our derived parsing map uses it.
-    segmentation: { enabled: true, modelPath: 'selfie.json' },
-    face: {
-      detector: { rotation: true, maxDetected: 100, minConfidence: 0.2, return: false },
-      mesh: { enabled: true },
-      iris: { enabled: false },
-      attention: { enabled: false },
-      emotion: { enabled: true, minConfidence: 0 },
-      description: { enabled: true, minConfidence: 0 },
-      gear: { enabled: true, modelPath: 'gear.json' },
-      mobilefacenet: { enabled: true, modelPath: 'mobilefacenet.json' },
-      antispoof: { enabled: false },
-      liveness: { enabled: false },
-    },
-  });
-  await human.load();
-  const loadMs = performance.now() - start;
-  let faces = 0;
-  for (const photo of photos) {
-    const { data, info } = await sharp(photo)
-      .rotate()
-      .toColourspace('srgb')
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const input = human.tf.tensor(Float32Array.from(data), [1, info.height, info.width, 3], 'float32');
-    faces += (await human.detect(input)).face.length;
-    input.dispose();
-  }
-  const totalMs = performance.now() - start;
-  writeFileSync(out, JSON.stringify({ backend: human.tf.getBackend(), loadMs, totalMs, faces }));
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--peer') {
-    const [out, ...photos] = process.argv.slice(3);
-    if (!out || photos.length === 0) throw new Error('usage: analyze.ts --peer <out.json> <photo>...');
-    await peer(out, photos);
-    return;
-  }
-  // Imported here, not at the top: the peer child must register its module hooks before tfjs loads anywhere.
   const { startApp } = await import('../../src/main/app');
   const { openStore } = await import('../../src/main/store/index');
   const { dataPaths } = await import('../../src/main/paths');
   const { runJob } = await import('../../src/main/jobs/runner');
   const { analyzeKind, setAnalyzeProbe } = await import('../../src/main/jobs/kinds/analyze');
-  const { createAnalyzer, DEFAULT_BATCH_SIZE } = await import('../../src/main/analysis/index');
-  const { loadRegistry } = await import('../../src/main/models/registry');
-  const { ModelThread } = await import('../../src/main/analysis/model-thread');
+  const { DEFAULT_BATCH_SIZE } = await import('../../src/main/analysis/index');
   const { DEFAULT_CONCURRENCY } = await import('../../src/main/jobs/runner');
 
   const { isExecutionProviderRequest } = await import('../../src/main/models/ep');
@@ -166,7 +78,7 @@ async function main(): Promise<void> {
   if (!isExecutionProviderRequest(ep)) throw new Error(`--ep: expected auto, cpu or webgpu, got ${epArg}`);
   const IMAGES = flag('--images', 204);
   const SUBSET = flag('--subset', 24);
-  const PEER_IMAGES = flag('--peer-images', 4);
+  const PEER_IMAGES = flag('--peer-images', 60);
   const concurrency = flag('--concurrency', DEFAULT_CONCURRENCY);
   const batchSize = flag('--batch-size', DEFAULT_BATCH_SIZE);
   const tmp = mkdtempSync(join(tmpdir(), 'fi-bench-analyze-'));
@@ -177,7 +89,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    const photos = corpus(join(tmp, 'photos'), IMAGES);
+    corpus(join(tmp, 'photos'), IMAGES);
     const dataDir = join(tmp, 'data');
 
     // ---- Phase 1: the app path (service -> job process), with a UI-like loop of list calls.
@@ -248,7 +160,7 @@ async function main(): Promise<void> {
     const imageIds = store.images.staleForAnalysis(datasetId, 'none', true).slice(0, SUBSET + 6);
     const warmIds = imageIds.slice(0, 6);
     const measuredIds = imageIds.slice(6, 6 + SUBSET);
-    let thread: import('../../src/main/analysis/model-thread').ModelThread | null = null;
+    let thread: import('../../src/main/analysis/model-thread').ModelThreads | null = null;
     let recording = false;
     const stages: Record<string, number> = {};
     let stageImages = 0;
@@ -281,7 +193,7 @@ async function main(): Promise<void> {
       return ms;
     };
     await runInProcess(warmIds, concurrency, batchSize); // loads the sessions
-    const modelThread = thread as import('../../src/main/analysis/model-thread').ModelThread | null;
+    const modelThread = thread as import('../../src/main/analysis/model-thread').ModelThreads | null;
     // Every model run as the thread's sessions receive it (after batching), copied there (onto memory set aside
     // beforehand: ~28 MB of inputs an image) and replayed afterwards through the same sessions (so the same
     // thread settings), in the same order, with the same batches. Without the thread (FACEINSIGHT_MODEL_THREAD=0,
@@ -326,47 +238,18 @@ async function main(): Promise<void> {
     setAnalyzeProbe(null);
     store.close();
 
-    // ---- Phase 3: peer ratio on the same images, both including model loading.
-    let peerRatio = NaN;
-    interface PeerInfo {
-      backend: string;
-      loadMs: number;
-      totalMs: number;
-      faces: number;
-    }
-    let peerInfo = null as PeerInfo | null;
-    let oursPeerMs = NaN;
-    const peerPhotos = photos.slice(0, PEER_IMAGES);
-    if (!has('--no-peer')) {
-      const t = performance.now();
-      const registry = await loadRegistry({ bundledDir: join(ROOT, 'resources', 'models') });
-      // As the app runs it: the sessions on a model thread.
-      const modelThread = await ModelThread.start({
-        bundledDir: join(ROOT, 'resources', 'models'),
-        dataDir,
-        provider: ep,
-      });
-      const analyzer = createAnalyzer(modelThread.batching(registry, batchSize), { batchSize });
-      let next = 0;
-      const worker = async () => {
-        while (next < peerPhotos.length) await analyzer.analyze(peerPhotos[next++]!);
-      };
-      await Promise.all(Array.from({ length: concurrency }, worker));
-      oursPeerMs = performance.now() - t;
-      await modelThread.close();
-      const out = join(tmp, 'peer.json');
-      const tsx = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-      await promisify(execFile)(
-        process.execPath,
-        [tsx, fileURLToPath(import.meta.url), '--peer', out, ...peerPhotos],
-        {
-          cwd: ROOT,
-          timeout: 600_000,
-        },
-      );
-      peerInfo = JSON.parse(readFileSync(out, 'utf8')) as PeerInfo;
-      peerRatio = peerInfo.totalMs / oursPeerMs;
-    }
+    // ---- Phase 3: the peer (Human on TF.js WASM) and ours on the same photos, whole process and steady state.
+    const peer = has('--no-peer')
+      ? null
+      : await comparePeer({
+          root: ROOT,
+          tmp,
+          photos: corpus(join(tmp, 'peer-photos'), PEER_IMAGES),
+          photoDir: join(tmp, 'peer-photos'),
+          ep,
+          concurrency,
+          batchSize,
+        });
 
     // ---- Report.
     const apiLatencyMsP50 = quantile(latencies, 0.5);
@@ -420,14 +303,20 @@ async function main(): Promise<void> {
           `  batch ${String(s.batchSize).padStart(2)}  concurrency ${s.concurrency}  ${s.imagesPerSecond}`,
         );
     }
-    if (peerInfo) {
+    if (peer) {
+      const secs = (ms: number) => `${round(ms / 1000, 1)} s`;
       console.log('');
       console.log(
-        `peer: @vladmandic/human on TF.js backend "${peerInfo.backend}" (tfjs-backend-wasm is not installed),`,
+        `peer: @vladmandic/human on TF.js backend "${peer.humanBackend}" (SIMD), same face models and the selfie matte; ` +
+          `${peer.images} images (the demo photos copied)`,
       );
       console.log(
-        `  ${peerPhotos.length} images incl. model loading: Human ${round(peerInfo.totalMs / 1000, 1)} s ` +
-          `(load ${round(peerInfo.loadMs / 1000, 1)} s, ${peerInfo.faces} faces), ours ${round(oursPeerMs / 1000, 1)} s; ratio ${round(peerRatio, 2)}`,
+        `  whole process (spawn to exit): Human ${secs(peer.humanWholeMs)} (models ${secs(peer.humanLoadMs)}, ` +
+          `${peer.humanFaces} faces), faceinsight analyze ${secs(peer.oursWholeMs)} (${peer.oursFaces} faces); ratio ${round(peer.ratioWhole, 2)}`,
+      );
+      console.log(
+        `  steady state (models loaded): Human ${secs(peer.humanSteadyMs)}, ours ${secs(peer.oursSteadyMs)}; ` +
+          `ratio ${round(peer.ratioSteady, 2)}`,
       );
     }
     console.log(
@@ -443,11 +332,16 @@ async function main(): Promise<void> {
         pipelineMs: round(pipelineMs),
         replayOrtMs: round(replayMs),
         inPipelineOrtMs: round(inPipelineOrtMs),
-        peerRatio: round(peerRatio, 3),
-        peerImages: peerPhotos.length,
-        peerBackend: peerInfo?.backend ?? null,
-        peerHumanMs: peerInfo ? round(peerInfo.totalMs) : null,
-        peerOursMs: round(oursPeerMs),
+        peerRatioWasm: peer ? round(peer.ratioSteady, 3) : null,
+        peerRatioWasmWholeProcess: peer ? round(peer.ratioWhole, 3) : null,
+        peerImages: peer?.images ?? null,
+        peerBackend: peer?.humanBackend ?? null,
+        peerHumanSteadyMs: peer ? round(peer.humanSteadyMs) : null,
+        peerOursSteadyMs: peer ? round(peer.oursSteadyMs) : null,
+        peerHumanWholeMs: peer ? round(peer.humanWholeMs) : null,
+        peerOursWholeMs: peer ? round(peer.oursWholeMs) : null,
+        peerHumanFaces: peer?.humanFaces ?? null,
+        peerOursFaces: peer?.oursFaces ?? null,
         apiLatencyMsP50: round(apiLatencyMsP50),
         apiLatencyMsP95: round(apiLatencyMsP95),
         apiCalls: latencies.length,
