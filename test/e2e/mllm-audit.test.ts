@@ -133,4 +133,36 @@ describe('MLLM audit in the UI (browser mode)', () => {
     await page.screenshot({ path: join(ROOT, 'test-results', 'mllm-review.png') });
     expect(problems).toEqual([]);
   });
+
+  it('puts a second model beside the first', async () => {
+    await api('mllm.saveEndpoint', {
+      endpoint: {
+        id: 'other',
+        baseUrl: mllm.url,
+        model: 'other-vl',
+        timeoutMs: 60_000,
+        concurrency: 2,
+        rpm: 0,
+        imageSize: 64,
+        structured: true,
+      },
+    });
+    await page.goto(url('stats'));
+    await page.getByTestId('mllm-audit').waitFor({ timeout: 20_000 });
+    await page.getByTestId('mllm-endpoint').selectOption('other');
+    for (const t of ['celeba', 'age', 'expression', 'race'])
+      await page.getByTestId(`mllm-task-${t}`).uncheck();
+    await page.getByTestId('mllm-run').click();
+    const compare = page.getByTestId('mllm-compare');
+    await expect.poll(() => compare.count(), { timeout: 60_000 }).toBe(1);
+    expect(await compare.locator('th').allInnerTexts()).toEqual(['', 'mllm:other-vl', 'mllm:scripted-vl']);
+    expect(await compare.locator('tr[data-key="gender"] td').allInnerTexts()).toEqual([
+      'gender accuracy',
+      '66.7 %',
+      '66.7 %',
+    ]);
+    // The second endpoint asks for JSON answers.
+    expect(mllm.requests.slice(3).every((r) => r.structured)).toBe(true);
+    expect(problems).toEqual([]);
+  });
 });

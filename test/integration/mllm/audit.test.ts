@@ -489,3 +489,15 @@ describe('a face whose photo is gone', () => {
     expect(failures.items[0]!.error).toMatch(/^cannot read face5\.jpg: /);
   });
 });
+
+describe('several models', () => {
+  it('are reported side by side, each with its own faces and answers', async () => {
+    const report = await call<MllmReport>(host, 'mllm.report', { datasetId: dataset.id });
+    expect(report.models.map((m) => [m.source, m.faces, m.answers])).toEqual([
+      ['mllm:echo-vl', 2, 2],
+      ['mllm:pause-vl', 5, 5],
+      ['mllm:scripted-vl', 5, 200],
+      ['mllm:slow-vl', 1, 1],
+    ]);
+  });
+});
