@@ -124,6 +124,11 @@ describe('MLLM audit in the UI (browser mode)', () => {
     await expect.poll(() => decodeURIComponent(new URL(page.url()).hash)).toContain('"mllmWrong"');
     await expect.poll(() => page.getByTestId('face-tile').count(), { timeout: 20_000 }).toBe(1);
     expect(await page.getByTestId('face-tile').getAttribute('data-face')).toBe(String(faceIds[2]));
+    // The sidebar names the filter; a click on it lifts it.
+    const filter = page.getByTestId('likely-wrong-mllm');
+    expect(await filter.innerText()).toContain('scripted-vl wrong on gender');
+    await filter.click();
+    await expect.poll(() => page.getByTestId('face-tile').count(), { timeout: 20_000 }).toBe(3);
   });
 
   it("shows the model's answer in the review checklist beside the other sources", async () => {
