@@ -83,7 +83,12 @@ export const mllmEndpoint = z.strictObject({
   baseUrl: z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     .max(2000)
-    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'put the API key in its own field, not in the URL'),
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/i.test(u), 'put the API key in its own field, not in the URL')
+    // A key in the query string would be stored with the URL (settings, job params): refused the same way.
+    .refine(
+      (u) => !/[?&][^=&]*(key|token|secret|password|auth)[^=&]*=/i.test(u),
+      'put the API key in its own field, not in the URL',
+    ),
   model: z.string().trim().min(1).max(200),
   timeoutMs: z.int().min(100).max(600_000),
   concurrency: z.int().min(1).max(16),

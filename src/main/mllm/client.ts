@@ -23,8 +23,11 @@ export type ChatResult =
 /** Longest wait a server's Retry-After may ask for (seconds); a larger value is capped, not obeyed. */
 const MAX_RETRY_AFTER_S = 60;
 
+/** `<base>/chat/completions`, keeping a query string (Azure's `?api-version=…`) after the path. */
 export function chatUrl(baseUrl: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/chat/completions`;
+  const u = new URL(baseUrl);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/chat/completions`;
+  return u.toString();
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -129,6 +129,16 @@ describe('MLLM endpoints', () => {
     await expect(
       call(host, 'mllm.saveEndpoint', { endpoint: endpoint('http://user:pw@127.0.0.1:1/v1') }),
     ).rejects.toMatchObject({ code: 'invalid_request', where: { field: 'endpoint.baseUrl' } });
+    await expect(
+      call(host, 'mllm.saveEndpoint', { endpoint: endpoint('http://127.0.0.1:1/v1?api_key=abc') }),
+    ).rejects.toMatchObject({
+      message: 'mllm.saveEndpoint: endpoint.baseUrl: put the API key in its own field, not in the URL',
+    });
+    // A query string without a secret in it (Azure's api-version) is fine.
+    await call(host, 'mllm.saveEndpoint', {
+      endpoint: endpoint('http://127.0.0.1:1/v1?api-version=2024-10-21', { id: 'versioned' }),
+    });
+    await call(host, 'mllm.deleteEndpoint', { id: 'versioned' });
   });
 });
 
