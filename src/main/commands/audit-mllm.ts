@@ -10,8 +10,9 @@ export const AUDIT_MLLM_HELP = `  faceinsight audit-mllm [--db FILE] [--dataset 
       about each reviewed face (--all: every face), then prints per model and key: accuracy, balanced accuracy,
       F1 against the verified labels, unparsed rate, latency p50 / p95, and the share of faces whose answers
       break an error rule. Answers already asked are read from the cache. --tasks: comma-separated from
-      ${MLLM_TASKS.join(', ')} (default all). --report: print the stored report without asking. --json: one
-      object {datasetId, jobId, report}. Exit 0 when it ran, 1 when the audit job failed or was cancelled.
+      ${MLLM_TASKS.join(', ')} (default all). --report: print the stored report without
+      asking. --json: one object {datasetId, jobId, report}. Exit 0 when it ran, 1 when the audit job failed
+      or was cancelled.
   faceinsight audit-mllm --save-endpoint NAME --url URL --model MODEL [--key-env VAR] [--timeout MS]
                          [--concurrency N] [--rpm N] [--image-size PX] [--structured] [--whole-image]
       Saves an endpoint (e.g. --url http://127.0.0.1:11434/v1 for Ollama, http://127.0.0.1:8080/v1 for

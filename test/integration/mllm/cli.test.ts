@@ -91,6 +91,11 @@ describe('faceinsight audit-mllm', () => {
     expect(server.requests).toHaveLength(3);
     expect(server.requests.every((r) => r.authorization === `Bearer ${KEY}`)).toBe(true);
 
+    const text = await cli(['audit-mllm', '--report']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('mllm:cli-vl: 3 faces, 3 answers');
+    expect(text.stdout).toContain('inconsistent: 0 of 3 faces (0.0%) break an error rule');
+    expect(text.stdout).toMatch(/ {2}gender\s+3\s+66\.7%\s+75\.0%\s+66\.7%\s+0\.0%\s+0\n/);
     const again = await cli(['audit-mllm', '--report', '--json']);
     expect(JSON.parse(again.stdout).report).toEqual(out.report);
     expect(server.requests).toHaveLength(3);
