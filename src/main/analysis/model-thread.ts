@@ -202,11 +202,12 @@ export class ModelThread {
 }
 
 /**
- * The models that run on the second model thread when there are two: the per-face heads with the most arithmetic
- * per row. On a 1920 px photo with 3-4 faces they take about as long as the rest (the detector's passes, facemesh,
- * the selfie matte and face-api's two small heads) on the first, so the two threads stay about equally busy.
+ * The models that run on the second model thread when there are two: the two per-face heads with the most
+ * arithmetic per row. Replayed on 6 demo photos (`npm run bench -- analyze`) they took 1,060 ms against 1,146 ms
+ * for the rest (the detector's passes 721, mobilefacenet 169, the selfie matte 96, facemesh 85, face-api's two heads
+ * 75), so the two threads stay about equally busy.
  */
-const SECOND_THREAD_MODELS: ReadonlySet<string> = new Set(['gear', 'faceres', 'mobilefacenet']);
+const SECOND_THREAD_MODELS: ReadonlySet<string> = new Set(['gear', 'faceres']);
 
 /** Model threads for this machine: two where there are two cores or more (ORT's threads split between them). */
 export function modelThreadPlan(cores = availableParallelism()): { threads: number; intraOpThreads: number } {

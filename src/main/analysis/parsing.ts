@@ -567,7 +567,12 @@ export function derivedLabelMap(
 
   function labelFull(w: NonNullable<ReturnType<typeof colourFields>>, matte: Matte) {
     const { browV, noseTipV, hw, hh } = w;
+    // Class ids looked up once, not per pixel.
     const HAIR = id('hair');
+    const CLOTH = id('cloth');
+    const NECK = id('neck');
+    const L_EAR = id('l_ear');
+    const R_EAR = id('r_ear');
     const mat = matteOnGrid(matte, region, fullW, fullH);
     const rx = w.width / fullW;
     const ry = w.height / fullH;
@@ -621,14 +626,14 @@ export function derivedLabelMap(
           // Hair or cloth by colour, tipped by place: hair beside the neck and near the chin, cloth lower down.
           const side = Math.max(-1, Math.min(1, (Math.abs(u) - 0.9 * hw) / (0.3 * hw)));
           const prior = (2 * (f.chinV + 0.5 * hh - v)) / hh + side;
-          full.ids[p] = w.hair && margin + prior > 0 ? HAIR : id('cloth');
+          full.ids[p] = w.hair && margin + prior > 0 ? HAIR : CLOTH;
         } else if (v < f.jawV) {
           if (!likeSkin) full.ids[p] = HAIR;
           else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV)
-            full.ids[p] = id(u > 0 ? 'l_ear' : 'r_ear');
-          else full.ids[p] = v > noseTipV ? id('neck') : SKIN;
+            full.ids[p] = u > 0 ? L_EAR : R_EAR;
+          else full.ids[p] = v > noseTipV ? NECK : SKIN;
         } else {
-          full.ids[p] = id('neck');
+          full.ids[p] = NECK;
         }
       }
     }
