@@ -68,9 +68,9 @@ async function main(): Promise<void> {
   const { openStore } = await import('../../src/main/store/index');
   const { dataPaths } = await import('../../src/main/paths');
   const { runJob } = await import('../../src/main/jobs/runner');
-  const { analyzeKind, setAnalyzeProbe } = await import('../../src/main/jobs/kinds/analyze');
+  const { analyzeKind, setAnalyzeProbe, ANALYZE_CONCURRENCY } =
+    await import('../../src/main/jobs/kinds/analyze');
   const { DEFAULT_BATCH_SIZE } = await import('../../src/main/analysis/index');
-  const { DEFAULT_CONCURRENCY } = await import('../../src/main/jobs/runner');
 
   const { isExecutionProviderRequest } = await import('../../src/main/models/ep');
   const epArg = process.argv[process.argv.indexOf('--ep') + 1];
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const IMAGES = flag('--images', 204);
   const SUBSET = flag('--subset', 24);
   const PEER_IMAGES = flag('--peer-images', 60);
-  const concurrency = flag('--concurrency', DEFAULT_CONCURRENCY);
+  const concurrency = flag('--concurrency', ANALYZE_CONCURRENCY);
   const batchSize = flag('--batch-size', DEFAULT_BATCH_SIZE);
   const tmp = mkdtempSync(join(tmpdir(), 'fi-bench-analyze-'));
   const call = async <T>(host: { call(m: string, r: unknown): Promise<unknown> }, m: string, r: unknown) => {

@@ -1,6 +1,7 @@
 // The analyze bench's peer, run as its own process: @vladmandic/human 3.3.6 on TF.js's WebAssembly backend (SIMD),
-// the fast way to run these weights in Node without native TensorFlow, with the face models the app converts
-// (blazeface, facemesh, emotion, faceres, gear, mobilefacenet) and the selfie segmentation.
+// the fast way to run these weights in Node without native TensorFlow, with the face models both sides run
+// (detector, mesh, emotion, description = faceres, gear) and the selfie segmentation, as issue #30 sets it up.
+// mobilefacenet is off on both sides (ours computes it only for datasets that train on it).
 // Usage: node scripts/bench/human-peer.mjs <out.json> <photo>...   Plain JavaScript, so starting it costs no more
 // than Node itself: the bench times this whole process from spawn to exit as well.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ const human = new Human({
     emotion: { enabled: true, minConfidence: 0 },
     description: { enabled: true, minConfidence: 0 },
     gear: { enabled: true, modelPath: 'gear.json' },
-    mobilefacenet: { enabled: true, modelPath: 'mobilefacenet.json' },
+    mobilefacenet: { enabled: false },
     antispoof: { enabled: false },
     liveness: { enabled: false },
   },

@@ -236,6 +236,9 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
   }
   let o = offset;
   const bytes = data instanceof Uint8Array;
+  // The small-face passes at half and a quarter of a photo whose sides divide evenly: every column on a source
+  // column, so a row on a source row is a strided table lookup.
+  const wholeCols = Number.isInteger(colRatio) && colRatio * (W - 1) <= v.w - 1;
   for (let y = 0; y < H; y++) {
     const src = rowRatio * y;
     const top = Math.max(0, Math.floor(src));
@@ -243,6 +246,15 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
     const bottom = Math.min(v.h - 1, Math.ceil(src));
     const topOff = (v.y + top) * image.width * c;
     const botOff = (v.y + bottom) * image.width * c;
+    if (c === 3 && bytes && rowFrac === 0 && wholeCols) {
+      const step = colRatio * 3;
+      for (let x = 0, s = topOff + v.x * 3; x < W; x++, s += step) {
+        out[o++] = BYTE_INPUT[data[s]!]!;
+        out[o++] = BYTE_INPUT[data[s + 1]!]!;
+        out[o++] = BYTE_INPUT[data[s + 2]!]!;
+      }
+      continue;
+    }
     if (c === 3 && bytes && rowFrac === 0) {
       // A row on a source row (every other row at half scale). The bottom row weighs 0, and where the column falls
       // on a source pixel too the value is a table lookup.

@@ -352,7 +352,7 @@ export function createAnalyzer(base: AnalysisRuntime, options: AnalyzerOptions =
         },
         embeddings: [
           { modelId: 'faceres', vector: h.descriptor },
-          { modelId: 'mobilefacenet', vector: h.identity },
+          ...(h.identity ? [{ modelId: 'mobilefacenet', vector: h.identity }] : []),
         ],
       });
     }

@@ -203,9 +203,9 @@ export class ModelThread {
 
 /**
  * The models that run on the second model thread when there are two: the two per-face heads with the most
- * arithmetic per row. Replayed on 6 demo photos (`npm run bench -- analyze`) they took 1,060 ms against 1,146 ms
- * for the rest (the detector's passes 721, mobilefacenet 169, the selfie matte 96, facemesh 85, face-api's two heads
- * 75), so the two threads stay about equally busy.
+ * arithmetic per row. Replayed on 24 demo photos (`npm run bench -- analyze`) they took 184 ms an image against
+ * 175 ms for the rest (the detector's passes 130, the selfie matte 17, facemesh 15, face-api's two heads 13; plus
+ * mobilefacenet's 28 where a dataset asks for it), so the two threads stay about equally busy.
  */
 const SECOND_THREAD_MODELS: ReadonlySet<string> = new Set(['gear', 'faceres']);
 

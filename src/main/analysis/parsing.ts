@@ -573,27 +573,66 @@ export function derivedLabelMap(
     const NECK = id('neck');
     const L_EAR = id('l_ear');
     const R_EAR = id('r_ear');
-    const mat = matteOnGrid(matte, region, fullW, fullH);
     const rx = w.width / fullW;
     const ry = w.height / fullH;
     const fsx = region.w / fullW;
     const fsy = region.h / fullH;
     const du = f.toU(region.x + fsx, region.y) - f.toU(region.x, region.y);
     const dv = f.toV(region.x + fsx, region.y) - f.toV(region.x, region.y);
-    for (let row = 0; row < fullH; row++) {
+    // Only pixels whose work cell reaches the face are labelled here (the face parts are such cells too), so the
+    // rows and columns outside those cells' bounding box are left as drawn: on the demo photos that skips about
+    // half of each map. The matte is read over the same box.
+    let cx0 = w.width;
+    let cx1 = -1;
+    let cy0 = w.height;
+    let cy1 = -1;
+    for (let q = 0; q < w.ofFace.length; q++) {
+      if (!w.ofFace[q]) continue;
+      const qx = q % w.width;
+      const qy = (q - qx) / w.width;
+      if (qx < cx0) cx0 = qx;
+      if (qx > cx1) cx1 = qx;
+      if (qy < cy0) cy0 = qy;
+      if (qy > cy1) cy1 = qy;
+    }
+    if (cx1 < 0) return;
+    // One cell more on each side: a face-part pixel at the polygon's edge can fall in a cell just outside it.
+    cx0 = Math.max(0, cx0 - 1);
+    cy0 = Math.max(0, cy0 - 1);
+    cx1 = Math.min(w.width - 1, cx1 + 1);
+    cy1 = Math.min(w.height - 1, cy1 + 1);
+    const cellX = (col: number) => Math.min(w.width - 1, Math.floor((col + 0.5) * rx));
+    const cellY = (row: number) => Math.min(w.height - 1, Math.floor((row + 0.5) * ry));
+    let rowStart = 0;
+    while (rowStart < fullH && cellY(rowStart) < cy0) rowStart++;
+    let rowEnd = fullH;
+    while (rowEnd > rowStart && cellY(rowEnd - 1) > cy1) rowEnd--;
+    let colStart = 0;
+    while (colStart < fullW && cellX(colStart) < cx0) colStart++;
+    let colEnd = fullW;
+    while (colEnd > colStart && cellX(colEnd - 1) > cx1) colEnd--;
+    const boxW = colEnd - colStart;
+    const sub = {
+      x: region.x + colStart * fsx,
+      y: region.y + rowStart * fsy,
+      w: boxW * fsx,
+      h: (rowEnd - rowStart) * fsy,
+    };
+    const mat = matteOnGrid(matte, sub, boxW, rowEnd - rowStart);
+    for (let row = rowStart; row < rowEnd; row++) {
       const y = region.y + (row + 0.5) * fsy;
       const wy = Math.min(w.height - 1, Math.max(0, (row + 0.5) * ry - 0.5));
       const y0 = Math.floor(wy);
       const y1 = Math.min(w.height - 1, y0 + 1);
       const ty = wy - y0;
       const ny = Math.min(w.height - 1, Math.floor((row + 0.5) * ry));
-      let u = f.toU(region.x + 0.5 * fsx, y);
-      let v = f.toV(region.x + 0.5 * fsx, y);
-      for (let col = 0; col < fullW; col++, u += du, v += dv) {
+      let u = f.toU(region.x + (colStart + 0.5) * fsx, y);
+      let v = f.toV(region.x + (colStart + 0.5) * fsx, y);
+      for (let col = colStart; col < colEnd; col++, u += du, v += dv) {
         const p = row * fullW + col;
         const cur = full.ids[p]!;
         if (cur !== 0 && (cur !== SKIN || v >= browV)) continue;
-        if (cur === 0 && mat[p]! <= 0.5) continue;
+        if (cur === 0 && mat[(row - rowStart) * boxW + (col - colStart)]! <= 0.5) continue;
         const wx = Math.min(w.width - 1, Math.max(0, (col + 0.5) * rx - 0.5));
         const x0 = Math.floor(wx);
         const x1 = Math.min(w.width - 1, x0 + 1);
@@ -629,8 +668,7 @@ export function derivedLabelMap(
           full.ids[p] = w.hair && margin + prior > 0 ? HAIR : CLOTH;
         } else if (v < f.jawV) {
           if (!likeSkin) full.ids[p] = HAIR;
-          else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV)
-            full.ids[p] = u > 0 ? L_EAR : R_EAR;
+          else if (Math.abs(u) > 0.8 * hw && v > browV && v < noseTipV) full.ids[p] = u > 0 ? L_EAR : R_EAR;
           else full.ids[p] = v > noseTipV ? NECK : SKIN;
         } else {
           full.ids[p] = NECK;

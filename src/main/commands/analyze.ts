@@ -21,7 +21,7 @@ export const ANALYZE_HELP = `  faceinsight analyze <folder> [--db FILE] [--ep au
       unfinished import and analyze jobs; other commands' unfinished jobs are named, never run. A progress bar
       on a terminal; --json prints one JSON event per line and ends with a summary object {images, faces,
       errors, seconds}. Per-image errors are listed, not fatal:
-      the exit code is 1 only when a job itself failed. --concurrency: images in flight (default 2);
+      the exit code is 1 only when a job itself failed. --concurrency: images in flight (default 4);
       --batch-size: faces per model run, shared by the images in flight (default 8). --face-crops sets the
       dataset's "images are face crops" mode (kept for later runs): on pads each image with grey before detection,
       keeps one face per image and takes the whole image where nothing is found; auto (the default) turns it on

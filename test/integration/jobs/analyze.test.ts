@@ -49,10 +49,8 @@ describe('analyze job', () => {
       expect(d.masks).toHaveLength(1);
       expect(d.masks[0]).toMatchObject({ source: 'derived', version: 1 });
       expect(d.masks[0]!.areas?.skin).toBeGreaterThan(0.01);
-      expect(d.embeddings.map((e) => [e.modelId, e.dims]).sort()).toEqual([
-        ['faceres', 1024],
-        ['mobilefacenet', 192],
-      ]);
+      // mobilefacenet only where the dataset's learning trains on it (next test).
+      expect(d.embeddings.map((e) => [e.modelId, e.dims])).toEqual([['faceres', 1024]]);
       expect(d.landmarks).toHaveLength(468 * 3);
       const gender = d.predictions.find((p) => p.task === 'gender');
       // face-api's AgeGenderNet serves gender and age by default (docs/models.md).
@@ -65,6 +63,20 @@ describe('analyze job', () => {
     const job = await call<Job>(host, 'datasets.analyze', { datasetId: dataset.id });
     const done = await waitForJob(host, job.id);
     expect(done).toMatchObject({ state: 'done', total: 0 });
+  });
+
+  it('computes mobilefacenet embeddings once the learning settings train on them, re-analysing every image', async () => {
+    await call(host, 'learning.settings', { datasetId: dataset.id, embeddingModel: 'mobilefacenet' });
+    const job = await call<Job>(host, 'datasets.analyze', { datasetId: dataset.id, ep: 'cpu' });
+    expect(await waitForJob(host, job.id)).toMatchObject({ state: 'done', total: 3, failed: 0 });
+    for (const f of await faces()) {
+      const d = await call<FaceDetail>(host, 'faces.get', { id: f.id });
+      expect(d.embeddings.map((e) => [e.modelId, e.dims]).sort()).toEqual([
+        ['faceres', 1024],
+        ['mobilefacenet', 192],
+      ]);
+    }
+    await call(host, 'learning.settings', { datasetId: dataset.id, embeddingModel: 'faceres' });
   });
 
   it('re-runs one image keeping face ids, human labels and review status', async () => {

@@ -10,18 +10,20 @@ describe('headModels', () => {
     expect(headModels(all, {}, {})).toEqual({
       ageGender: 'faceapi-agegender',
       expression: 'faceapi-expression',
+      mobilefacenet: false,
     });
+    expect(headModels(all, { mobilefacenet: true }, {}).mobilefacenet).toBe(true);
   });
 
   it("falls back to Human's heads when face-api's are not registered", () => {
     const human = (id: string) => !id.startsWith('faceapi-');
-    expect(headModels(human, {}, {})).toEqual({ ageGender: 'faceres', expression: 'emotion' });
+    expect(headModels(human, {}, {})).toMatchObject({ ageGender: 'faceres', expression: 'emotion' });
   });
 
   it('takes the environment, and an explicit option over it', () => {
     const env = { FACEINSIGHT_AGE_GENDER_MODEL: 'faceres', FACEINSIGHT_EXPRESSION_MODEL: 'emotion' };
-    expect(headModels(all, {}, env)).toEqual({ ageGender: 'faceres', expression: 'emotion' });
-    expect(headModels(all, { expression: 'faceapi-expression' }, env)).toEqual({
+    expect(headModels(all, {}, env)).toMatchObject({ ageGender: 'faceres', expression: 'emotion' });
+    expect(headModels(all, { expression: 'faceapi-expression' }, env)).toMatchObject({
       ageGender: 'faceres',
       expression: 'faceapi-expression',
     });
