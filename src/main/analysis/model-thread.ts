@@ -57,6 +57,20 @@ function ownedFeeds(feeds: Feeds): { feeds: Feeds; transfer: ArrayBuffer[] } {
   return { feeds: out, transfer };
 }
 
+/** An analyzer's runtime over model threads for one batch size: runs join the threads' batchers for that size. */
+function batchingView(
+  threads: { run(modelId: string, feeds: Feeds, batchSize?: number): Promise<Outputs> },
+  registry: ModelRegistry,
+  batchSize: number,
+): BatchingRuntime {
+  return {
+    batchSize,
+    run: (modelId, feeds) => threads.run(modelId, feeds, batchSize),
+    modelVersion: (id) => registry.get(id).manifest.version,
+    hasModel: (id) => registry.has(id),
+  };
+}
+
 /**
  * One model thread: a ModelRuntime (one ORT session per model) on a worker thread, with the cross-image batcher
  * running there too, so a run starts the moment the previous one ends, whatever the main thread is doing.
@@ -172,12 +186,7 @@ export class ModelThread {
 
   /** The analyzer's view of this thread for one batch size (batching happens in the thread). */
   batching(registry: ModelRegistry, batchSize: number): BatchingRuntime {
-    return {
-      batchSize,
-      run: (modelId, feeds) => this.run(modelId, feeds, batchSize),
-      modelVersion: (id) => registry.get(id).manifest.version,
-      hasModel: (id) => registry.has(id),
-    };
+    return batchingView(this, registry, batchSize);
   }
 
   /**
@@ -269,12 +278,7 @@ export class ModelThreads {
   }
 
   batching(registry: ModelRegistry, batchSize: number): BatchingRuntime {
-    return {
-      batchSize,
-      run: (modelId, feeds) => this.run(modelId, feeds, batchSize),
-      modelVersion: (id) => registry.get(id).manifest.version,
-      hasModel: (id) => registry.has(id),
-    };
+    return batchingView(this, registry, batchSize);
   }
 
   async record(on: boolean, reserveBytes = 0): Promise<void> {

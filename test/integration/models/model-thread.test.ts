@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyzer, type ImageAnalysis } from '../../../src/main/analysis';
 import { loadRegistry, type ModelRegistry } from '../../../src/main/models/registry';
-import { ModelThread } from '../../../src/main/analysis/model-thread';
+import { ModelThread, ModelThreads, modelThreadPlan } from '../../../src/main/analysis/model-thread';
 import { AppError } from '../../../src/shared/errors';
 import { copySamples, ROOT, tempDir } from '../../helpers/fs';
 import { testAnalyzer, type TestAnalyzer } from '../../helpers/analysis/runtime';
@@ -39,31 +39,59 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
+/** The same faces, boxes, landmarks, embeddings, predictions and mask areas, image by image. */
+function expectSameAnalyses(a: ImageAnalysis[], b: ImageAnalysis[]): void {
+  expect(a.map((r) => r.faces.length)).toEqual(b.map((r) => r.faces.length));
+  a.forEach((r, i) => {
+    r.faces.forEach((f, k) => {
+      const g = b[i]!.faces[k]!;
+      expect(Math.abs(f.box.x - g.box.x)).toBeLessThan(0.01);
+      expect(Math.abs(f.box.w - g.box.w)).toBeLessThan(0.01);
+      expect(maxRelDiff(f.landmarks, g.landmarks)).toBeLessThan(1e-4);
+      expect(maxRelDiff(f.embeddings[0]!.vector, g.embeddings[0]!.vector)).toBeLessThan(1e-4);
+      const labels = (x: typeof f) =>
+        x.predictions.map((p) => {
+          const v = p.value as { label?: unknown; value?: unknown; years?: unknown };
+          return `${p.task}=${String(v.label ?? v.value ?? v.years)}`;
+        });
+      expect(labels(f)).toEqual(labels(g));
+      expect(f.mask.areas.fraction).toEqual(g.mask.areas.fraction);
+    });
+  });
+}
+
 describe('analysis through the model thread', () => {
+  it('splits two threads by model only where there are two cores or more, and the cores but one among them', () => {
+    expect(modelThreadPlan(1)).toEqual({ threads: 1, intraOpThreads: 1 });
+    expect(modelThreadPlan(2)).toEqual({ threads: 2, intraOpThreads: 1 });
+    expect(modelThreadPlan(8)).toEqual({ threads: 2, intraOpThreads: 3 });
+  });
+
+  it('gives the same results on two model threads as in-thread, images in flight together', async () => {
+    const threads = await ModelThreads.start(
+      { bundledDir, dataDir: join(tmp.dir, 'data'), provider: 'cpu' },
+      { threads: 2, intraOpThreads: 1 },
+    );
+    try {
+      expect(threads.size).toBe(2);
+      const remote = createAnalyzer(threads.batching(registry, 8), { batchSize: 8 });
+      const viaThreads = await Promise.all(photos.map((p) => remote.analyze(p)));
+      const inThread: ImageAnalysis[] = [];
+      for (const p of photos) inThread.push(await local.analyzer.analyze(p));
+      expectSameAnalyses(viaThreads, inThread);
+    } finally {
+      await threads.close();
+    }
+  });
+
   it('finds the same faces with the same predictions as the in-thread runtime, images in flight together', async () => {
     const remote = createAnalyzer(thread.batching(registry, 8), { batchSize: 8 });
     // Concurrent images, so runs mix rows of several images (a different batch composition from one at a time).
     const viaThread = await Promise.all(photos.map((p) => remote.analyze(p)));
     const inThread: ImageAnalysis[] = [];
     for (const p of photos) inThread.push(await local.analyzer.analyze(p));
-    expect(viaThread.map((r) => r.faces.length)).toEqual(inThread.map((r) => r.faces.length));
     expect(viaThread.every((r) => r.faces.length >= 3)).toBe(true);
-    viaThread.forEach((r, i) => {
-      r.faces.forEach((f, k) => {
-        const g = inThread[i]!.faces[k]!;
-        expect(Math.abs(f.box.x - g.box.x)).toBeLessThan(0.01);
-        expect(Math.abs(f.box.w - g.box.w)).toBeLessThan(0.01);
-        expect(maxRelDiff(f.landmarks, g.landmarks)).toBeLessThan(1e-4);
-        expect(maxRelDiff(f.embeddings[0]!.vector, g.embeddings[0]!.vector)).toBeLessThan(1e-4);
-        const labels = (x: typeof f) =>
-          x.predictions.map((p) => {
-            const v = p.value as { label?: unknown; value?: unknown; years?: unknown };
-            return `${p.task}=${String(v.label ?? v.value ?? v.years)}`;
-          });
-        expect(labels(f)).toEqual(labels(g));
-        expect(f.mask.areas.fraction).toEqual(g.mask.areas.fraction);
-      });
-    });
+    expectSameAnalyses(viaThread, inThread);
   });
 });
 
