@@ -44,7 +44,10 @@ export async function captureInputs(
   const runtime = new ModelRuntime({ registry, dataDir, provider: 'cpu' });
   const captured: Captured = new Map();
   try {
-    const analyzer = createAnalyzer(capturing(analysisRuntime(runtime, registry), captured, max));
+    // Every bundled model's inputs: mobilefacenet too, which the app runs only for datasets that train on it.
+    const analyzer = createAnalyzer(capturing(analysisRuntime(runtime, registry), captured, max), {
+      models: { mobilefacenet: true },
+    });
     for (const photo of DEMO_PHOTOS) await analyzer.analyze(photo);
     // The default heads are face-api's; Human's emotion model (selectable) reads the same 192x192 crop facemesh
     // reads, so its inputs are made from those crops exactly as the pipeline would feed it.
