@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileS
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONVERTER_VERSION, readTfjsSource } from '../src/main/models/convert/weights';
+import type { Int8Ranges } from '../src/main/models/convert/ops';
 
 // --root points the script at another checkout-shaped folder (resources/models + node_modules); tests use it.
 const rootFlag = process.argv.indexOf('--root');
@@ -18,14 +19,15 @@ interface Manifest {
   file: string;
   outputs: Record<string, string>;
   inputs: { anySize?: boolean }[];
+  int8?: { convs: Int8Ranges };
   source?: { package: string; version: string; path: string; sha256: string };
 }
 interface CacheEntry {
   sha256: string;
   converter: number;
   bytes: number;
-  /** Converted with height and width dynamic (the manifest's `anySize`). */
-  anySize?: boolean;
+  /** The conversion options the manifest asks for (`anySize`, `int8` ranges), as JSON. */
+  options?: string;
 }
 
 /** Writes next to the target, then renames: a crash never leaves a half-written file under the real name. */
@@ -65,18 +67,19 @@ async function main(): Promise<number> {
     }
     const target = join(modelsDir, m.file);
     const hit = cache[m.id];
-    const anySize = m.inputs.some((i) => i.anySize === true);
+    const options = { anySize: m.inputs.some((i) => i.anySize === true), int8: m.int8?.convs };
+    const optionsKey = JSON.stringify(options);
     if (
       hit?.sha256 === source.sha256 &&
       hit.converter === converter &&
-      (hit.anySize ?? false) === anySize &&
+      hit.options === optionsKey &&
       existsSync(target) &&
       statSync(target).size === hit.bytes
     ) {
       continue;
     }
     const { convertTfjsModel } = await import('../src/main/models/convert');
-    const result = convertTfjsModel(source, { anySize });
+    const result = convertTfjsModel(source, options);
     const names = result.outputs.map((o) => o.name).sort();
     const declared = Object.keys(m.outputs).sort();
     if (names.join('\n') !== declared.join('\n')) {
@@ -85,7 +88,7 @@ async function main(): Promise<number> {
       );
     }
     writeAtomic(target, result.onnx);
-    cache[m.id] = { sha256: source.sha256, converter, bytes: result.onnx.byteLength, anySize };
+    cache[m.id] = { sha256: source.sha256, converter, bytes: result.onnx.byteLength, options: optionsKey };
     writeAtomic(cachePath, JSON.stringify(cache, null, 2) + '\n');
     converted++;
     console.log(

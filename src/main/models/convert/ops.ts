@@ -16,7 +16,16 @@ export interface Ctx {
    * [batch, positions, k] then counts its positions from the input (-1) instead of the trained size's constant.
    */
   anySize?: boolean;
+  /** Calibrated ranges of the convolutions to run on 8-bit integers, by TF node name; see `quantizedConv`. */
+  int8?: Int8Ranges;
 }
+
+/** The float range a quantized convolution's input and output take on calibration data. */
+export interface Int8Range {
+  input: [number, number];
+  output: [number, number];
+}
+export type Int8Ranges = Readonly<Record<string, Int8Range>>;
 
 type Handler = (c: Ctx, n: TfNode) => string;
 
@@ -211,6 +220,8 @@ function conv(c: Ctx, n: TfNode, depthwise: boolean): string {
     : permute(filter, [3, 2, 0, 1]);
   const { bias, act } =
     n.op.startsWith('_Fused') || n.op.startsWith('Fused') ? fusedOps(c, n) : { bias: false, act: undefined };
+  const range = depthwise ? undefined : c.int8?.[n.name];
+  if (range) return toNhwc(c, activate(c, n, quantizedConv(c, n, w, bias, range), act, 3, true));
   const inputs = [toNchw(c, value(c, n, 0)), initializer(c, `${n.name}/weights`, w)];
   if (bias) inputs.push(value(c, n, 2));
   const y = c.g.op('Conv', inputs, {
@@ -221,6 +232,92 @@ function conv(c: Ctx, n: TfNode, depthwise: boolean): string {
     ...padding(c, n),
   });
   return toNhwc(c, activate(c, n, y, act, 3, true));
+}
+
+/** uint8 scale and zero point covering [min, max] (widened to hold 0, which must be exact for the padding). */
+export function uint8Params(min: number, max: number): { scale: number; zeroPoint: number } {
+  const lo = Math.min(0, min);
+  const hi = Math.max(0, max);
+  if (!(hi > lo)) return { scale: 1, zeroPoint: 0 };
+  const scale = Math.fround((hi - lo) / 255);
+  return { scale, zeroPoint: Math.min(255, Math.max(0, Math.round(-lo / scale))) };
+}
+
+/**
+ * A convolution on 8-bit integers (QLinearConv): the input quantized to uint8 over its calibrated range, the
+ * weights per output channel to symmetric int8, the bias to int32 at input scale x channel scale, the output
+ * back to uint8 over its calibrated range and then to float. ORT runs it on u8s8 integer kernels (VNNI where the
+ * CPU has it); the float activation, batch norm and pooling around it stay as they were.
+ */
+function quantizedConv(c: Ctx, n: TfNode, w: Weight, bias: boolean, range: Int8Range): string {
+  const [out, cin, kh, kw] = w.shape as [number, number, number, number];
+  const per = cin * kh * kw;
+  const data = w.data as Float32Array;
+  const q = new Int8Array(out * per);
+  const scales = new Float32Array(out);
+  for (let o = 0; o < out; o++) {
+    let max = 0;
+    for (let i = 0; i < per; i++) max = Math.max(max, Math.abs(data[o * per + i]!));
+    scales[o] = max > 0 ? Math.fround(max / 127) : 1;
+    for (let i = 0; i < per; i++) q[o * per + i] = Math.round(data[o * per + i]! / scales[o]!);
+  }
+  const x = uint8Params(range.input[0], range.input[1]);
+  const y = uint8Params(range.output[0], range.output[1]);
+  const scalar = (base: string, dataType: number, v: number) =>
+    c.g.addInitializer({
+      name: c.g.fresh(`${n.name}/${base}`),
+      dims: [],
+      dataType,
+      data: dataType === DataType.FLOAT ? Float32Array.of(v) : Uint8Array.of(v),
+    });
+  const xScale = scalar('x_scale', DataType.FLOAT, x.scale);
+  const xZero = scalar('x_zero_point', DataType.UINT8, x.zeroPoint);
+  const yScale = scalar('y_scale', DataType.FLOAT, y.scale);
+  const yZero = scalar('y_zero_point', DataType.UINT8, y.zeroPoint);
+  const inputs = [
+    c.g.op('QuantizeLinear', [toNchw(c, value(c, n, 0)), xScale, xZero]),
+    xScale,
+    xZero,
+    c.g.addInitializer({
+      name: c.g.fresh(`${n.name}/w_int8`),
+      dims: w.shape,
+      dataType: DataType.INT8,
+      data: q,
+    }),
+    c.g.addInitializer({
+      name: c.g.fresh(`${n.name}/w_scale`),
+      dims: [out],
+      dataType: DataType.FLOAT,
+      data: scales,
+    }),
+    c.g.addInitializer({
+      name: c.g.fresh(`${n.name}/w_zero_point`),
+      dims: [out],
+      dataType: DataType.INT8,
+      data: new Int8Array(out),
+    }),
+    yScale,
+    yZero,
+  ];
+  if (bias) {
+    const b = constAt(c, n, 2, 'bias').data;
+    const bq = Int32Array.from(b, (v, o) => Math.round(v / (x.scale * scales[o]!)));
+    inputs.push(
+      c.g.addInitializer({
+        name: c.g.fresh(`${n.name}/b_int32`),
+        dims: [out],
+        dataType: DataType.INT32,
+        data: bq,
+      }),
+    );
+  }
+  const yq = c.g.op('QLinearConv', inputs, {
+    kernel_shape: [kh, kw],
+    strides: hw(c, n, attrInts(n, 'strides'), 'strides'),
+    dilations: hw(c, n, attrInts(n, 'dilations'), 'dilations'),
+    ...padding(c, n),
+  });
+  return c.g.op('DequantizeLinear', [yq, yScale, yZero]);
 }
 
 /** Conv2DBackpropInput: the output size is a constant, so pads and output_padding are worked out here. */
