@@ -12,6 +12,8 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/main/cli.ts'),
           'job-runner': resolve(__dirname, 'src/main/jobs/runner-entry.ts'),
           'model-thread': resolve(__dirname, 'src/main/analysis/model-thread-entry.ts'),
+          // The PostgreSQL connection's thread (store/pg/sync-bridge.ts finds it next to the other entries).
+          'pg-worker': resolve(__dirname, 'src/main/store/pg/worker-entry.ts'),
         },
       },
     },

@@ -11,6 +11,7 @@ const nodeOnly = [
   ...builtinModules.flatMap((m) => [m, `node:${m}`]),
   'electron',
   'better-sqlite3',
+  'pg',
   'onnxruntime-node',
   'sharp',
 ];
@@ -31,9 +32,9 @@ const boundaries = [
   {
     files: ['src/main/**'],
     ignores: ['src/main/index.ts', 'src/main/electron/**', 'src/main/store/**'],
-    names: ['electron', 'better-sqlite3'],
+    names: ['electron', 'better-sqlite3', 'pg'],
     groups: ['**/renderer/**', '**/preload/**', '**/electron/**'],
-    why: "'electron' belongs to main/electron, SQLite to main/store.",
+    why: "'electron' belongs to main/electron, SQLite and PostgreSQL to main/store.",
   },
   {
     files: ['src/preload/**', 'src/main/index.ts', 'src/main/electron/**', 'src/main/store/**'],

@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // A throwaway PostgreSQL cluster for the tests that run on both backends (test/helpers/postgres.ts).
+          globalSetup: ['test/helpers/postgres-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           fileParallelism: false,

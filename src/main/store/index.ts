@@ -1,5 +1,8 @@
-// The store: one connection per process with its repositories; the only module that touches SQLite.
-import { openDatabase, write, type Db, type OpenOptions } from './db';
+// The store: one connection per process with its repositories; the only module that touches the database (a
+// SQLite file or PostgreSQL, store/db.ts).
+import { integrityCheck, openDb, schemaVersion, write, type Db, type OpenOptions } from './db';
+import { dialectOf, type Dialect } from './db-types';
+import { redactDbTarget } from './target';
 import { createDatasetsRepository } from './repositories/datasets';
 import { createImagesRepository } from './repositories/images';
 import { createJobsRepository } from './repositories/jobs';
@@ -30,8 +33,14 @@ export type {
   FaceImageRow,
 } from './repositories/learning';
 
+export { isPostgresUrl, redactDbTarget } from './target';
+
 export interface Store {
+  /** What was opened: a SQLite file path or a PostgreSQL URL (with its password: never log this one). */
   readonly file: string;
+  /** `file` as it may be shown or logged (a URL's password hidden). */
+  readonly displayName: string;
+  readonly dialect: Dialect;
   readonly datasets: ReturnType<typeof createDatasetsRepository>;
   readonly images: ReturnType<typeof createImagesRepository>;
   readonly jobs: ReturnType<typeof createJobsRepository>;
@@ -44,18 +53,21 @@ export interface Store {
   readonly labelHistory: ReturnType<typeof createLabelHistoryRepository>;
   readonly identities: ReturnType<typeof createIdentitiesRepository>;
   readonly mllm: ReturnType<typeof createMllmRepository>;
-  /** Runs fn in one BEGIN IMMEDIATE transaction. */
+  /** Runs fn in one write transaction (SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + the advisory write lock). */
   write<T>(fn: () => T): T;
-  /** Current schema version (PRAGMA user_version). */
+  /** Current schema version (PRAGMA user_version; schema_version on PostgreSQL). */
   schemaVersion(): number;
   integrityCheck(): string;
   close(): void;
 }
 
+/** Opens a SQLite file or a `postgres://` / `postgresql://` URL, migrated, with its repositories. */
 export function openStore(file: string, opts: OpenOptions = {}): Store {
-  const db: Db = openDatabase(file, opts);
+  const db: Db = openDb(file, opts);
   return {
     file,
+    displayName: redactDbTarget(file),
+    dialect: dialectOf(db),
     datasets: createDatasetsRepository(db),
     images: createImagesRepository(db),
     jobs: createJobsRepository(db),
@@ -69,8 +81,8 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     identities: createIdentitiesRepository(db),
     mllm: createMllmRepository(db),
     write: (fn) => write(db, fn),
-    schemaVersion: () => db.pragma('user_version', { simple: true }) as number,
-    integrityCheck: () => db.pragma('integrity_check', { simple: true }) as string,
-    close: () => db.close(),
+    schemaVersion: () => schemaVersion(db),
+    integrityCheck: () => integrityCheck(db),
+    close: () => void db.close(),
   };
 }

@@ -1,5 +1,8 @@
-// Ordered list of migrations; merged ones are never edited. Migration N sets PRAGMA user_version = N.
+// Ordered list of migrations; merged ones are never edited. Migration N sets PRAGMA user_version = N (SQLite) or
+// schema_version.version = N (PostgreSQL). PostgreSQL starts from a baseline equal to the SQLite schema at
+// PG_BASELINE_VERSION (pg/schema.ts); every migration after it gives its PostgreSQL step as `pg`.
 import type { Database } from 'better-sqlite3';
+import type { Db } from '../db-types';
 import { up as initial } from './0001-initial';
 import { up as maskAreas } from './0002-mask-areas';
 import { up as analysisState } from './0003-analysis-state';
@@ -17,6 +20,8 @@ export interface Migration {
   version: number;
   name: string;
   up: (db: Database) => void;
+  /** The same change on PostgreSQL; required for every migration after PG_BASELINE_VERSION (a test checks). */
+  pg?: (db: Db) => void;
 }
 
 export const migrations: Migration[] = [

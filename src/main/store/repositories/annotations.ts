@@ -1,5 +1,5 @@
 // Bulk annotation import / export queries: imported faces, import labels, splits, export rows, job reports.
-import type { Database, Statement } from 'better-sqlite3';
+import type { Db as Database, Stmt as Statement } from '../db-types';
 
 export interface IndexedImage {
   id: number;
@@ -136,7 +136,24 @@ function importLabelWriter(
   };
 }
 
+/**
+ * A JSON array aggregate of a correlated subquery's rows ('[]' for none), in `order`: SQLite's json_group_array
+ * follows the scan order (the labels primary key), PostgreSQL's json_agg needs the order spelled out.
+ */
+function jsonArrayOf(db: Database, element: string, from: string, order: string): string {
+  return db.dialect === 'postgres'
+    ? `(SELECT coalesce(json_agg(${element} ORDER BY ${order}), '[]') ${from})`
+    : `(SELECT json_group_array(${element}) ${from})`;
+}
+
 export function createAnnotationsRepository(db: Database) {
+  const pg = db.dialect === 'postgres';
+  const labelArray = jsonArrayOf(
+    db,
+    pg ? 'json_build_array(l.key, l.source, l.value)' : 'json_array(l.key, l.source, l.value)',
+    'FROM labels l WHERE l.face_id = f.id',
+    'l.key, l.source',
+  );
   const images = db.prepare(`SELECT id, rel_path AS relPath, width, height, status FROM images
     WHERE dataset_id = ? ORDER BY id`);
   const importedFaces = db
@@ -159,18 +176,33 @@ export function createAnnotationsRepository(db: Database) {
     `DELETE FROM predictions WHERE face_id = ? AND source = 'import' AND model_id = '${IMPORT_MODEL_ID}'`,
   );
   // A batch of faces' import predictions: @batch is a JSON array of [faceId, {task: value}].
-  const insertPredictions = db.prepare(`INSERT INTO predictions
+  // PostgreSQL: json (not jsonb) keeps each object's key order and text, so ids follow the same order as SQLite's.
+  const insertPredictions = db.prepare(
+    pg
+      ? `INSERT INTO predictions (face_id, model_id, model_version, task, source, value, created_at)
+    SELECT CAST(f.value ->> 0 AS bigint), '${IMPORT_MODEL_ID}', @version, j.key, 'import', CAST(j.value AS text), @at
+    FROM json_array_elements(CAST(@batch AS json)) WITH ORDINALITY f(value, n),
+      json_each(CAST(f.value -> 1 AS json)) WITH ORDINALITY j(key, value, m)
+    ORDER BY f.n, j.m`
+      : `INSERT INTO predictions
       (face_id, model_id, model_version, task, source, value, created_at)
     SELECT f.value ->> 0, '${IMPORT_MODEL_ID}', @version, j.key, 'import', json_quote(j.value), @at
-    FROM json_each(@batch) f, json_each(f.value, '$[1]') j`);
+    FROM json_each(@batch) f, json_each(f.value, '$[1]') j`,
+  );
   const exportRows = db.prepare(`SELECT f.id AS faceId, f.image_id AS imageId, i.rel_path AS relPath, i.split,
       i.width, i.height, f.idx, f.source AS faceSource, f.x, f.y, f.w, f.h,
-      (SELECT json_group_array(json_array(l.key, l.source, l.value)) FROM labels l WHERE l.face_id = f.id)
-        AS labels,
+      ${labelArray} AS labels,
       (SELECT r.status FROM reviews r WHERE r.face_id = f.id) AS review,
-      (SELECT json_group_array(json_object('task', p.task, 'modelId', p.model_id,
-          'modelVersion', p.model_version, 'source', p.source, 'value', json(p.value)))
-        FROM predictions p WHERE p.face_id = f.id AND (p.source = 'import' OR @predictions = 1)) AS predictions
+      ${jsonArrayOf(
+        db,
+        pg
+          ? `json_build_object('task', p.task, 'modelId', p.model_id, 'modelVersion', p.model_version,
+            'source', p.source, 'value', CAST(p.value AS json))`
+          : `json_object('task', p.task, 'modelId', p.model_id,
+          'modelVersion', p.model_version, 'source', p.source, 'value', json(p.value))`,
+        `FROM predictions p WHERE p.face_id = f.id AND (p.source = 'import' OR @predictions = 1)`,
+        'p.task, p.id',
+      )} AS predictions
     FROM faces f JOIN images i ON i.id = f.image_id
     WHERE i.dataset_id = @datasetId AND i.status = 'ok' AND (@reviewedOnly = 0 OR EXISTS
       (SELECT 1 FROM reviews r WHERE r.face_id = f.id AND r.status = 'reviewed'))
@@ -178,18 +210,27 @@ export function createAnnotationsRepository(db: Database) {
   const models = db.prepare(`SELECT DISTINCT p.model_id AS modelId, p.model_version AS modelVersion
     FROM predictions p JOIN faces f ON f.id = p.face_id JOIN images i ON i.id = f.image_id
     WHERE i.dataset_id = ? AND p.source != 'import' ORDER BY p.model_id, p.model_version`);
-  const labelsByFace = db.prepare(`SELECT f.id AS faceId,
-      (SELECT json_group_array(json_array(l.key, l.source, l.value)) FROM labels l WHERE l.face_id = f.id)
-        AS labels
+  const labelsByFace = db.prepare(`SELECT f.id AS faceId, ${labelArray} AS labels
     FROM faces f JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY f.id`);
   const latestImportMask = db.prepare(`SELECT png, box FROM masks WHERE face_id = ? AND source = 'import'
     ORDER BY version DESC LIMIT 1`);
   const clearLabelViolations = db.prepare(`DELETE FROM violations WHERE face_id = ? AND subject = 'labels'`);
   const insertViolation = db.prepare(`INSERT INTO violations (face_id, rule_id, subject, detail)
     VALUES (@faceId, @ruleId, 'labels', @detail)`);
-  const setReport = db.prepare(`UPDATE jobs SET params = json_set(params, '$.report', json(@report)),
-    updated_at = @at WHERE id = @id`);
-  const report = db.prepare(`SELECT json_extract(params, '$.report') FROM jobs WHERE id = ?`).pluck();
+  const setReport = db.prepare(
+    pg
+      ? `UPDATE jobs SET params = CAST(jsonb_set(CAST(params AS jsonb), '{report}', CAST(@report AS jsonb)) AS text),
+    updated_at = @at WHERE id = @id`
+      : `UPDATE jobs SET params = json_set(params, '$.report', json(@report)),
+    updated_at = @at WHERE id = @id`,
+  );
+  const report = db
+    .prepare(
+      pg
+        ? `SELECT CAST(params AS json) -> 'report' FROM jobs WHERE id = ?`
+        : `SELECT json_extract(params, '$.report') FROM jobs WHERE id = ?`,
+    )
+    .pluck();
   /** Upserts `import` labels (never `human` ones, never label_events) one row at a time; returns how many. */
   const setImportLabels = (faceId: number, labels: Record<string, string>, at: number): number => {
     let n = 0;

@@ -1,5 +1,5 @@
 // Datasets: one row per root folder, with image counts.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 import type { Dataset, DatasetFormat, FaceCropsMode } from '../../../shared/api';
 
 interface DatasetRow {
@@ -23,12 +23,14 @@ export function createDatasetsRepository(db: Database) {
   const byRoot = db.prepare(`${select} WHERE d.root = ?`);
   const all = db.prepare(`${select} ORDER BY d.created_at DESC, d.id DESC`);
   const insert = db.prepare(
-    `INSERT INTO datasets (name, root, format, created_at) VALUES (@name, @root, @format, @at)`,
+    `INSERT INTO datasets (name, root, format, created_at) VALUES (@name, @root, @format, @at) RETURNING id`,
   );
   const roots = db.prepare(`SELECT root FROM datasets`).pluck();
   const faceCrops = db.prepare(`SELECT face_crops FROM datasets WHERE id = ?`).pluck();
   const setFaceCrops = db.prepare(`UPDATE datasets SET face_crops = @mode WHERE id = @id`);
-  const sizes = db.prepare(`SELECT count(*) AS sized, coalesce(sum(max(width, height) <= @side), 0) AS small
+  const sizes =
+    db.prepare(`SELECT count(*) AS sized, count(CASE WHEN width <= @side AND height <= @side THEN 1 END)
+      AS small
     FROM images WHERE dataset_id = @id AND status = 'ok' AND width IS NOT NULL AND height IS NOT NULL`);
   return {
     get(id: number): Dataset | undefined {
@@ -42,7 +44,7 @@ export function createDatasetsRepository(db: Database) {
     },
     /** Inserts and returns the new id; the caller runs it inside store.write(). */
     insert(d: { name: string; root: string; format: DatasetFormat }): number {
-      return Number(insert.run({ ...d, at: Date.now() }).lastInsertRowid);
+      return (insert.get({ ...d, at: Date.now() }) as { id: number }).id;
     },
     roots(): string[] {
       return roots.all() as string[];

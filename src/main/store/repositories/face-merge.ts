@@ -1,5 +1,5 @@
 // Merging two rows that stand for one face (an imported face and the detection of it) into one, losing no work.
-import type { Database, Statement } from 'better-sqlite3';
+import type { Db as Database, Stmt as Statement } from '../db-types';
 import { coversImage, matchImported, type MatchBox } from '../../../shared/face-match';
 
 export interface MergeOptions {
@@ -28,12 +28,14 @@ const DROPS = `(SELECT drop_id FROM temp.merge_pairs)`;
 export function createFaceMerger(db: Database) {
   let stmts: Statement[] | null = null;
   const prepare = (): Statement[] => {
-    db.exec(`CREATE TEMP TABLE IF NOT EXISTS merge_pairs (drop_id INTEGER PRIMARY KEY,
-      keep_id INTEGER NOT NULL UNIQUE, take_box INTEGER NOT NULL)`);
+    const int = db.dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS merge_pairs (drop_id ${int} PRIMARY KEY,
+      keep_id ${int} NOT NULL UNIQUE, take_box INTEGER NOT NULL)`);
     return [
-      `UPDATE faces SET x = CASE WHEN m.take_box THEN m.x ELSE faces.x END,
-         y = CASE WHEN m.take_box THEN m.y ELSE faces.y END, w = CASE WHEN m.take_box THEN m.w ELSE faces.w END,
-         h = CASE WHEN m.take_box THEN m.h ELSE faces.h END, det_score = m.det_score, landmarks = m.landmarks
+      `UPDATE faces SET x = CASE WHEN m.take_box = 1 THEN m.x ELSE faces.x END,
+         y = CASE WHEN m.take_box = 1 THEN m.y ELSE faces.y END,
+         w = CASE WHEN m.take_box = 1 THEN m.w ELSE faces.w END,
+         h = CASE WHEN m.take_box = 1 THEN m.h ELSE faces.h END, det_score = m.det_score, landmarks = m.landmarks
        FROM (SELECT p.keep_id, p.take_box, d.x, d.y, d.w, d.h, d.det_score, d.landmarks
          FROM temp.merge_pairs p JOIN faces d ON d.id = p.drop_id) m WHERE faces.id = m.keep_id`,
       // Copies, then the kept face's own rows: the best_predictions triggers then do one upsert per copy and no
@@ -61,13 +63,17 @@ export function createFaceMerger(db: Database) {
       `DELETE FROM labels WHERE (face_id, key, source) IN (SELECT p.keep_id, d.key, d.source
          FROM temp.merge_pairs p JOIN labels d ON d.face_id = p.drop_id JOIN labels k ON k.face_id = p.keep_id
            AND k.key = d.key AND k.source = d.source WHERE d.updated_at > k.updated_at)`,
-      `UPDATE OR IGNORE labels SET face_id = ${keepOf('labels.face_id')} WHERE face_id IN ${DROPS}`,
+      // Where keep has the same (key, source) the drop's row stays and goes with the drop (UPDATE OR IGNORE).
+      `UPDATE labels SET face_id = ${keepOf('labels.face_id')} WHERE face_id IN ${DROPS}
+         AND NOT EXISTS (SELECT 1 FROM labels k WHERE k.face_id = ${keepOf('labels.face_id')}
+           AND k.key = labels.key AND k.source = labels.source)`,
       `UPDATE label_events SET face_id = ${keepOf('label_events.face_id')} WHERE face_id IN ${DROPS}`,
       `DELETE FROM reviews WHERE face_id IN (SELECT p.keep_id FROM temp.merge_pairs p
          JOIN reviews d ON d.face_id = p.drop_id JOIN reviews k ON k.face_id = p.keep_id
          WHERE (d.status != 'unreviewed') > (k.status != 'unreviewed')
            OR ((d.status != 'unreviewed') = (k.status != 'unreviewed') AND d.at > k.at))`,
-      `UPDATE OR IGNORE reviews SET face_id = ${keepOf('reviews.face_id')} WHERE face_id IN ${DROPS}`,
+      `UPDATE reviews SET face_id = ${keepOf('reviews.face_id')} WHERE face_id IN ${DROPS}
+         AND NOT EXISTS (SELECT 1 FROM reviews k WHERE k.face_id = ${keepOf('reviews.face_id')})`,
       `DELETE FROM faces WHERE id IN ${DROPS}`,
       `DELETE FROM temp.merge_pairs`,
     ].map((sql) => db.prepare(sql));

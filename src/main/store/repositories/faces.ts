@@ -1,5 +1,5 @@
 // Faces and everything the pipeline stores per face: predictions, masks, embeddings (model outputs only).
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 import type { FaceSummary, ReviewStatus } from '../../../shared/api';
 import { createFaceMerger, mergeDuplicateFaces, type MergeOptions } from './face-merge';
 

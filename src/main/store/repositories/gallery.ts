@@ -1,6 +1,7 @@
 // The face gallery's queries: filtered, sorted, randomly accessible pages, facet counts and library counters.
-import type { Database, Statement } from 'better-sqlite3';
+import type { Db as Database, Stmt as Statement } from '../db-types';
 import type { DatasetStats, FaceChip, FaceFacets, FaceQuery, FaceSummary } from '../../../shared/api';
+import { jsonList } from '../db-types';
 
 /** A query plus what main computed for it (co-occurrence scores live outside SQL). */
 export interface GalleryQuery extends FaceQuery {
@@ -24,8 +25,8 @@ const labelIsOn = (k: string) => `coalesce(
   (SELECT value FROM labels WHERE face_id = f.id AND key = @${k} AND source = 'human'),
   (SELECT value FROM labels WHERE face_id = f.id AND key = @${k} AND source = 'import')) = '1'`;
 // A CelebA prediction is on at value +1 (the analyser thresholds P(+1) when it stores the value).
-const predictionIsOn = (k: string) => `EXISTS (SELECT 1 FROM predictions WHERE face_id = f.id AND task = @${k}
-  AND json_extract(value, '$.value') = 1)`;
+const predictionIsOn = (k: string, pg: boolean) => `EXISTS (SELECT 1 FROM predictions WHERE face_id = f.id
+  AND task = @${k} AND ${pg ? `(CAST(value AS jsonb) -> 'value') = CAST('1' AS jsonb)` : `json_extract(value, '$.value') = 1`})`;
 const violationCount = `(SELECT count(*) FROM violations v WHERE v.face_id = f.id)`;
 
 const summaryCols = `f.id, f.image_id AS imageId, i.dataset_id AS datasetId, i.rel_path AS relPath, f.idx,
@@ -51,6 +52,7 @@ function clauses(
   skip?: Dim | 'facets',
   uses = '',
   violated = false,
+  pg = false,
 ): { from: string; where: string } {
   // 'facets' leaves out every facet dimension: the facet query groups by them instead.
   const on = (d: Dim) => skip !== d && skip !== 'facets';
@@ -70,7 +72,8 @@ function clauses(
       WHERE v.face_id = f.id AND ru.severity = @severity)`);
   }
   if (q.split !== undefined && on('split')) w.push(`coalesce(i.split, '') = @split`);
-  if (q.search) w.push(`i.rel_path LIKE @search ESCAPE '\\'`);
+  // SQLite's LIKE ignores ASCII case; PostgreSQL's is case-sensitive (ILIKE is not).
+  if (q.search) w.push(`i.rel_path ${pg ? 'ILIKE' : 'LIKE'} @search ESCAPE '\\'`);
   if (attr?.value !== undefined && on('attrValue')) {
     const expr = attr.source === 'prediction' ? predValue : labelValue;
     w.push(attr.value === '?' ? `${expr} IS NULL` : `${expr} = @attrValue`);
@@ -81,7 +84,8 @@ function clauses(
   if (attr?.confMin !== undefined) w.push(`${predConf} >= @confMin`);
   if (attr?.confMax !== undefined) w.push(`${predConf} < @confMax`);
   if (q.pair) {
-    for (const k of ['pairA', 'pairB']) w.push(q.pair.source === 'labels' ? labelIsOn(k) : predictionIsOn(k));
+    for (const k of ['pairA', 'pairB'])
+      w.push(q.pair.source === 'labels' ? labelIsOn(k) : predictionIsOn(k, pg));
   }
   if (q.unusualBelow !== undefined && q.unusualScores !== undefined && on('unusual')) {
     w.push('u.score < @unusualBelow');
@@ -93,7 +97,9 @@ function clauses(
     w.push(`EXISTS (SELECT 1 FROM label_issues li2 WHERE li2.face_id = f.id AND li2.key = @suspectKey
       AND li2.suspect = 1)`);
   }
-  if (q.mllmWrong !== undefined) w.push('f.id IN (SELECT value FROM json_each(@mllmWrongIds))');
+  if (q.mllmWrong !== undefined) {
+    w.push(`f.id IN ${jsonList({ dialect: pg ? 'postgres' : 'sqlite' }, '@mllmWrongIds', 'int')}`);
+  }
   if (/\bur\./.test(uses)) w.push('ur.dataset_id = @datasetId');
   const where = w.join(' AND ');
   const all = `${where} ${uses}`;
@@ -118,7 +124,10 @@ function clauses(
   }
   if (/\bws\./.test(all)) from += ' LEFT JOIN face_label_scores ws ON ws.face_id = f.id';
   if (/\bu\./.test(all)) {
-    from += ` LEFT JOIN (SELECT CAST(key AS INTEGER) AS faceId, value AS score FROM json_each(@unusualScores))
+    from += pg
+      ? ` LEFT JOIN (SELECT CAST(key AS bigint) AS faceId, CAST(value AS double precision) AS score
+        FROM json_each_text(CAST(@unusualScores AS json))) u ON u.faceId = f.id`
+      : ` LEFT JOIN (SELECT CAST(key AS INTEGER) AS faceId, value AS score FROM json_each(@unusualScores))
       u ON u.faceId = f.id`;
   }
   return { from, where };
@@ -315,6 +324,7 @@ function tally(q: GalleryQuery, groups: FacetGroup[]): Omit<FaceFacets, 'rules'>
 type Row = Omit<FaceSummary, 'box'> & { x: number; y: number; w: number; h: number };
 
 export function createGalleryRepository(db: Database) {
+  const pg = db.dialect === 'postgres';
   const cache = new Map<string, Statement>();
   const prepare = (sql: string): Statement => {
     let st = cache.get(sql);
@@ -328,13 +338,13 @@ export function createGalleryRepository(db: Database) {
   };
   const run = (sql: string, q: GalleryQuery) => ({ st: prepare(sql), args: bind(sql, params(q)) });
   const count = (q: GalleryQuery): number => {
-    const { from, where } = clauses(q);
+    const { from, where } = clauses(q, undefined, '', false, pg);
     const { st, args } = run(`SELECT count(*) ${from} WHERE ${where}`, q);
     return st.pluck().get(args) as number;
   };
   const grouped = (q: GalleryQuery, skip: Dim, key: string, join = ''): Record<string, number> => {
     // A join with the violations counts violated faces only: walk those instead of every face.
-    const { from, where } = clauses(q, skip, key, join !== '');
+    const { from, where } = clauses(q, skip, key, join !== '', pg);
     // Only the violation join repeats a face; DISTINCT costs a temp b-tree, so it is used only there.
     const n = join ? 'count(DISTINCT f.id)' : 'count(*)';
     const sql = `SELECT ${key} AS k, ${n} AS n ${from} ${join} WHERE ${where} GROUP BY k`;
@@ -347,8 +357,8 @@ export function createGalleryRepository(db: Database) {
 
   // The `useful` order of each dataset, as last loaded into this connection's temp table (temp writes take no
   // lock on the database file, so the UI's reads never wait on the job runner for them).
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS gallery_ranks (dataset_id INTEGER NOT NULL, rank INTEGER NOT NULL,
-    face_id INTEGER NOT NULL, PRIMARY KEY (dataset_id, rank)) WITHOUT ROWID`);
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS gallery_ranks (dataset_id ${pg ? 'BIGINT' : 'INTEGER'} NOT NULL,
+    rank INTEGER NOT NULL, face_id ${pg ? 'BIGINT' : 'INTEGER'} NOT NULL, PRIMARY KEY (dataset_id, rank))${pg ? '' : ' WITHOUT ROWID'}`);
   const loaded = new Map<number, readonly number[]>();
   const clearRanks = db.prepare(`DELETE FROM temp.gallery_ranks WHERE dataset_id = ?`);
   const addRank = db.prepare(`INSERT INTO temp.gallery_ranks (dataset_id, rank, face_id) VALUES (?, ?, ?)`);
@@ -378,8 +388,22 @@ export function createGalleryRepository(db: Database) {
     JOIN faces f ON f.id = l.face_id JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ?`);
 
   // Per face and chip key: the effective label (human over import) and the best prediction with its confidence.
-  const chipRows =
-    db.prepare(`SELECT j.value AS faceId, k.value AS key, coalesce(lh.value, li.value) AS label,
+  // PostgreSQL: the same rows from the arrays' elements with their positions (json_each's `key` in SQLite);
+  // round() on numeric rounds halves away from zero as SQLite's does.
+  const chipRows = pg
+    ? db.prepare(`SELECT j.id AS faceId, k.value AS key, coalesce(lh.value, li.value) AS label,
+      coalesce(bp.value, CAST(CAST(round(CAST(CAST(p.value AS json) ->> 'years' AS numeric)) AS bigint) AS text))
+        AS pred,
+      bp.conf AS conf
+    FROM (SELECT CAST(value AS bigint) AS id, n FROM json_array_elements_text(CAST(@ids AS json))
+        WITH ORDINALITY e(value, n)) j
+      CROSS JOIN json_array_elements_text(CAST(@keys AS json)) WITH ORDINALITY k(value, n)
+    LEFT JOIN labels lh ON lh.face_id = j.id AND lh.key = k.value AND lh.source = 'human'
+    LEFT JOIN labels li ON li.face_id = j.id AND li.key = k.value AND li.source = 'import'
+    LEFT JOIN best_predictions bp ON bp.face_id = j.id AND bp.task = k.value
+    LEFT JOIN predictions p ON p.id = bp.prediction_id
+    ORDER BY j.n, k.n`)
+    : db.prepare(`SELECT j.value AS faceId, k.value AS key, coalesce(lh.value, li.value) AS label,
       coalesce(bp.value, CAST(CAST(round(json_extract(p.value, '$.years')) AS INTEGER) AS TEXT)) AS pred,
       bp.conf AS conf
     FROM json_each(@ids) j CROSS JOIN json_each(@keys) k
@@ -428,7 +452,7 @@ export function createGalleryRepository(db: Database) {
     } {
       const limit = q.limit ?? 200;
       useRanks(q);
-      const { from, where } = clauses(q, undefined, orderBy(q));
+      const { from, where } = clauses(q, undefined, orderBy(q), false, pg);
       const byOffset = q.offset !== undefined || (q.sort !== undefined && q.sort !== 'id') || q.desc === true;
       const offset = q.offset ?? (byOffset ? (q.cursor ?? 0) : 0);
       const total = count(q);
@@ -463,9 +487,10 @@ export function createGalleryRepository(db: Database) {
     /** The SQL text and bound values of a page query, for EXPLAIN QUERY PLAN tests. */
     explain(q: GalleryQuery): string[] {
       useRanks(q);
-      const { from, where } = clauses(q, undefined, orderBy(q));
+      const { from, where } = clauses(q, undefined, orderBy(q), false, pg);
       const sql = `SELECT ${summaryCols} ${from} WHERE ${where} ORDER BY ${orderBy(q)} LIMIT 200 OFFSET 0`;
       const args = bind(sql, params(q));
+      if (pg) return (db.prepare(`EXPLAIN ${sql}`).pluck().all(args) as string[]).map((l) => l.trim());
       return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(args) as { detail: string }[]).map((r) => r.detail);
     },
     /**
@@ -476,7 +501,7 @@ export function createGalleryRepository(db: Database) {
     facets(q: GalleryQuery): FaceFacets {
       const pass = (violated: boolean) => {
         const cols = facetCols(q, violated);
-        const { from, where } = clauses(q, 'facets', cols, violated);
+        const { from, where } = clauses(q, 'facets', cols, violated, pg);
         const sql = `SELECT ${cols}, count(*) AS n ${from} WHERE ${where} GROUP BY rv, sp, se, sw, rk, lv, pv, un`;
         const { st, args } = run(sql, q);
         return st.all({ ...args, unusualAt: q.unusualBelow ?? UNUSUAL_DEFAULT }) as FacetGroup[];

@@ -1,5 +1,5 @@
 // Stored identity reports (computed by the `identities` job) and the stamp that tells whether one is still current.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 import type { IdentityReport } from '../../../shared/api';
 
 export interface StoredIdentityReport {
@@ -29,7 +29,8 @@ export function createIdentitiesRepository(db: Database) {
       `SELECT (SELECT count(*) || ':' || coalesce(max(f.id), 0) FROM faces f JOIN images i ON i.id = f.image_id
           WHERE i.dataset_id = @d) || ':' ||
         (SELECT count(*) || ':' || coalesce(max(analyzed_at), 0) || ':' || count(split) || ':' ||
-          total(id * (131 * length(split) + unicode(split))) || ':' || count(sha256)
+          ${db.dialect === 'postgres' ? 'coalesce(sum(id * (131 * length(split) + ascii(split))), 0)' : 'total(id * (131 * length(split) + unicode(split)))'}
+          || ':' || count(sha256)
           FROM images WHERE dataset_id = @d)`,
     )
     .pluck();

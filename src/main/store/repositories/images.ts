@@ -1,5 +1,5 @@
 // Images: one row per file under a dataset root, ok or error with the reason.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 import type { ImageStatus, ImageSummary } from '../../../shared/api';
 
 export interface ImageRecord {
@@ -58,7 +58,7 @@ export function createImagesRepository(db: Database) {
     .pluck();
   const markAnalyzed = db.prepare(`UPDATE images SET analyzed_at = @at, analysis_key = @key WHERE id = @id`);
   const analysisCounts = db.prepare(`SELECT count(*) AS images,
-      sum(analysis_key IS NOT NULL) AS analyzed,
+      count(analysis_key) AS analyzed,
       (SELECT count(*) FROM faces f JOIN images j ON j.id = f.image_id WHERE j.dataset_id = @datasetId) AS faces
     FROM images WHERE dataset_id = @datasetId AND status = 'ok'`);
   return {

@@ -1,6 +1,7 @@
 // Jobs and their work items: state lives here, never only in memory; items are claimed under a lease.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 import type { Job, JobKind, JobState } from '../../../shared/api';
+import { jsonList } from '../db-types';
 
 interface JobRow extends Omit<Job, 'summary'> {
   summary: string;
@@ -23,6 +24,26 @@ export interface ClaimedItem {
   attempts: number;
 }
 
+/**
+ * The JSON text columns' edits per dialect: SQLite's json_set / json_extract, PostgreSQL's jsonb_set / ->> (its
+ * jsonb text puts keys in its own order and a space after ':' and ','; readers JSON.parse either).
+ */
+function jsonSql(pg: boolean) {
+  const key = (k: string) => (k.startsWith('@') ? `CAST(${k} AS text)` : `'${k}'`);
+  return {
+    /** The key's value as text, NULL when absent or JSON null. */
+    get: (col: string, k: string) =>
+      pg
+        ? `(CAST(${col} AS json) ->> ${key(k)})`
+        : `json_extract(${col}, ${k.startsWith('@') ? `'$.' || ${k}` : `'$.${k}'`})`,
+    /** The column with key k set to the number `n`. */
+    setNumber: (col: string, k: string, n: string) =>
+      pg
+        ? `CAST(jsonb_set(CAST(${col} AS jsonb), ARRAY[${key(k)}], to_jsonb(CAST(${n} AS numeric))) AS text)`
+        : `json_set(${col}, ${k.startsWith('@') ? `'$.' || ${k}` : `'$.${k}'`}, ${n})`,
+  };
+}
+
 const columns = `id, kind, dataset_id AS datasetId, state, done, total, failed, error, summary, params,
   cancel_requested AS cancelRequested, planned, created_at AS createdAt, updated_at AS updatedAt`;
 
@@ -42,38 +63,44 @@ export function toJob(r: JobRecord): Job {
 }
 
 export function createJobsRepository(db: Database) {
+  const json = jsonSql(db.dialect === 'postgres');
+  const woken = jsonList(db, '@woken', 'int');
   const insert = db.prepare(`INSERT INTO jobs (kind, dataset_id, params, state, created_at, updated_at)
-    VALUES (@kind, @datasetId, @params, 'queued', @at, @at)`);
+    VALUES (@kind, @datasetId, @params, 'queued', @at, @at) RETURNING id`);
   const byId = db.prepare(`SELECT ${columns} FROM jobs WHERE id = ?`);
   const list = db.prepare(`SELECT ${columns} FROM jobs
     WHERE (@datasetId IS NULL OR dataset_id = @datasetId) ORDER BY id DESC LIMIT @limit`);
   // `woken`: jobs asked for by id; `rest` 1: any other job too, except those a CLI command started.
   const runnable = db.prepare(`SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running')
-    AND (id IN (SELECT value FROM json_each(@woken))
-      OR (@rest = 1 AND json_extract(params, '$.command') IS NULL)) ORDER BY id LIMIT 1`);
+    AND (id IN ${woken} OR (@rest = 1 AND ${json.get('params', 'command')} IS NULL)) ORDER BY id LIMIT 1`);
   const unwoken = db.prepare(`SELECT ${columns} FROM jobs WHERE state IN ('queued', 'running')
-    AND id NOT IN (SELECT value FROM json_each(@woken))
-    AND (@rest = 0 OR json_extract(params, '$.command') IS NOT NULL) ORDER BY id`);
-  const markCommand = db.prepare(`UPDATE jobs SET params = json_set(params, '$.command', 1)
-    WHERE id = ? AND json_extract(params, '$.command') IS NULL`);
+    AND id NOT IN ${woken}
+    AND (@rest = 0 OR ${json.get('params', 'command')} IS NOT NULL) ORDER BY id`);
+  const markCommand = db.prepare(`UPDATE jobs SET params = ${json.setNumber('params', 'command', '1')}
+    WHERE id = ? AND ${json.get('params', 'command')} IS NULL`);
   const setState = db.prepare(
     `UPDATE jobs SET state = @state, error = @error, updated_at = @at WHERE id = @id`,
   );
   const transition =
     db.prepare(`UPDATE jobs SET state = @to, error = CASE WHEN @to = 'failed' THEN error ELSE NULL END,
-      updated_at = @at WHERE id = @id AND state IN (SELECT value FROM json_each(@from))`);
+      updated_at = @at WHERE id = @id AND state IN ${jsonList(db, '@from', 'text')}`);
   const requestCancel = db.prepare(`UPDATE jobs SET cancel_requested = 1, updated_at = @at WHERE id = @id`);
   const setPlanned = db.prepare(
     `UPDATE jobs SET planned = 1, total = @total, updated_at = @at WHERE id = @id`,
   );
   const setSummary = db.prepare(`UPDATE jobs SET summary = @summary, updated_at = @at WHERE id = @id`);
+  // SQLite's json_extract gives a number; PostgreSQL's ->> text, cast to numeric (the sum stays exact).
+  const counter =
+    db.dialect === 'postgres'
+      ? `CAST(${json.get('summary', '@counter')} AS numeric)`
+      : json.get('summary', '@counter');
   const bump = db.prepare(`UPDATE jobs SET done = done + 1, failed = failed + @failed,
-      summary = json_set(summary, '$.' || @counter, coalesce(json_extract(summary, '$.' || @counter), 0) + 1),
+      summary = ${json.setNumber('summary', '@counter', `coalesce(${counter}, 0) + 1`)},
       updated_at = @at WHERE id = @id`);
   const addSummary = db.prepare(`UPDATE jobs SET
-      summary = json_set(summary, '$.' || @counter, coalesce(json_extract(summary, '$.' || @counter), 0) + @n)
+      summary = ${json.setNumber('summary', '@counter', `coalesce(${counter}, 0) + @n`)}
     WHERE id = @id`);
-  const putSummary = db.prepare(`UPDATE jobs SET summary = json_set(summary, '$.' || @counter, @value),
+  const putSummary = db.prepare(`UPDATE jobs SET summary = ${json.setNumber('summary', '@counter', '@value')},
       updated_at = @at WHERE id = @id`);
   const addItem = db.prepare(`INSERT INTO job_items (job_id, key, state) VALUES (?, ?, 'pending')
     ON CONFLICT (job_id, key) DO NOTHING`);
@@ -84,7 +111,7 @@ export function createJobsRepository(db: Database) {
       AND (state = 'pending' OR (state = 'claimed' AND lease_until < @now)) ORDER BY id LIMIT 1)
     RETURNING id, job_id AS jobId, key, attempts`);
   const release = db.prepare(`UPDATE job_items SET state = 'pending', worker = NULL, lease_until = NULL,
-      attempts = max(0, attempts - @refund)
+      attempts = CASE WHEN attempts > @refund THEN attempts - @refund ELSE 0 END
     WHERE state = 'claimed' AND worker = @worker`);
   const heldBy = db
     .prepare(`SELECT DISTINCT job_id FROM job_items WHERE state = 'claimed' AND worker = ? ORDER BY 1`)
@@ -111,7 +138,7 @@ export function createJobsRepository(db: Database) {
   return {
     create(kind: JobKind, datasetId: number | null, params: Record<string, unknown>): number {
       const at = Date.now();
-      return Number(insert.run({ kind, datasetId, params: JSON.stringify(params), at }).lastInsertRowid);
+      return (insert.get({ kind, datasetId, params: JSON.stringify(params), at }) as { id: number }).id;
     },
     get(id: number): JobRecord | undefined {
       const row = byId.get(id) as JobRow | undefined;

@@ -1,6 +1,6 @@
 // Human label changes written as undoable steps (kind, step, undo_of on label_events), and the face's step log;
 // saved human mask versions are steps too (key MASK_KEY), undone by parking the version in masks_undone.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 
 export type HistoryKind = 'edit' | 'undo' | 'redo';
 

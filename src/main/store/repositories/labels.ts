@@ -1,5 +1,5 @@
 // Labels (human beside import) and the append-only label_events history of human edits.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 
 export interface StoredLabel {
   faceId: number;

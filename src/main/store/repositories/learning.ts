@@ -1,5 +1,5 @@
 // Learned heads, learning settings, and the bulk reads training, ranking and identity tools need.
-import type { Database, Statement } from 'better-sqlite3';
+import type { Db as Database, Stmt as Statement } from '../db-types';
 import type { PredictionInput } from './faces';
 
 export type EmbeddingModel = 'faceres' | 'mobilefacenet';
@@ -101,7 +101,7 @@ export function createLearningRepository(db: Database) {
   const rankingStamp = db
     .prepare(
       `SELECT (SELECT coalesce(max(id), 0) FROM label_events) || ':' || (SELECT coalesce(max(id), 0) FROM faces)
-        || ':' || (SELECT coalesce(max(id), 0) FROM predictions) || ':' || (SELECT coalesce(max(rowid), 0)
+        || ':' || (SELECT coalesce(max(id), 0) FROM predictions) || ':' || (SELECT coalesce(max(id), 0)
         FROM violations) || ':' || (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM jobs) || ':' ||
         coalesce((SELECT max(id) FROM learned_models WHERE dataset_id = ? AND active = 1), 0)`,
     )
@@ -163,7 +163,7 @@ export function createLearningRepository(db: Database) {
     db.prepare(`INSERT INTO face_label_scores (face_id, dataset_id, score, key, suspects)
     VALUES (@faceId, @datasetId, @score, @key, @suspects)`);
   const issueWhere = `dataset_id = @datasetId AND (@faceId IS NULL OR face_id = @faceId)
-    AND (@key IS NULL OR key = @key) AND (@suspects IS NULL OR suspect = 1)`;
+    AND (@key IS NULL OR key = @key) AND (CAST(@suspects AS INTEGER) IS NULL OR suspect = 1)`;
   const issuePage = db.prepare(`SELECT ${issueCols} FROM label_issues WHERE ${issueWhere}
     ORDER BY score DESC, face_id, key LIMIT @limit OFFSET @offset`);
   const issueCount = db.prepare(`SELECT count(*) FROM label_issues WHERE ${issueWhere}`).pluck();
@@ -179,9 +179,15 @@ export function createLearningRepository(db: Database) {
     WHERE i.dataset_id = ? AND p.source IN ('model', 'derived')`);
   const faceImages = db.prepare(`SELECT f.id AS faceId, i.id AS imageId, i.rel_path AS relPath, i.sha256,
     i.split FROM faces f JOIN images i ON i.id = f.image_id WHERE i.dataset_id = ? ORDER BY f.id`);
-  const sameBytes = db.prepare(`SELECT sha256, json_group_array(id) AS ids FROM
+  const sameBytes = db.prepare(
+    db.dialect === 'postgres'
+      ? `SELECT sha256, json_agg(id ORDER BY id) AS ids FROM images
+        WHERE dataset_id = ? AND sha256 IS NOT NULL AND status = 'ok'
+        GROUP BY sha256 HAVING count(*) > 1 ORDER BY min(id)`
+      : `SELECT sha256, json_group_array(id) AS ids FROM
     (SELECT sha256, id FROM images WHERE dataset_id = ? AND sha256 IS NOT NULL AND status = 'ok' ORDER BY id)
-    GROUP BY sha256 HAVING count(*) > 1 ORDER BY min(id)`);
+    GROUP BY sha256 HAVING count(*) > 1 ORDER BY min(id)`,
+  );
 
   return {
     /** Stores a trained model as the dataset's active one (the previous one stays, inactive). */

@@ -1,6 +1,7 @@
 // Vision-LLM answers and the request cache (issue #31): what the `mllm-audit` job writes and the report reads.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 import type { MllmAnswer } from '../../../shared/api';
+import { jsonList } from '../db-types';
 
 export interface MllmAnswerInput {
   faceId: number;
@@ -78,13 +79,13 @@ export function createMllmRepository(db: Database) {
   const inDataset = db
     .prepare(
       `SELECT f.id FROM faces f JOIN images i ON i.id = f.image_id
-      WHERE i.dataset_id = ? AND f.id IN (SELECT value FROM json_each(?)) ORDER BY f.id`,
+      WHERE i.dataset_id = ? AND f.id IN ${jsonList(db, '?', 'int')} ORDER BY f.id`,
     )
     .pluck();
   const fairface = db
     .prepare(
       `SELECT EXISTS (SELECT 1 FROM labels l JOIN faces f ON f.id = l.face_id JOIN images i ON i.id = f.image_id
-      WHERE i.dataset_id = ? AND l.key = 'race' AND l.value IN (SELECT value FROM json_each(?)))`,
+      WHERE i.dataset_id = ? AND l.key = 'race' AND l.value IN ${jsonList(db, '?', 'text')})`,
     )
     .pluck();
   const parsed = db.prepare(`SELECT m.face_id AS faceId, m.key, m.value FROM mllm_answers m

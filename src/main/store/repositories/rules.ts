@@ -1,5 +1,5 @@
 // The rule set (the database is its source of truth) and the materialised violations.
-import type { Database } from 'better-sqlite3';
+import type { Db as Database } from '../db-types';
 
 export interface RuleRow {
   id: number;
@@ -61,7 +61,7 @@ export function createRulesRepository(db: Database) {
   const total = db.prepare(`SELECT count(*) ${from} WHERE ${where}`).pluck();
   const perRule = db.prepare(`SELECT r.key AS ruleKey, r.severity, v.subject, count(*) AS violations,
       count(DISTINCT v.face_id) AS faces
-    ${from} WHERE i.dataset_id = ? GROUP BY r.key, v.subject ORDER BY r.id, v.subject`);
+    ${from} WHERE i.dataset_id = ? GROUP BY r.id, r.key, r.severity, v.subject ORDER BY r.id, v.subject`);
 
   const toRow = (r: Omit<RuleRow, 'enabled'> & { enabled: number }): RuleRow => ({
     ...r,
