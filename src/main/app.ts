@@ -9,7 +9,7 @@ import { RateTracker } from './jobs/rate';
 import { openLog, logger } from './log';
 import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
 import { createService } from './service';
-import { openStore } from './store/index';
+import { openStore, redactDbTarget } from './store/index';
 import { seedRules } from './constraints/index';
 import { fileSecretStore, type SecretStore } from './mllm/secrets';
 
@@ -18,7 +18,7 @@ export type { ForkRunner, RunnerProcess } from './jobs/host';
 
 export interface StartOptions {
   dataDir: string;
-  /** Database file; defaults to <dataDir>/faceinsight.db. */
+  /** Database: a file or a postgres:// URL; defaults to FACEINSIGHT_DB, else <dataDir>/faceinsight.db. */
   dbPath?: string;
   mode: 'electron' | 'browser';
   pickFolder?: (title?: string) => Promise<string | null>;
@@ -63,9 +63,9 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     {
       version: appVersion(),
       mode: opts.mode,
-      argv: process.argv.slice(2),
+      argv: process.argv.slice(2).map(redactDbTarget),
       dataDir: paths.dataDir,
-      db: paths.dbPath,
+      db: redactDbTarget(paths.dbPath),
     },
     'start',
   );
@@ -98,7 +98,8 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     version: appVersion(),
     mode: opts.mode,
     dataDir: paths.dataDir,
-    dbPath: paths.dbPath,
+    // The renderer sees a PostgreSQL URL without its password.
+    dbPath: redactDbTarget(paths.dbPath),
     samplesDir: existsSync(samples) ? samples : null,
     canPickFolder: opts.pickFolder !== undefined,
   };

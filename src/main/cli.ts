@@ -13,6 +13,7 @@ import { LEARN_HELP, learnCmd } from './commands/learn';
 import { AUDIT_HELP, auditCmd } from './commands/audit';
 import { AUDIT_MLLM_HELP, auditMllmCmd } from './commands/audit-mllm';
 import { JOBS_HELP, jobsCmd } from './commands/jobs';
+import { MIGRATE_HELP, migrateCmd } from './commands/migrate';
 import { logFileOpen, logger, openLog } from './log';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
@@ -28,10 +29,12 @@ ${LEARN_HELP}
 ${AUDIT_HELP}
 ${AUDIT_MLLM_HELP}
 ${JOBS_HELP}
+${MIGRATE_HELP}
 
 Options for every command:
   --data-dir DIR   app data (thumbnails, models, settings); default $FACEINSIGHT_DATA_DIR or the OS app data dir
-  --db FILE        database file; default <data-dir>/faceinsight.db
+  --db FILE|URL    the database: a SQLite file, or postgres://user@host[:port]/db (a team database on
+                   PostgreSQL); default $FACEINSIGHT_DB, else <data-dir>/faceinsight.db
   -h, --help       this text
   -v, --version    the version
   --resume         (import, export) also run the unfinished jobs earlier commands left, oldest first; without
@@ -53,6 +56,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   audit: auditCmd,
   'audit-mllm': auditMllmCmd,
   jobs: jobsCmd,
+  migrate: migrateCmd,
 };
 
 /** Writes one error line into the data dir's log, opening it for that line when the command had closed it. */

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isPostgresUrl } from './store/target';
 
 export const APP_DIR_NAME = 'faceinsight-studio';
 
@@ -18,15 +19,18 @@ export function resolveDataDir(flag?: string, env: NodeJS.ProcessEnv = process.e
 
 export interface DataPaths {
   dataDir: string;
+  /** The database: a SQLite file path, or a postgres:// URL (may hold a password: log redactDbTarget(dbPath)). */
   dbPath: string;
   thumbsDir: string;
   userModelsDir: string;
 }
 
-export function dataPaths(dataDir: string, dbPath?: string): DataPaths {
+/** `dbPath`: --db (a file or a postgres:// URL) > FACEINSIGHT_DB > <dataDir>/faceinsight.db. */
+export function dataPaths(dataDir: string, dbPath?: string, env: NodeJS.ProcessEnv = process.env): DataPaths {
+  const target = dbPath || env.FACEINSIGHT_DB || undefined;
   return {
     dataDir,
-    dbPath: dbPath ? resolve(dbPath) : join(dataDir, 'faceinsight.db'),
+    dbPath: !target ? join(dataDir, 'faceinsight.db') : isPostgresUrl(target) ? target : resolve(target),
     thumbsDir: join(dataDir, 'thumbs'),
     userModelsDir: join(dataDir, 'models'),
   };

@@ -35,7 +35,8 @@ export async function openHost(
   jobScope: 'own' | 'all' = 'own',
 ): Promise<AppHost> {
   const dataDir = resolveDataDir(values['data-dir']);
-  return startApp({ dataDir, dbPath: values.db ? resolve(values.db) : undefined, mode: 'browser', jobScope });
+  // A file or a postgres:// URL; dataPaths resolves a file and falls back to FACEINSIGHT_DB.
+  return startApp({ dataDir, dbPath: values.db, mode: 'browser', jobScope });
 }
 
 /** One API call, typed by the contract; a refusal is thrown as the AppError it carries. */

@@ -17,7 +17,7 @@ import { loadRegistry, type ModelEntry } from '../models/registry';
 import { headModels } from '../analysis/heads';
 import { appVersion } from '../app';
 import { dataPaths, resolveDataDir, resourcesDir } from '../paths';
-import { openStore } from '../store/index';
+import { isPostgresUrl, openStore, redactDbTarget } from '../store/index';
 import { parse, UsageError } from './common';
 
 export const DOCTOR_HELP = `  faceinsight doctor [--ep auto|cpu|webgpu|cuda|dml|coreml] [--recheck] [--db FILE] [--json]
@@ -114,15 +114,22 @@ export async function doctorCmd(args: string[]): Promise<number> {
       ...(await modelProvider(decision, m, hash, { dataDir: paths.dataDir, recheck })),
     });
   }
-  let database: { path: string; exists: boolean; schemaVersion: number | null } = {
-    path: resolve(paths.dbPath),
-    exists: existsSync(paths.dbPath),
+  // A PostgreSQL URL is shown without its password; it "exists" when the server answers (schema 0: empty).
+  const pg = isPostgresUrl(paths.dbPath);
+  let database: { path: string; exists: boolean; schemaVersion: number | null; error?: string } = {
+    path: pg ? redactDbTarget(paths.dbPath) : resolve(paths.dbPath),
+    exists: pg || existsSync(paths.dbPath),
     schemaVersion: null,
   };
   if (database.exists) {
-    const store = openStore(paths.dbPath, { readonly: true });
-    database = { ...database, schemaVersion: store.schemaVersion() };
-    store.close();
+    try {
+      const store = openStore(paths.dbPath, { readonly: true, connectTimeoutMs: 5_000 });
+      database = { ...database, schemaVersion: store.schemaVersion() };
+      store.close();
+    } catch (err) {
+      if (!pg) throw err;
+      database = { ...database, exists: false, error: (err as Error).message };
+    }
   }
   const report = {
     outputs: outputSources(registry.list()),
@@ -169,7 +176,7 @@ export async function doctorCmd(args: string[]): Promise<number> {
     for (const p of report.problems) console.log(`problem: ${p}`);
     for (const n of report.notes) console.log(`note: ${n}`);
     console.log(
-      `database: ${database.path} ${database.exists ? `(schema ${database.schemaVersion})` : '(not created yet)'}`,
+      `database: ${database.path} ${database.exists ? `(schema ${database.schemaVersion})` : database.error ? `(unreachable: ${database.error})` : '(not created yet)'}`,
     );
   }
   const missing = models.filter((m) => m.status !== 'ready');

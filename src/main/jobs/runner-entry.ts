@@ -1,9 +1,10 @@
 // Entry of the job process (child_process.fork or Electron's utilityProcess.fork): owns its DB connection.
 import { parseArgs } from 'node:util';
-import { openStore } from '../store/index';
+import { openStore, redactDbTarget } from '../store/index';
 import { logger, openLog } from '../log';
 import { dataPaths } from '../paths';
 import { handlers } from './handlers';
+import { closeAnalyzePipelines } from './kinds/analyze';
 import { fileSecretStore } from '../mllm/secrets';
 import { drainJobs, releaseDeadRunners, type ProgressReport } from './runner';
 import type { HostMessage, RunnerMessage } from './protocol';
@@ -34,7 +35,7 @@ if (!values.db || !values['data-dir']) {
 }
 const paths = dataPaths(values['data-dir'], values.db);
 openLog(paths.dataDir, 'jobs');
-logger().info({ db: paths.dbPath }, 'job process start');
+logger().info({ db: redactDbTarget(paths.dbPath) }, 'job process start');
 const store = openStore(paths.dbPath);
 const worker = `runner-${process.pid}`;
 const abort = new AbortController();
@@ -91,4 +92,6 @@ while (!abort.signal.aborted) {
 // Items still claimed here were stopped by the shutdown, not by a crash: back to the pool, attempt not counted.
 store.write(() => store.jobs.releaseWorker(worker, true));
 store.close();
+// Model threads end first: exiting while one still creates a session aborts the process inside ORT.
+await closeAnalyzePipelines();
 process.exit(0);
