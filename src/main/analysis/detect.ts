@@ -255,6 +255,17 @@ export function writeViewInput(image: Raster, v: View, out: Float32Array, offset
       }
       continue;
     }
+    if (c === 3 && bytes && wholeCols) {
+      // Between two source rows, every column on a source column: the column weight is 0, so only the rows blend.
+      const step = colRatio * 3;
+      for (let x = 0, t = topOff + v.x * 3, b = botOff + v.x * 3; x < W; x++, t += step, b += step) {
+        for (let ch = 0; ch < 3; ch++) {
+          const top = data[t + ch]!;
+          out[o++] = Math.fround(Math.fround(top + (data[b + ch]! - top) * rowFrac) / 127.5) - 1;
+        }
+      }
+      continue;
+    }
     if (c === 3 && bytes && rowFrac === 0) {
       // A row on a source row (every other row at half scale). The bottom row weighs 0, and where the column falls
       // on a source pixel too the value is a table lookup.

@@ -171,6 +171,9 @@ async function main(init: WorkerInit): Promise<void> {
 
   port!.on('message', (msg: WorkerRequest) => void handle(msg));
   reply({ type: 'ready' });
+  // A failed load is not an error yet: the first run of that model loads again and reports it. `close` waits for
+  // these loads (runtime.dispose settles every pending session), so none is cut off mid-creation.
+  for (const id of init.preload ?? []) await runtime.load(id).catch(() => undefined);
 }
 
 main(workerData as WorkerInit).catch((err: unknown) => {

@@ -14,6 +14,11 @@ export interface WorkerInit {
   provider: ExecutionProviderRequest;
   /** ORT threads per model run on this thread (see ModelThreads). */
   intraOpThreads?: number;
+  /**
+   * Models whose sessions the thread creates as soon as it starts, one after another, while the job's main thread
+   * decodes the first photos: the first runs then find them ready instead of each waiting for its own load.
+   */
+  preload?: string[];
 }
 
 /** The recorded model runs replayed one after another: per model, runs, batch rows and milliseconds. */

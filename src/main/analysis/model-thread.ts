@@ -224,6 +224,11 @@ export function modelThreadPlan(cores = availableParallelism()): { threads: numb
   return { threads, intraOpThreads: Math.max(1, Math.floor((cores - 1) / threads)) };
 }
 
+/** Which of `threads` model threads runs a model. */
+function threadIndex(threads: number, modelId: string): number {
+  return threads > 1 && SECOND_THREAD_MODELS.has(modelId) ? 1 : 0;
+}
+
 /**
  * The job process's model threads. onnxruntime-node runs a session synchronously on its calling thread and ORT's
  * own threads help only within one operator, so a second thread lets two model runs proceed at once: the heads of
@@ -238,9 +243,11 @@ export class ModelThreads {
   }
 
   static async start(init: WorkerInit, plan = modelThreadPlan()): Promise<ModelThreads> {
+    // Each thread preloads the models it will run.
+    const preload = (k: number) => init.preload?.filter((id) => threadIndex(plan.threads, id) === k) ?? [];
     const started = await Promise.allSettled(
-      Array.from({ length: plan.threads }, () =>
-        ModelThread.start({ ...init, intraOpThreads: plan.intraOpThreads }),
+      Array.from({ length: plan.threads }, (_, k) =>
+        ModelThread.start({ ...init, intraOpThreads: plan.intraOpThreads, preload: preload(k) }),
       ),
     );
     const ok = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -258,7 +265,7 @@ export class ModelThreads {
   }
 
   #threadOf(modelId: string): ModelThread {
-    return this.#threads[this.#threads.length > 1 && SECOND_THREAD_MODELS.has(modelId) ? 1 : 0]!;
+    return this.#threads[threadIndex(this.#threads.length, modelId)]!;
   }
 
   /** Called once when any thread stops: the pool is no use without it. */

@@ -13,7 +13,8 @@ import {
 } from '../../analysis/index';
 import { guardPath } from '../../assets';
 import { engineFor } from '../../constraints/index';
-import { loadRegistry } from '../../models/registry';
+import { loadRegistry, type ModelRegistry } from '../../models/registry';
+import { headModels } from '../../analysis/heads';
 import { ModelRuntime } from '../../models/runtime';
 import { ModelThreads } from '../../analysis/model-thread';
 import { applyUserModels, userModels, type UserModel } from '../../analysis/user-models';
@@ -78,22 +79,36 @@ export async function closeAnalyzePipelines(): Promise<void> {
 
 const pipelines = new Map<string, Promise<Pipeline>>();
 
+/** The models, their versions and the pipeline key: the registry alone, no session and no thread. */
+async function pipelineModels(ctx: JobContext) {
+  const registry = await loadRegistry({
+    bundledDir: join(resourcesDir(), 'models'),
+    userDir: ctx.paths.userModelsDir,
+  });
+  const extra = userModels(registry.list());
+  const versions = PIPELINE_MODELS.map((m) => `${m}@${registry.get(m).manifest.version}`);
+  for (const { entry } of extra) versions.push(`${entry.id}@${entry.manifest.version}`);
+  const key = createHash('sha256')
+    .update([PIPELINE_VERSION, ...versions].join('\n'))
+    .digest('hex');
+  return { registry, extra, key };
+}
+
+/** The models every default analysis runs first (mobilefacenet and user models load on their first run). */
+function defaultModels(registry: ModelRegistry): string[] {
+  const heads = headModels((id) => registry.has(id));
+  return [
+    ...new Set(['blazeface', 'facemesh', 'selfie', 'gear', 'faceres', heads.ageGender, heads.expression]),
+  ];
+}
+
 /** One runtime (one ORT session per model) per job process and provider. */
 function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pipeline> {
   const id = `${ctx.paths.dataDir}\u0000${ep}`;
   let p = pipelines.get(id);
   if (!p) {
     p = (async () => {
-      const registry = await loadRegistry({
-        bundledDir: join(resourcesDir(), 'models'),
-        userDir: ctx.paths.userModelsDir,
-      });
-      const extra = userModels(registry.list());
-      const versions = PIPELINE_MODELS.map((m) => `${m}@${registry.get(m).manifest.version}`);
-      for (const { entry } of extra) versions.push(`${entry.id}@${entry.manifest.version}`);
-      const key = createHash('sha256')
-        .update([PIPELINE_VERSION, ...versions].join('\n'))
-        .digest('hex');
+      const { registry, extra, key } = await pipelineModels(ctx);
       // The sessions go on a model thread, so inference overlaps this thread's decoding and preprocessing; should
       // the thread not start (or FACEINSIGHT_MODEL_THREAD=0 ask so), they run here (slower, same results).
       let thread: ModelThreads | null = null;
@@ -106,6 +121,7 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
             userDir: ctx.paths.userModelsDir,
             dataDir: ctx.paths.dataDir,
             provider: ep,
+            preload: defaultModels(registry),
           });
           // A stopped thread (crash, close) takes its pipeline with it; the next job starts a new one.
           started.onStop(() => {
@@ -189,7 +205,8 @@ export const analyzeKind: JobKindHandler = {
   async plan(job, ctx) {
     if (job.datasetId === null) throw new AppError('invalid_request', 'analyze needs a dataset');
     const params = jobParams('analyze', job);
-    const { key } = await pipelineFor(ctx, params.ep);
+    // The key needs the registry only: an analysis with nothing to do starts no model thread.
+    const { key } = await pipelineModels(ctx);
     modes.delete(job.id);
     const mode = modeOf(ctx, job.id, job.datasetId);
     const ids =
