@@ -3,8 +3,9 @@ import type { Job } from '../../src/shared/api';
 import { AppError } from '../../src/shared/errors';
 import { startApp, type AppHost } from '../../src/main/app';
 
-export async function startTestApp(dataDir: string): Promise<AppHost> {
-  return startApp({ dataDir, mode: 'browser' });
+/** `dbPath`: a file or a postgres:// URL (test/helpers/backends.ts); default <dataDir>/faceinsight.db. */
+export async function startTestApp(dataDir: string, dbPath?: string): Promise<AppHost> {
+  return startApp({ dataDir, mode: 'browser', ...(dbPath ? { dbPath } : {}) });
 }
 
 export async function call<T>(host: Pick<AppHost, 'call'>, method: string, req: unknown = {}): Promise<T> {

@@ -2,6 +2,10 @@
 // (test/helpers/postgres-setup.ts). PostgreSQL cases skip with the reason printed when there is no cluster.
 import { inject } from 'vitest';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Db } from '../../src/main/store/db-types';
+import { PgDb } from '../../src/main/store/pg/pg-db';
+import { isPostgresUrl } from '../../src/main/store/target';
 import { createDatabase } from './postgres';
 import { tempDir } from './fs';
 
@@ -34,4 +38,9 @@ export async function freshTarget(
   if (backend === 'sqlite') return { target: join(t.dir, 'db.sqlite'), dir: t.dir, cleanup: t.cleanup };
   const target = await createDatabase(inject('pgBaseUrl'), prefix);
   return { target, dir: t.dir, cleanup: t.cleanup };
+}
+
+/** A plain connection to a target for a test's own SQL (no migration, no repositories). */
+export function rawDb(target: string): Db {
+  return isPostgresUrl(target) ? new PgDb(target) : (new Database(target) as unknown as Db);
 }
