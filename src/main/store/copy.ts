@@ -32,6 +32,9 @@ export const COPY_ORDER: readonly (readonly [table: string, key: readonly string
   ['face_label_scores', ['face_id']],
   ['mllm_answers', ['id']],
   ['mllm_cache', ['key']],
+  ['users', ['id']],
+  ['review_claims', ['face_id', 'user_id']],
+  ['review_events', ['id']],
 ];
 const DERIVED: readonly (readonly [string, readonly string[]])[] = [
   ['best_predictions', ['face_id', 'task']],

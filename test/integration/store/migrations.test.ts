@@ -64,6 +64,9 @@ describe('migrations', () => {
         'status',
       ],
       mllm_cache: ['key', 'raw', 'latency_ms', 'created_at'],
+      users: ['id', 'name', 'role', 'token_hash', 'created_at', 'disabled_at'],
+      review_claims: ['face_id', 'user_id', 'dataset_id', 'lease_until'],
+      review_events: ['id', 'face_id', 'actor', 'status', 'labels', 'at'],
     };
     for (const [table, names] of Object.entries(expected)) {
       expect(cols(table), table).toEqual(expect.arrayContaining(names));

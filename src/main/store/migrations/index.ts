@@ -15,6 +15,7 @@ import { up as labelIssues } from './0009-label-issues';
 import { up as maskHistory } from './0010-mask-history';
 import { up as faceCrops } from './0011-face-crops';
 import { up as mllm } from './0012-mllm';
+import { up as team, pg as teamPg } from './0013-team';
 
 export interface Migration {
   version: number;
@@ -37,4 +38,5 @@ export const migrations: Migration[] = [
   { version: 10, name: '0010-mask-history', up: maskHistory },
   { version: 11, name: '0011-face-crops', up: faceCrops },
   { version: 12, name: '0012-mllm', up: mllm },
+  { version: 13, name: '0013-team', up: team, pg: teamPg },
 ];
