@@ -6,10 +6,11 @@ import type { Envelope } from '../shared/errors';
 import { createAssetResolver, type ResolvedAsset } from './assets';
 import { JobHost, type ForkRunner } from './jobs/host';
 import { RateTracker } from './jobs/rate';
+import { isProgressReport, type ProgressReport } from './jobs/runner';
 import { openLog, logger } from './log';
 import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
 import { createService } from './service';
-import { openStore, redactDbTarget } from './store/index';
+import { listenEvents, openStore, redactDbTarget, type EventSubscription } from './store/index';
 import { seedRules } from './constraints/index';
 import { fileSecretStore, type SecretStore } from './mllm/secrets';
 
@@ -42,6 +43,8 @@ export interface AppHost {
   call(method: string, req: unknown): Promise<Envelope<unknown>>;
   on(fn: EventListener): () => void;
   resolveAsset(kind: string, id: number, params?: URLSearchParams): Promise<ResolvedAsset>;
+  /** Resolves once events from other processes (PostgreSQL NOTIFY) reach on(); at once on SQLite. */
+  readonly eventsReady: Promise<void>;
   /** The job process's pid (tests kill it to prove resumption). */
   readonly jobs: JobHost;
   close(): Promise<void>;
@@ -76,6 +79,27 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     for (const fn of listeners) fn(event, payload);
   };
   const rates = new RateTracker();
+  const progressed = (p: ProgressReport) => {
+    const finished = !(p.state === 'queued' || p.state === 'running');
+    const { rate, etaSeconds } = rates.update(p.jobId, p.done, p.total, finished);
+    const { jobId, kind, state, done, total, failed, summary } = p;
+    emit('jobs.progressed', { jobId, kind, state, done, total, failed, summary, rate, etaSeconds });
+    if (p.datasetId !== null) emit('datasets.updated', { datasetId: p.datasetId });
+  };
+  // PostgreSQL: events NOTIFYed by other processes (workers, other servers, their job processes) reach this
+  // process's listeners too; its own and its job process's (one origin) already arrived in-process.
+  let events: EventSubscription | null = null;
+  if (store.dialect === 'postgres') {
+    events = listenEvents(
+      paths.dbPath,
+      (event, payload) => {
+        if (event === 'jobs.progressed') {
+          if (isProgressReport(payload)) progressed(payload);
+        } else emit(event as EventName, payload as Events[EventName]);
+      },
+      { onError: (err) => logger().warn({ err }, 'event listener: connection lost, reconnecting') },
+    );
+  }
   const jobs = new JobHost({
     store,
     dbPath: paths.dbPath,
@@ -85,13 +109,7 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     scope: opts.jobScope ?? 'all',
     // A job process reads the key file itself; only a store it cannot read travels with each wake.
     ...(opts.secrets ? { secrets: () => opts.secrets!.all() } : {}),
-    onProgress: (p) => {
-      const finished = !(p.state === 'queued' || p.state === 'running');
-      const { rate, etaSeconds } = rates.update(p.jobId, p.done, p.total, finished);
-      const { jobId, kind, state, done, total, failed, summary } = p;
-      emit('jobs.progressed', { jobId, kind, state, done, total, failed, summary, rate, etaSeconds });
-      if (p.datasetId !== null) emit('datasets.updated', { datasetId: p.datasetId });
-    },
+    onProgress: progressed,
   });
   const samples = join(resourcesDir(), 'samples');
   const info: AppInfo = {
@@ -121,8 +139,11 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
       return () => listeners.delete(fn);
     },
     resolveAsset: createAssetResolver(store, paths.thumbsDir),
+    /** Resolves once this process receives other processes' events (at once on SQLite). */
+    eventsReady: events?.ready ?? Promise.resolve(),
     async close() {
       await jobs.stop();
+      await events?.close();
       listeners.clear();
       store.close();
       logger().info('stop');

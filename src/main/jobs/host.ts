@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../paths';
-import type { JobRecord, Store } from '../store/index';
+import { eventOrigin, ORIGIN_ENV, type JobRecord, type Store } from '../store/index';
 import type { ProgressReport } from './runner';
 import { isRunnerMessage, type HostMessage } from './protocol';
 import { logger } from '../log';
@@ -145,10 +145,13 @@ export class JobHost {
 
   #spawn(): void {
     const { entry = defaultRunnerEntry(), fork: forkRunner = nodeForkRunner } = this.#opts;
+    // The database travels in the environment, not on the command line: a PostgreSQL URL may hold a password,
+    // and any user of the machine can read a process's arguments (ps), not its environment. The job process
+    // shares this process's event origin: its progress arrives here over IPC, not again through NOTIFY.
     const child = forkRunner(
       entry,
-      ['--db', this.#opts.dbPath, '--data-dir', this.#opts.dataDir, '--scope', this.#opts.scope ?? 'all'],
-      process.env,
+      ['--data-dir', this.#opts.dataDir, '--scope', this.#opts.scope ?? 'all'],
+      { ...process.env, FACEINSIGHT_DB: this.#opts.dbPath, [ORIGIN_ENV]: eventOrigin() },
     );
     this.#child = child;
     child.onMessage((m) => {

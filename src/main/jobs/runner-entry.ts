@@ -29,11 +29,13 @@ const { values } = parseArgs({
   options: { db: { type: 'string' }, 'data-dir': { type: 'string' }, scope: { type: 'string' } },
   strict: true,
 });
-if (!values.db || !values['data-dir']) {
-  console.error('job-runner: --db and --data-dir are required');
+// The host passes the database as FACEINSIGHT_DB (a URL's password stays out of `ps`); --db still works by hand.
+const db = values.db ?? process.env.FACEINSIGHT_DB;
+if (!db || !values['data-dir']) {
+  console.error('job-runner: --data-dir and the database (FACEINSIGHT_DB or --db) are required');
   process.exit(2);
 }
-const paths = dataPaths(values['data-dir'], values.db);
+const paths = dataPaths(values['data-dir'], db);
 openLog(paths.dataDir, 'jobs');
 logger().info({ db: redactDbTarget(paths.dbPath) }, 'job process start');
 const store = openStore(paths.dbPath);

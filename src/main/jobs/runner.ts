@@ -34,10 +34,39 @@ export interface RunnerHooks {
   onProgress(p: ProgressReport): void;
 }
 
-function report(hooks: RunnerHooks, job: JobRecord | undefined): void {
+/** Whether an event payload from another process (PostgreSQL NOTIFY) has a progress report's shape. */
+export function isProgressReport(p: unknown): p is ProgressReport {
+  const r = p as Partial<ProgressReport> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.jobId === 'number' &&
+    typeof r.kind === 'string' &&
+    typeof r.state === 'string' &&
+    typeof r.done === 'number' &&
+    typeof r.total === 'number' &&
+    typeof r.failed === 'number' &&
+    (r.datasetId === null || typeof r.datasetId === 'number') &&
+    typeof r.summary === 'object' &&
+    r.summary !== null
+  );
+}
+
+/**
+ * Reports a job's counters to the host (IPC) and, on PostgreSQL, to every other process (NOTIFY): UI processes
+ * on other machines move their job bars from it.
+ */
+export function report(store: Store, hooks: RunnerHooks, job: JobRecord | undefined): void {
   if (!job) return;
   const { id, kind, datasetId, state, done, total, failed, summary } = job;
-  hooks.onProgress({ jobId: id, kind, datasetId, state, done, total, failed, summary });
+  const p: ProgressReport = { jobId: id, kind, datasetId, state, done, total, failed, summary };
+  hooks.onProgress(p);
+  try {
+    store.notify('jobs.progressed', p);
+  } catch (err) {
+    // A lost connection fails the next write anyway; a progress event is not worth failing the job for.
+    logger().warn({ err, jobId: id }, 'could not notify job progress');
+  }
 }
 
 function concurrencyOf(job: JobRecord, fallback: number): number {
@@ -54,7 +83,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
   const handler = handlers[job.kind];
   if (!handler) {
     store.write(() => store.jobs.setState(job.id, 'failed', `no handler for job kind "${job.kind}"`));
-    report(hooks, store.jobs.get(job.id));
+    report(store, hooks, store.jobs.get(job.id));
     return;
   }
   const inFlight = new Set<Promise<void>>();
@@ -62,7 +91,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     // Cancelled while its runner was gone (a killed command): nothing to plan or wait for.
     if (job.cancelRequested) {
       store.write(() => store.jobs.transition(job.id, ['queued', 'running'], 'cancelled'));
-      report(hooks, store.jobs.get(job.id));
+      report(store, hooks, store.jobs.get(job.id));
       return;
     }
     if (job.state === 'queued') store.write(() => store.jobs.transition(job.id, ['queued'], 'running'));
@@ -75,7 +104,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         if (plan.summary) store.jobs.setSummary(job.id, plan.summary);
       });
     }
-    report(hooks, store.jobs.get(job.id));
+    report(store, hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
     let failure: unknown = null;
     let lastDeadCheck = 0;
@@ -90,7 +119,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         store.jobs.countItem(job.id, state === 'failed', outcome.counter);
       });
       if (Date.now() - lastReport >= REPORT_MS) {
-        report(hooks, store.jobs.get(job.id));
+        report(store, hooks, store.jobs.get(job.id));
         lastReport = Date.now();
       }
     };
@@ -160,7 +189,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         store.jobs.setState(job.id, 'failed', e.message),
     );
   }
-  report(hooks, store.jobs.get(job.id));
+  report(store, hooks, store.jobs.get(job.id));
 }
 
 /** Fails an item claimed more than MAX_ITEM_ATTEMPTS times, unprocessed, and its job with the reason. */

@@ -15,6 +15,7 @@ import { createGalleryRepository } from './repositories/gallery';
 import { createLabelHistoryRepository } from './repositories/label-history';
 import { createIdentitiesRepository } from './repositories/identities';
 import { createMllmRepository } from './repositories/mllm';
+import { createEventsRepository } from './repositories/events';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
 export type { JobRecord, ClaimedItem } from './repositories/jobs';
@@ -34,6 +35,13 @@ export type {
 } from './repositories/learning';
 
 export { isPostgresUrl, redactDbTarget } from './target';
+export {
+  eventOrigin,
+  listenEvents,
+  ORIGIN_ENV,
+  type EventListenOptions,
+  type EventSubscription,
+} from './events';
 
 export interface Store {
   /** What was opened: a SQLite file path or a PostgreSQL URL (with its password: never log this one). */
@@ -53,6 +61,11 @@ export interface Store {
   readonly labelHistory: ReturnType<typeof createLabelHistoryRepository>;
   readonly identities: ReturnType<typeof createIdentitiesRepository>;
   readonly mllm: ReturnType<typeof createMllmRepository>;
+  /**
+   * Tells the other processes and machines on the same PostgreSQL database about an event (NOTIFY; inside a
+   * write, delivered at its commit); a no-op on SQLite. Payloads carry ids and small counters.
+   */
+  notify(event: string, payload: unknown): void;
   /** Runs fn in one write transaction (SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + the advisory write lock). */
   write<T>(fn: () => T): T;
   /** Current schema version (PRAGMA user_version; schema_version on PostgreSQL). */
@@ -80,6 +93,7 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     labelHistory: createLabelHistoryRepository(db),
     identities: createIdentitiesRepository(db),
     mllm: createMllmRepository(db),
+    notify: createEventsRepository(db).notify,
     write: (fn) => write(db, fn),
     schemaVersion: () => schemaVersion(db),
     integrityCheck: () => integrityCheck(db),
