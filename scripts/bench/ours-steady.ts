@@ -24,7 +24,11 @@ const runAll = async (list: string[]) => {
   let next = 0;
   let faces = 0;
   const worker = async () => {
-    while (next < list.length) faces += (await analyzer.analyze(list[next++]!)).faces.length;
+    while (next < list.length) {
+      // Awaited first: `faces += await …` would read `faces` before the await and lose the other workers' counts.
+      const found = (await analyzer.analyze(list[next++]!)).faces.length;
+      faces += found;
+    }
   };
   await Promise.all(Array.from({ length: Number(concurrency) }, worker));
   return faces;

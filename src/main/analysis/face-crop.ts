@@ -1,5 +1,5 @@
 // The face crop every model reads, made as Human's facemeshutil.ts makes it (rotation correction on), and mesh mapping.
-import { affine, cropAndResize, type FloatRaster, type Raster, type Rotation } from './image-ops';
+import { cropAndResize, type FloatRaster, type Raster, type Rotation } from './image-ops';
 import type { CropBox } from './detect';
 
 export const MESH_SIZE = 192;
@@ -59,8 +59,9 @@ export function makeFaceCrop(
     MESH_SIZE,
     MESH_SIZE,
     rotation,
+    { divideBy: 255 },
   );
-  return { box, angle, tensor: affine(cut, (v) => Math.fround(v / 255)) };
+  return { box, angle, tensor: cut };
 }
 
 /**

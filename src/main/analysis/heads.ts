@@ -126,12 +126,12 @@ export function gearInput(crop: FloatRaster): FloatRaster {
 
 /** faceres.ts `enhance`: resizeBilinear to 224x224, times 255. */
 export function faceresInput(crop: FloatRaster): FloatRaster {
-  return affine(resizeBilinear(crop, 224, 224), (v) => Math.fround(v * 255));
+  return resizeBilinear(crop, 224, 224, { times: 255 });
 }
 
 /** face-api's nets (age / gender, expression): the 1.4x crop resizeBilinear to 112x112, times 255. */
 export function faceApiInput(crop: FloatRaster): FloatRaster {
-  return affine(resizeBilinear(crop, 112, 112), (v) => Math.fround(v * 255));
+  return resizeBilinear(crop, 112, 112, { times: 255 });
 }
 
 /** mobilefacenet.ts: resizeBilinear to 112x112, 0..1. */

@@ -25,6 +25,12 @@ export interface Rotation {
 }
 
 /**
+ * A multiplication or division applied to every value as it is stored, in float32: the same numbers as the op
+ * followed by `affine(out, (v) => Math.fround(v * times))` (or `/ divideBy`), without the second array and pass.
+ */
+export type Rescale = { times: number } | { divideBy: number };
+
+/**
  * `tf.image.cropAndResize(image, [[y1, x1, y2, x2]], [0], [outH, outW])`, bilinear, extrapolation 0.
  * The box is in normalised coordinates and stored as float32 like the tfjs boxes tensor. With `rotation`, the
  * image is read through `rotateWithOffset` pixel by pixel, so only the crop's neighbourhood is ever rotated
@@ -36,8 +42,11 @@ export function cropAndResize(
   outH: number,
   outW: number,
   rotation?: Rotation,
+  rescale?: Rescale,
 ): FloatRaster {
   const { width: w, height: h, channels: c, data } = image;
+  const times = rescale && 'times' in rescale ? rescale.times : 1;
+  const divideBy = rescale && 'divideBy' in rescale ? rescale.divideBy : 1;
   const y1 = Math.fround(box[0]);
   const x1 = Math.fround(box[1]);
   const y2 = Math.fround(box[2]);
@@ -51,13 +60,15 @@ export function cropAndResize(
     cos = Math.cos(rotation.radians);
     sin = Math.sin(rotation.radians);
   }
-  // Index of the source pixel (x, y) of the (possibly rotated) image, or -1 for the fill value 0.
-  const at = (x: number, y: number): number => {
-    if (!rotation) return (y * w + x) * c;
-    const dx = x - rotation.centerX;
-    const dy = y - rotation.centerY;
-    const rx = Math.round(dx * cos - dy * sin + rotation.centerX);
-    const ry = Math.round(dx * sin + dy * cos + rotation.centerY);
+  const cx = rotation?.centerX ?? 0;
+  const cy = rotation?.centerY ?? 0;
+  // Index of the source pixel (x, y) of the (possibly rotated) image, or -1 for the fill value 0. A column's
+  // (x - cx) * cos and * sin and a row's (y - cy) * sin and * cos are worked out once (tables below), then
+  // combined as rotateWithOffset combines them: round(dx cos - dy sin + cx), round(dx sin + dy cos + cy).
+  const at = (xCos: number, xSin: number, yIdx: number, ySin: number, yCos: number, x: number): number => {
+    if (!rotation) return yIdx + x * c;
+    const rx = Math.round(xCos - ySin + cx);
+    const ry = Math.round(xSin + yCos + cy);
     return rx >= 0 && rx < w && ry >= 0 && ry < h ? (ry * w + rx) * c : -1;
   };
   // The column terms do not depend on the row: computed once per call, not once per output pixel.
@@ -73,21 +84,39 @@ export function cropAndResize(
     colRight[x] = Math.ceil(xIn);
     colLerp[x] = xIn - colLeft[x]!;
   }
+  const leftCos = new Float64Array(outW);
+  const leftSin = new Float64Array(outW);
+  const rightCos = new Float64Array(outW);
+  const rightSin = new Float64Array(outW);
+  if (rotation) {
+    for (let x = 0; x < outW; x++) {
+      leftCos[x] = (colLeft[x]! - cx) * cos;
+      leftSin[x] = (colLeft[x]! - cx) * sin;
+      rightCos[x] = (colRight[x]! - cx) * cos;
+      rightSin[x] = (colRight[x]! - cx) * sin;
+    }
+  }
   for (let y = 0; y < outH; y++) {
     const yIn = outH > 1 ? y1 * (h - 1) + y * hScale : 0.5 * (y1 + y2) * (h - 1);
     if (yIn < 0 || yIn > h - 1) continue; // the row stays at the extrapolation value 0
     const top = Math.floor(yIn);
     const bottom = Math.ceil(yIn);
     const yLerp = yIn - top;
+    const topIdx = top * w * c;
+    const bottomIdx = bottom * w * c;
+    const topSin = (top - cy) * sin;
+    const topCos = (top - cy) * cos;
+    const bottomSin = (bottom - cy) * sin;
+    const bottomCos = (bottom - cy) * cos;
     for (let x = 0; x < outW; x++) {
       if (colIn[x] === 0) continue;
       const left = colLeft[x]!;
       const right = colRight[x]!;
       const xLerp = colLerp[x]!;
-      const tl = at(left, top);
-      const tr = at(right, top);
-      const bl = at(left, bottom);
-      const br = at(right, bottom);
+      const tl = at(leftCos[x]!, leftSin[x]!, topIdx, topSin, topCos, left);
+      const tr = at(rightCos[x]!, rightSin[x]!, topIdx, topSin, topCos, right);
+      const bl = at(leftCos[x]!, leftSin[x]!, bottomIdx, bottomSin, bottomCos, left);
+      const br = at(rightCos[x]!, rightSin[x]!, bottomIdx, bottomSin, bottomCos, right);
       const o = (y * outW + x) * c;
       for (let ch = 0; ch < c; ch++) {
         const vtl = tl < 0 ? 0 : data[tl + ch]!;
@@ -96,7 +125,8 @@ export function cropAndResize(
         const vbr = br < 0 ? 0 : data[br + ch]!;
         const t = vtl + (vtr - vtl) * xLerp;
         const b = vbl + (vbr - vbl) * xLerp;
-        out[o + ch] = t + (b - t) * yLerp;
+        const v = Math.fround(t + (b - t) * yLerp);
+        out[o + ch] = times !== 1 ? v * times : divideBy !== 1 ? v / divideBy : v;
       }
     }
   }
@@ -104,8 +134,10 @@ export function cropAndResize(
 }
 
 /** `tf.image.resizeBilinear(image, [outH, outW], alignCorners = false)` with half-pixel centres off (TF's default). */
-export function resizeBilinear(image: Raster, outH: number, outW: number): FloatRaster {
+export function resizeBilinear(image: Raster, outH: number, outW: number, rescale?: Rescale): FloatRaster {
   const { width: w, height: h, channels: c, data } = image;
+  const times = rescale && 'times' in rescale ? rescale.times : 1;
+  const divideBy = rescale && 'divideBy' in rescale ? rescale.divideBy : 1;
   const out = new Float32Array(outH * outW * c);
   const rowRatio = h / outH;
   const colRatio = w / outW;
@@ -137,7 +169,8 @@ export function resizeBilinear(image: Raster, outH: number, outW: number): Float
         const br = data[botOff + r + ch]!;
         const t = tl + (tr - tl) * f;
         const b = bl + (br - bl) * f;
-        out[o++] = t + (b - t) * rowFrac;
+        const v = Math.fround(t + (b - t) * rowFrac);
+        out[o++] = times !== 1 ? v * times : divideBy !== 1 ? v / divideBy : v;
       }
     }
   }

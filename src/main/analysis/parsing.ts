@@ -74,9 +74,8 @@ export function matteInput(image: Raster, box: Box): Float32Array {
     const from = ((box.y + y) * image.width + box.x) * c;
     sub.set(image.data.subarray(from, from + box.w * c), y * box.w * c);
   }
-  const out = resizeBilinear({ width: box.w, height: box.h, channels: c, data: sub }, 256, 256).data;
-  for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]! / 255);
-  return out;
+  return resizeBilinear({ width: box.w, height: box.h, channels: c, data: sub }, 256, 256, { divideBy: 255 })
+    .data;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Our TypeScript image ops against TF.js' own CPU kernels (the ones Human's preprocessing runs) on random images.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cropAndResize, resizeBilinear, type Raster } from '../../../../src/main/analysis/image-ops';
+import { affine, cropAndResize, resizeBilinear, type Raster } from '../../../../src/main/analysis/image-ops';
 import { nonMaxSuppression } from '../../../../src/main/analysis/detect';
 
 function random(width: number, height: number, channels = 3, seed = 1): Raster {
@@ -66,6 +66,23 @@ describe('image ops match TF.js', () => {
         centerY: 60 * center[1],
       }).data;
       expect(maxDiff(ours, theirs)).toBeLessThan(1e-3);
+    }
+  });
+
+  it('rescales as it stores: the same float32 values as the op followed by affine', () => {
+    const img = random(150, 110);
+    const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]));
+    for (const rotation of [undefined, { radians: 0.7, centerX: 61.5, centerY: 48 }]) {
+      const box: [number, number, number, number] = [-0.05, 0.1, 0.8, 0.95];
+      const fused = cropAndResize(img, box, 64, 64, rotation, { divideBy: 255 }).data;
+      const plain = affine(cropAndResize(img, box, 64, 64, rotation), (v) => Math.fround(v / 255)).data;
+      expect(same(fused, plain)).toBe(true);
+    }
+    const crop = cropAndResize(img, [0.1, 0.1, 0.9, 0.9], 96, 96, undefined, { divideBy: 255 });
+    for (const size of [224, 112, 40]) {
+      const fused = resizeBilinear(crop, size, size, { times: 255 }).data;
+      const plain = affine(resizeBilinear(crop, size, size), (v) => Math.fround(v * 255)).data;
+      expect(same(fused, plain)).toBe(true);
     }
   });
 
