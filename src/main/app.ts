@@ -9,7 +9,8 @@ import { RateTracker } from './jobs/rate';
 import { isProgressReport, type ProgressReport } from './jobs/runner';
 import { openLog, logger } from './log';
 import { dataPaths, projectRoot, resourcesDir, resolveDataDir } from './paths';
-import { createService } from './service';
+import { createService, type Caller } from './service';
+import { userByToken } from './users';
 import { listenEvents, openStore, redactDbTarget, type EventSubscription } from './store/index';
 import { seedRules } from './constraints/index';
 import { fileSecretStore, type SecretStore } from './mllm/secrets';
@@ -40,7 +41,14 @@ export type EventListener = <E extends EventName>(event: E, payload: Events[E]) 
 
 export interface AppHost {
   readonly info: AppInfo;
-  call(method: string, req: unknown): Promise<Envelope<unknown>>;
+  /** `caller`: the person behind the request in team mode (serve resolved their token); absent locally. */
+  call(method: string, req: unknown, caller?: Caller): Promise<Envelope<unknown>>;
+  /** Team mode: the active user a personal token belongs to, or null (unknown or revoked). */
+  userByToken(token: string): Caller | null;
+  /** Team mode: how many users have a live token (serve refuses team mode without one). */
+  activeUserCount(): number;
+  /** Whether the store is PostgreSQL (serve runs in team mode there). */
+  readonly teamDatabase: boolean;
   on(fn: EventListener): () => void;
   resolveAsset(kind: string, id: number, params?: URLSearchParams): Promise<ResolvedAsset>;
   /** Resolves once events from other processes (PostgreSQL NOTIFY) reach on(); at once on SQLite. */
@@ -134,6 +142,9 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     info,
     jobs,
     call: service.call,
+    userByToken: (token) => userByToken(store, token),
+    activeUserCount: () => store.team.activeUserCount(),
+    teamDatabase: store.dialect === 'postgres',
     on(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);

@@ -14,6 +14,7 @@ import { AUDIT_HELP, auditCmd } from './commands/audit';
 import { AUDIT_MLLM_HELP, auditMllmCmd } from './commands/audit-mllm';
 import { JOBS_HELP, jobsCmd } from './commands/jobs';
 import { MIGRATE_HELP, migrateCmd } from './commands/migrate';
+import { USERS_HELP, usersCmd } from './commands/users';
 import { logFileOpen, logger, openLog } from './log';
 
 const HELP = `faceinsight — FaceInsight Studio from the command line
@@ -30,6 +31,7 @@ ${AUDIT_HELP}
 ${AUDIT_MLLM_HELP}
 ${JOBS_HELP}
 ${MIGRATE_HELP}
+${USERS_HELP}
 
 Options for every command:
   --data-dir DIR   app data (thumbnails, models, settings); default $FACEINSIGHT_DATA_DIR or the OS app data dir
@@ -57,6 +59,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   'audit-mllm': auditMllmCmd,
   jobs: jobsCmd,
   migrate: migrateCmd,
+  users: usersCmd,
 };
 
 /** Writes one error line into the data dir's log, opening it for that line when the command had closed it. */

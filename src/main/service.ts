@@ -3,7 +3,8 @@
 import type { Api, Method, Req, Res } from '../shared/api';
 import { AppError, type Envelope } from '../shared/errors';
 import { parseRequest, requireMethod } from '../shared/schemas';
-import { createContext, type Handlers, type ServiceDeps } from './service/context';
+import { accessOf } from '../shared/access';
+import { callerScope, createContext, type Caller, type Handlers, type ServiceDeps } from './service/context';
 import { datasetHandlers } from './service/datasets';
 import { galleryHandlers } from './service/gallery';
 import { jobHandlers } from './service/jobs';
@@ -14,9 +15,10 @@ import { ruleHandlers } from './service/rules';
 import { settingsHandlers } from './service/settings';
 import { statsHandlers } from './service/stats';
 import { systemHandlers } from './service/system';
+import { teamHandlers } from './service/team';
 import { logger } from './log';
 
-export type { Handlers, ServiceContext, ServiceDeps } from './service/context';
+export type { Caller, Handlers, ServiceContext, ServiceDeps } from './service/context';
 
 export function createService(deps: ServiceDeps) {
   const ctx = createContext(deps);
@@ -31,14 +33,23 @@ export function createService(deps: ServiceDeps) {
     ...reviewHandlers(ctx),
     ...learningHandlers(ctx),
     ...mllmHandlers(ctx),
+    ...teamHandlers(ctx),
   };
-  /** Validates and runs one request; always answers with an envelope, never throws. */
-  async function call(method: unknown, req: unknown): Promise<Envelope<unknown>> {
+  /**
+   * Validates and runs one request; always answers with an envelope, never throws. `caller`: the person behind it
+   * in team mode (their role is checked against src/shared/access.ts); absent for the local app and the CLI.
+   */
+  async function call(method: unknown, req: unknown, caller?: Caller): Promise<Envelope<unknown>> {
     try {
       const m = requireMethod(method);
       const parsed = parseRequest(m, req);
+      if (caller && caller.role !== 'admin' && accessOf(m, parsed) === 'admin') {
+        throw new AppError('forbidden', `${m} is for admins; ${caller.name} is a ${caller.role}`, {
+          hint: 'An admin can run it, or give this user the admin role (faceinsight users add NAME --role admin).',
+        });
+      }
       const handler = handlers[m] as (r: unknown) => Promise<unknown> | unknown;
-      return { ok: true, value: await handler(parsed) };
+      return { ok: true, value: await callerScope.run(caller ?? null, () => handler(parsed)) };
     } catch (err) {
       const e = AppError.from(err);
       if (e.code === 'internal') logger().error({ err, method: String(method) }, `${String(method)} failed`);

@@ -8,6 +8,7 @@ import type { MllmApi } from './api/mllm';
 import type { RulesApi } from './api/rules';
 import type { SettingsApi } from './api/settings';
 import type { StatsApi } from './api/stats';
+import type { TeamApi } from './api/team';
 
 export * from './api/common';
 export * from './api/datasets';
@@ -18,6 +19,7 @@ export * from './api/mllm';
 export * from './api/rules';
 export * from './api/settings';
 export * from './api/stats';
+export * from './api/team';
 
 /** Every method: its request and its response. */
 export type Api = SettingsApi &
@@ -27,7 +29,8 @@ export type Api = SettingsApi &
   RulesApi &
   StatsApi &
   LearningApi &
-  MllmApi;
+  MllmApi &
+  TeamApi;
 
 export type Method = keyof Api;
 export type Req<M extends Method> = Api[M]['req'];
@@ -123,6 +126,9 @@ export const METHODS = [
   'mllm.deleteEndpoint',
   'mllm.audit',
   'mllm.report',
+  'team.me',
+  'team.settings',
+  'team.agreement',
 ] as const satisfies readonly Method[];
 
 export const EVENTS = ['jobs.progressed', 'datasets.updated'] as const satisfies readonly EventName[];

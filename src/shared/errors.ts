@@ -8,6 +8,10 @@ export type ErrorCode =
   | 'io_error'
   | 'model_error'
   | 'cancelled'
+  /** No valid personal token (team mode). */
+  | 'unauthorized'
+  /** The user's role may not do this (team mode: admin-only actions). */
+  | 'forbidden'
   | 'internal';
 
 export interface ErrorWhere {

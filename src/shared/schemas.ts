@@ -217,6 +217,9 @@ export const requestSchemas = {
     value: labelValueInput,
   }),
   'stats.agreement': z.strictObject({ datasetId: id }),
+  'team.me': empty,
+  'team.settings': z.strictObject({ datasetId: id, doubleReview: z.number().min(0).max(1).optional() }),
+  'team.agreement': z.strictObject({ datasetId: id }),
   'settings.get': empty,
   'settings.set': z.strictObject({
     ep: appSettings.ep.optional(),

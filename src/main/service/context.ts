@@ -1,6 +1,7 @@
 // What every handler group of the service gets: the store, the host's capabilities, the rule engine and the
 // shared lookups. Types only flow from here to src/main/service/*.ts and service.ts (no import cycle).
-import type { AppInfo, Dataset, Method, Req, Res } from '../../shared/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AppInfo, Dataset, Method, Req, Res, UserRole } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { ConstraintEngine } from '../constraints/index';
 import type { SecretStore } from '../mllm/secrets';
@@ -21,6 +22,16 @@ export interface ServiceDeps {
   secrets?: SecretStore;
 }
 
+/** The person behind a request in team mode (the HTTP transport resolved their token); null otherwise. */
+export interface Caller {
+  id: number;
+  name: string;
+  role: UserRole;
+}
+
+/** The caller of the request being handled, set by service.call around the handler (sync and async alike). */
+export const callerScope = new AsyncLocalStorage<Caller | null>();
+
 export type Handlers = { [M in Method]: (req: Req<M>) => Promise<Res<M>> | Res<M> };
 
 export interface ServiceContext {
@@ -31,6 +42,10 @@ export interface ServiceContext {
   getDataset(id: number): Dataset;
   /** The job, or `not_found` naming the field. */
   getJob(id: number): JobRecord;
+  /** The person calling (team mode), or null. */
+  caller(): Caller | null;
+  /** Who edits: the caller's name in team mode, else deps.actor (the OS user in the desktop app), else `reviewer`. */
+  actor(): string;
 }
 
 export function createContext(deps: ServiceDeps): ServiceContext {
@@ -44,6 +59,8 @@ export function createContext(deps: ServiceDeps): ServiceContext {
       if (!ds) throw new AppError('not_found', `dataset ${id} not found`, { where: { field: 'id' } });
       return ds;
     },
+    caller: () => callerScope.getStore() ?? null,
+    actor: () => callerScope.getStore()?.name ?? deps.actor ?? 'reviewer',
     getJob(id) {
       const job = store.jobs.get(id);
       if (!job) throw new AppError('not_found', `job ${id} not found`, { where: { field: 'id' } });

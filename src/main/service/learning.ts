@@ -16,6 +16,7 @@ import { toJob } from '../store/index';
 import type { LabelIssueRow } from '../store/repositories/learning';
 import type { Handlers, ServiceContext } from './context';
 import { checkedParams } from '../jobs/params';
+import { blockedFaces, CLAIM_LEASE_MS } from '../review/team';
 
 type LearningMethods =
   | 'learning.train'
@@ -96,7 +97,11 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
   };
 
   /** The first unreviewed, not excluded face in the likely-wrong order with a suspect label still as it was. */
-  const nextWrong = (datasetId: number, skip: Set<number>, reviewed: Set<number>): RankedFace | null => {
+  const nextWrong = (
+    datasetId: number,
+    skip: Set<number>,
+    reviewed: ReadonlySet<number>,
+  ): RankedFace | null => {
     for (const faceId of store.learning.wrongOrder(datasetId)) {
       if (reviewed.has(faceId) || skip.has(faceId)) continue;
       const issues = store.learning.labelIssues({ datasetId, faceId, suspects: true, limit: 50 }).items;
@@ -179,15 +184,28 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
         if (since >= retrainEvery) retrainJob = startTraining(datasetId, {});
       }
       const skip = new Set(exclude ?? []);
-      const reviewed = store.learning.reviewedFaces(datasetId);
       const use = order ?? (store.learning.hasLabelIssues(datasetId) ? 'wrong' : 'useful');
-      // Likely wrong labels first; past the last doubted face the useful order goes on.
-      const wrong = use === 'wrong' ? nextWrong(datasetId, skip, reviewed) : null;
-      if (wrong) return { item: wrong, retrainJob, order: use };
-      const best = cachedRanking(store, datasetId).find(
-        (e) => !reviewed.has(e.faceId) && !skip.has(e.faceId),
-      );
-      return { item: best ? ranked(best) : null, retrainJob, order: use };
+      const pick = (reviewed: ReadonlySet<number>): RankedFace | null => {
+        // Likely wrong labels first; past the last doubted face the useful order goes on.
+        const wrong = use === 'wrong' ? nextWrong(datasetId, skip, reviewed) : null;
+        if (wrong) return wrong;
+        const best = cachedRanking(store, datasetId).find(
+          (e) => !reviewed.has(e.faceId) && !skip.has(e.faceId),
+        );
+        return best ? ranked(best) : null;
+      };
+      const caller = ctx.caller();
+      if (!caller) return { item: pick(store.learning.reviewedFaces(datasetId)), retrainJob, order: use };
+      // Team mode: hand out a face no one else holds (a claim with a lease), or a doubly-reviewed face's second
+      // turn; choosing and claiming happen under the write lock, so two reviewers never get the same face.
+      const item = store.write(() => {
+        const now = Date.now();
+        const blocked = blockedFaces(store, datasetId, caller, store.learning.reviewedFaces(datasetId), now);
+        const next = pick(blocked);
+        if (next) store.team.claim(caller.id, datasetId, next.face.id, now + CLAIM_LEASE_MS);
+        return next;
+      });
+      return { item, retrainJob, order: use };
     },
 
     'learning.suspects': ({ datasetId, faceId, key, suspects, cursor, limit }) => {

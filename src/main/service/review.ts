@@ -7,13 +7,19 @@ import { historyStacks, replayChanges, revertChanges } from '../review/history';
 import { faceProposal } from '../review/proposal';
 import { encodeHumanMask } from '../review/masks';
 import { MASK_KEY } from '../store/repositories/label-history';
+import { CLAIM_LEASE_MS } from '../review/team';
 
 type ReviewMethods =
   'labels.apply' | 'labels.undo' | 'labels.redo' | 'reviews.set' | 'faces.proposal' | 'masks.save';
 
 export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethods> {
-  const { store, engine, deps } = ctx;
-  const actor = () => deps.actor ?? 'reviewer';
+  const { store, engine } = ctx;
+  const actor = ctx.actor;
+  /** Team mode: an edit keeps the editor's claim on the face alive (review/team.ts). */
+  const renewClaim = (faceId: number) => {
+    const c = ctx.caller();
+    if (c) store.team.renewClaim(c.id, faceId, Date.now() + CLAIM_LEASE_MS);
+  };
   const requireFace = (faceId: number) => {
     if (!store.faces.get(faceId)) {
       throw new AppError('not_found', `face ${faceId} not found`, { where: { field: 'faceId' } });
@@ -66,6 +72,7 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
         requireFace(faceId);
         store.labelHistory.applyStep(faceId, texts, { actor: actor(), kind: 'edit', undoOf: null });
         engine.refreshFace(faceId);
+        renewClaim(faceId);
       });
       return faceDetail(store, faceId);
     },
@@ -79,7 +86,15 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
           throw new AppError('not_found', `face ${missing} not found`, { where: { field: 'faceIds' } });
         }
         const at = Date.now();
-        for (const id of unique) store.faces.setReview(id, status, at);
+        const caller = ctx.caller();
+        for (const id of unique) {
+          store.faces.setReview(id, status, at);
+          // Team mode: who decided, with the labels they signed off; their claim on the face ends here.
+          if (caller) {
+            store.team.recordReview(id, caller.name, status, at);
+            store.team.releaseClaim(caller.id, id);
+          }
+        }
       });
       return { updated: unique.length };
     },
@@ -100,6 +115,7 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
           { actor: actor(), kind: 'edit', undoOf: null },
         );
         engine.refreshFace(req.faceId);
+        renewClaim(req.faceId);
       });
       return faceDetail(store, req.faceId);
     },

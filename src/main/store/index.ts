@@ -15,6 +15,7 @@ import { createGalleryRepository } from './repositories/gallery';
 import { createLabelHistoryRepository } from './repositories/label-history';
 import { createIdentitiesRepository } from './repositories/identities';
 import { createMllmRepository } from './repositories/mllm';
+import { createTeamRepository } from './repositories/team';
 import { createEventsRepository } from './repositories/events';
 
 export type { ImageRecord, ImageLocation } from './repositories/images';
@@ -24,6 +25,7 @@ export type { Box, FaceRow, PredictionInput, PredictionRecord, MaskRecord } from
 export type { StoredLabel, LabelEvent } from './repositories/labels';
 export type { StoredIdentityReport } from './repositories/identities';
 export type { MllmAnswerInput, MllmAuditRow, MllmFaceTarget } from './repositories/mllm';
+export type { UserRow, UserRole, ReviewSignoff } from './repositories/team';
 export type { RuleRow, ViolationInput, ViolationRow, ViolationQuery } from './repositories/rules';
 export type { IndexedImage, ExportRow } from './repositories/annotations';
 export { IMPORT_MODEL_ID } from './repositories/annotations';
@@ -61,6 +63,8 @@ export interface Store {
   readonly labelHistory: ReturnType<typeof createLabelHistoryRepository>;
   readonly identities: ReturnType<typeof createIdentitiesRepository>;
   readonly mllm: ReturnType<typeof createMllmRepository>;
+  /** Team mode: users, review claims, reviewers' sign-offs (migration 0013). */
+  readonly team: ReturnType<typeof createTeamRepository>;
   /**
    * Tells the other processes and machines on the same PostgreSQL database about an event (NOTIFY; inside a
    * write, delivered at its commit); a no-op on SQLite. Payloads carry ids and small counters.
@@ -93,6 +97,7 @@ export function openStore(file: string, opts: OpenOptions = {}): Store {
     labelHistory: createLabelHistoryRepository(db),
     identities: createIdentitiesRepository(db),
     mllm: createMllmRepository(db),
+    team: createTeamRepository(db),
     notify: createEventsRepository(db).notify,
     write: (fn) => write(db, fn),
     schemaVersion: () => schemaVersion(db),

@@ -8,6 +8,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { extname, join, normalize, relative, sep, isAbsolute } from 'node:path';
 import { AppError } from '../../shared/errors';
 import type { AppHost } from '../app';
+import type { Caller } from '../service';
 import { ASSET_SCHEME, CONTENT_SECURITY_POLICY, parseCsp } from '../security';
 import { logger } from '../log';
 
@@ -69,13 +70,20 @@ export interface HttpOptions {
   /** Folder with the built renderer (index.html). */
   staticDir: string;
   token?: string;
+  /**
+   * Team mode: every API request, event stream and asset route needs a personal token (`faceinsight users
+   * add`), resolved to its user, instead of the per-run token; the user goes with each call.
+   */
+  team?: boolean;
   /** More Host header names to answer to (e.g. the machine's DNS name when bound to 0.0.0.0). */
   allowHosts?: readonly string[];
 }
 
 export interface HttpServer {
   server: Server;
+  /** The URL to open: with the per-run token, or (team mode) without one: each person adds their own. */
   url: string;
+  /** The per-run token; empty in team mode. */
   token: string;
   port: number;
   close(): Promise<void>;
@@ -110,7 +118,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise<HttpServer> {
-  const token = opts.token ?? randomBytes(24).toString('hex');
+  const token = opts.team ? '' : (opts.token ?? randomBytes(24).toString('hex'));
   const bind = opts.host ?? '127.0.0.1';
   const hosts = allowedHosts(bind, opts.allowHosts);
   const sse = new Set<ServerResponse>();
@@ -168,9 +176,34 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
       }
       return serveStatic(res, path);
     }
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const given =
-      url.searchParams.get('token') ?? (req.headers['x-faceinsight-token'] as string | undefined) ?? null;
-    if (!sameToken(given, token)) {
+      url.searchParams.get('token') ??
+      (req.headers['x-faceinsight-token'] as string | undefined) ??
+      bearer ??
+      null;
+    let caller: Caller | undefined;
+    if (opts.team) {
+      const user = given ? host.userByToken(given) : null;
+      if (!user) {
+        return fail(
+          res,
+          401,
+          new AppError(
+            'unauthorized',
+            given
+              ? 'unknown or revoked user token'
+              : 'this server is in team mode: a personal user token is required',
+            {
+              hint:
+                'Open the app with ?token=YOUR_TOKEN or send "Authorization: Bearer YOUR_TOKEN"; ' +
+                'an admin makes one with `faceinsight users add NAME`.',
+            },
+          ),
+        );
+      }
+      caller = user;
+    } else if (!sameToken(given, token)) {
       return fail(
         res,
         403,
@@ -193,7 +226,7 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
             : new AppError('invalid_request', `request body is not JSON: ${(err as Error).message}`);
         return fail(res, 400, e);
       }
-      return sendJson(res, 200, await host.call(method, body));
+      return sendJson(res, 200, await host.call(method, body, caller));
     }
     if (path === '/events') {
       res.writeHead(200, {
@@ -260,7 +293,7 @@ export async function startHttpServer(host: AppHost, opts: HttpOptions): Promise
     server,
     token,
     port,
-    url: `http://${shownHost}:${port}/?token=${token}`,
+    url: opts.team ? `http://${shownHost}:${port}/` : `http://${shownHost}:${port}/?token=${token}`,
     async close() {
       offEvents();
       clearInterval(heartbeat);

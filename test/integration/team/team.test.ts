@@ -1,0 +1,245 @@
+// Team mode on PostgreSQL (issue #32.3): personal tokens on every route, the user recorded on edits, admin-only
+// methods, review claims between concurrent reviewers, double review and inter-reviewer agreement; the users CLI.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Dataset, FaceDetail, Job } from '../../../src/shared/api';
+import type { AppErrorData, Envelope } from '../../../src/shared/errors';
+import type { AppHost } from '../../../src/main/app';
+import { openStore, type Store } from '../../../src/main/store/index';
+import { startHttpServer, type HttpServer } from '../../../src/main/transports/http';
+import { addUser } from '../../../src/main/users';
+import { call, startTestApp, waitForJob } from '../../helpers/app';
+import { freshTarget, skipBackend } from '../../helpers/backends';
+import { copySamples, ROOT, tempDir } from '../../helpers/fs';
+import { seedFaces } from '../../helpers/gallery-seed';
+
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main/cli.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+
+describe.skipIf(skipBackend('postgres'))('team mode on PostgreSQL', () => {
+  const t = tempDir('fi-team-');
+  let target = '';
+  let host: AppHost;
+  let http: HttpServer;
+  let store: Store;
+  const tokens: Record<string, string> = {};
+
+  /** One API call over HTTP with a personal token (or none): the status and the envelope. */
+  async function api<T>(method: string, req: unknown, token?: string) {
+    const res = await fetch(`http://127.0.0.1:${http.port}/api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(req),
+    });
+    return { status: res.status, body: (await res.json()) as Envelope<T> };
+  }
+  async function ok<T>(method: string, req: unknown, token: string): Promise<T> {
+    const { body } = await api<T>(method, req, token);
+    if (!body.ok) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
+    return body.value;
+  }
+  /** A dataset of the six demo photos with `faces` generated faces (no analysis needed for the queue). */
+  async function dataset(name: string, faces: number): Promise<number> {
+    copySamples(join(t.dir, name));
+    const { dataset: ds, job } = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+      root: join(t.dir, name),
+    });
+    expect(await waitForJob(host, job.id)).toMatchObject({ state: 'done' });
+    seedFaces(store, ds.id, faces);
+    return ds.id;
+  }
+
+  beforeAll(async () => {
+    ({ target } = await freshTarget('postgres', 'team'));
+    host = await startTestApp(join(t.dir, 'data'), target);
+    store = openStore(target);
+    const staticDir = join(t.dir, 'static');
+    mkdirSync(staticDir);
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>FaceInsight Studio</title>');
+    http = await startHttpServer(host, { staticDir, port: 0, team: true });
+    for (const [name, role] of [
+      ['bob', 'reviewer'],
+      ['carol', 'reviewer'],
+      ['dave', 'reviewer'],
+    ] as const) {
+      tokens[name] = addUser(store, name, role).token;
+    }
+  });
+  afterAll(async () => {
+    await http?.close();
+    store?.close();
+    await host?.close();
+    t.cleanup();
+  });
+
+  it('adds, lists and revokes users from the CLI; a revoked token is refused', async () => {
+    const add = cli(['users', 'add', 'alice', '--role', 'admin', '--json', '--db', target]);
+    expect(add.status, add.stderr).toBe(0);
+    const alice = JSON.parse(add.stdout) as { name: string; role: string; token: string };
+    expect(alice).toMatchObject({ name: 'alice', role: 'admin' });
+    expect(alice.token).toMatch(/^fi_[\w-]{43}$/);
+    tokens.alice = alice.token;
+    expect(cli(['users', 'add', 'alice', '--db', target]).stderr).toMatch(/user "alice" exists/);
+    expect(cli(['users', 'add', 'eve', '--role', 'owner', '--db', target]).stderr).toMatch(
+      /--role: expected admin or reviewer, got "owner"/,
+    );
+
+    const temp = cli(['users', 'add', 'mallory', '--db', target]);
+    expect(temp.status, temp.stderr).toBe(0);
+    const malloryToken = temp.stdout.trim();
+    expect((await api('team.me', {}, malloryToken)).body).toEqual({
+      ok: true,
+      value: { team: true, user: { name: 'mallory', role: 'reviewer' } },
+    });
+    const revoke = cli(['users', 'revoke', 'mallory', '--db', target]);
+    expect(revoke.status, revoke.stderr).toBe(0);
+    const refused = await api('team.me', {}, malloryToken);
+    expect(refused.status).toBe(401);
+    expect(refused.body).toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized', message: 'unknown or revoked user token' },
+    });
+
+    const list = cli(['users', 'list', '--db', target]);
+    expect(list.status, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^alice\s+admin\s+added \d{4}-\d\d-\d\d \d\d:\d\d\s+active$/m);
+    expect(list.stdout).toMatch(/^mallory\s+reviewer\s+added .*revoked \d{4}-/m);
+    expect(list.stdout).not.toContain('fi_');
+  });
+
+  it('refuses the API, the event stream and the asset routes without a user token', async () => {
+    const none = await api('datasets.list', {});
+    expect(none.status).toBe(401);
+    expect(none.body).toMatchObject({
+      ok: false,
+      error: {
+        code: 'unauthorized',
+        message: 'this server is in team mode: a personal user token is required',
+      },
+    });
+    expect((await api('datasets.list', {}, 'fi_' + 'x'.repeat(43))).status).toBe(401);
+    // The per-run token of a single-user server means nothing here.
+    expect((await api('datasets.list', {}, http.token || 'abc')).status).toBe(401);
+    const base = `http://127.0.0.1:${http.port}`;
+    expect((await fetch(`${base}/events`)).status).toBe(401);
+    expect((await fetch(`${base}/assets/thumb/1`)).status).toBe(401);
+    const events = await fetch(`${base}/events?token=${tokens.bob}`);
+    expect(events.status).toBe(200);
+    await events.body?.cancel();
+    expect((await api('datasets.list', {}, tokens.bob)).status).toBe(200);
+  });
+
+  it('records the token user on label edits, mask-free reviews and in History; refuses admin methods to reviewers', async () => {
+    const ds = await dataset('edits', 3);
+    const faceId = store.faces.idsOfDataset(ds)[0]!;
+    const detail = await ok<FaceDetail>(
+      'labels.apply',
+      { faceId, changes: [{ key: 'Smiling', value: 1 }] },
+      tokens.carol!,
+    );
+    expect(detail.history[0]).toMatchObject({ key: 'Smiling', new: '1', actor: 'carol' });
+    await ok('reviews.set', { faceIds: [faceId], status: 'reviewed' }, tokens.carol!);
+    expect(store.team.faceReviews(faceId)).toMatchObject([{ actor: 'carol', status: 'reviewed' }]);
+
+    const refused = await api('datasets.analyze', { datasetId: ds }, tokens.carol);
+    expect(refused.body).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', message: 'datasets.analyze is for admins; carol is a reviewer' },
+    });
+    const settings = await api('team.settings', { datasetId: ds, doubleReview: 0.5 }, tokens.carol);
+    expect((settings.body as { error: AppErrorData }).error.code).toBe('forbidden');
+    expect(await ok('team.settings', { datasetId: ds }, tokens.carol!)).toEqual({ doubleReview: 0 });
+  });
+
+  it('never hands the same face to two reviewers working at once', async () => {
+    const ds = await dataset('claims', 24);
+    const handed: Record<string, number[]> = { bob: [], carol: [], dave: [] };
+    // Three reviewers in parallel: next, then (after their own await) mark it reviewed, until the queue is empty.
+    await Promise.all(
+      Object.keys(handed).map(async (name) => {
+        for (;;) {
+          const { item } = await ok<{ item: { face: { id: number } } | null }>(
+            'learning.next',
+            { datasetId: ds, order: 'useful' },
+            tokens[name]!,
+          );
+          if (!item) return;
+          handed[name]!.push(item.face.id);
+          await ok('reviews.set', { faceIds: [item.face.id], status: 'reviewed' }, tokens[name]!);
+        }
+      }),
+    );
+    const all = Object.values(handed).flat();
+    // Every unreviewed face once (the seed marks every fifth reviewed already), none twice.
+    const open = store.faces.idsOfDataset(ds).length - Math.ceil(24 / 5);
+    expect(all).toHaveLength(open);
+    expect(new Set(all).size).toBe(open);
+  });
+
+  it('double review hands each face to exactly two different reviewers and computes kappa', async () => {
+    const ds = await dataset('double', 12);
+    await ok('team.settings', { datasetId: ds, doubleReview: 1 }, tokens.alice!);
+    const faces = [...store.faces.idsOfDataset(ds)].sort((a, b) => a - b);
+    // A known table for Smiling over 12 faces: yes/yes 5, yes/no 1, no/yes 2, no/no 4 ->
+    // p_o = 9/12, p_e = 6/12 * 7/12 + 6/12 * 5/12 = 0.5, kappa = 0.5.
+    const first = [1, 1, 1, 1, 1, 1, -1, -1, -1, -1, -1, -1];
+    const second = [1, 1, 1, 1, 1, -1, 1, 1, -1, -1, -1, -1];
+    const seen = new Map<number, string[]>();
+    for (const [name, values] of [
+      ['bob', first],
+      ['carol', second],
+      ['dave', null],
+    ] as const) {
+      for (;;) {
+        const { item } = await ok<{ item: { face: { id: number } } | null }>(
+          'learning.next',
+          { datasetId: ds, order: 'useful' },
+          tokens[name]!,
+        );
+        if (!item) break;
+        const id = item.face.id;
+        seen.set(id, [...(seen.get(id) ?? []), name]);
+        const value = values?.[faces.indexOf(id)] ?? 1;
+        await ok('labels.apply', { faceId: id, changes: [{ key: 'Smiling', value }] }, tokens[name]!);
+        await ok('reviews.set', { faceIds: [id], status: 'reviewed' }, tokens[name]!);
+      }
+    }
+    // The seed marked faces 0, 5, 10 (every fifth) reviewed without a person: doubled faces still need two people.
+    expect([...seen.keys()].sort((a, b) => a - b)).toEqual(faces);
+    for (const names of seen.values()) expect(names).toEqual(['bob', 'carol']);
+    const agreement = await ok<{
+      faces: number;
+      reviewers: string[];
+      attributes: { key: string; n: number; observed: number; kappa: number }[];
+    }>('team.agreement', { datasetId: ds }, tokens.dave!);
+    expect(agreement).toMatchObject({ doubleReview: 1, faces: 12, reviewers: ['bob', 'carol'] });
+    const smiling = agreement.attributes.find((a) => a.key === 'Smiling');
+    expect(smiling?.n).toBe(12);
+    expect(smiling?.observed).toBeCloseTo(0.75, 10);
+    expect(smiling?.kappa).toBeCloseTo(0.5, 10);
+  });
+});
+
+describe('serve refuses to start exposed', () => {
+  const t = tempDir('fi-team-serve-');
+  afterAll(() => t.cleanup());
+
+  it('refuses 0.0.0.0 outside team mode, and team mode without a user', () => {
+    const db = join(t.dir, 'db.sqlite');
+    const lan = cli(['serve', '--host', '0.0.0.0', '--data-dir', join(t.dir, 'data'), '--db', db]);
+    expect(lan.status).toBe(2);
+    expect(lan.stderr).toContain(
+      'refusing to listen on 0.0.0.0: only team mode (personal user tokens) may be reached from other machines',
+    );
+    const team = cli(['serve', '--team', '--host', '0.0.0.0', '--data-dir', join(t.dir, 'data'), '--db', db]);
+    expect(team.status).toBe(2);
+    expect(team.stderr).toContain('team mode needs at least one user with a token, and there is none');
+    expect(lan.stdout + team.stdout).toBe('');
+  });
+});
