@@ -135,6 +135,7 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     wakeJobs: (ids) => jobs.wake(ids),
     pickFolder: opts.pickFolder,
     secrets: opts.secrets ?? fileSecretStore(paths.dataDir),
+    emit,
   });
   // Resume whatever a previous session left unfinished (an item at its attempt cap fails its job there).
   if (opts.jobScope !== 'own' && store.jobs.nextRunnable()) jobs.wake();

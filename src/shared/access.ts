@@ -64,6 +64,8 @@ export const METHOD_ACCESS: Record<Method, Access> = {
   'mllm.audit': 'admin',
   'mllm.report': 'read',
   // The desktop app answers these itself; a server answers get, and refuses set, for anyone.
+  'connection.get': 'read',
+  'connection.set': 'read',
   'team.me': 'read',
   'team.settings': 'read',
   'team.agreement': 'read',

@@ -54,6 +54,17 @@ export type Events = {
   };
   /** A dataset's images changed (import progress, rescan). */
   'datasets.updated': { datasetId: number };
+  /**
+   * Someone changed faces' labels, masks or review status (in this process or, on PostgreSQL, in any other):
+   * open galleries and review screens refetch those faces. `faceIds` null: too many to list (a bulk edit).
+   */
+  'faces.changed': {
+    datasetId: number;
+    faceIds: number[] | null;
+    what: 'labels' | 'mask' | 'review';
+    /** Who made the change (label_events.actor). */
+    by: string;
+  };
 };
 export type EventName = keyof Events;
 
@@ -126,9 +137,15 @@ export const METHODS = [
   'mllm.deleteEndpoint',
   'mllm.audit',
   'mllm.report',
+  'connection.get',
+  'connection.set',
   'team.me',
   'team.settings',
   'team.agreement',
 ] as const satisfies readonly Method[];
 
-export const EVENTS = ['jobs.progressed', 'datasets.updated'] as const satisfies readonly EventName[];
+export const EVENTS = [
+  'jobs.progressed',
+  'datasets.updated',
+  'faces.changed',
+] as const satisfies readonly EventName[];

@@ -151,6 +151,7 @@ export const requestSchemas = {
     faceId: id,
     key: z.string().min(1).max(64),
     value: z.union([z.string().max(64), z.number()]).nullable(),
+    seenEventId: z.int().nonnegative().optional(),
   }),
   'rules.get': empty,
   'rules.check': z.strictObject({ text: z.string().max(1_000_000), datasetId: id.optional() }),
@@ -196,6 +197,7 @@ export const requestSchemas = {
       )
       .min(1)
       .max(100),
+    seenEventId: z.int().nonnegative().optional(),
   }),
   'labels.undo': z.strictObject({ faceId: id }),
   'labels.redo': z.strictObject({ faceId: id }),
@@ -221,6 +223,15 @@ export const requestSchemas = {
   'team.settings': z.strictObject({ datasetId: id, doubleReview: z.number().min(0).max(1).optional() }),
   'team.agreement': z.strictObject({ datasetId: id }),
   'settings.get': empty,
+  'connection.get': empty,
+  'connection.set': z.strictObject({
+    server: z
+      .strictObject({
+        url: z.string().trim().min(1, 'the team server URL is required').max(2048),
+        token: z.string().trim().min(1, 'a personal token is required').max(512),
+      })
+      .nullable(),
+  }),
   'settings.set': z.strictObject({
     ep: appSettings.ep.optional(),
     thresholds: appSettings.thresholds.optional(),

@@ -1,8 +1,9 @@
 // Face detail and label edits: one edit = labels + label_events + violations in one transaction.
-import type { FaceDetail, LabelEntry, ViolationEntry } from '../../shared/api';
+import type { FaceDetail, LabelEntry, StaleLabel, ViolationEntry } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { checkLabelValue, isCelebaAttribute, isLabelKey, type LabelValue } from '../../shared/taxonomy';
 import type { Store, ViolationRow } from '../store/index';
+import { staleLabels } from '../review/stale';
 import { labelToText, type ConstraintEngine, type StoredViolationDetail } from './index';
 
 export function toViolationEntry(v: ViolationRow): ViolationEntry {
@@ -67,6 +68,7 @@ export function faceDetail(store: Store, id: number): FaceDetail {
       .events(id, 50)
       .map((e) => ({ id: e.id, key: e.key, old: e.old, new: e.new, actor: e.actor, at: e.at })),
     mllm: store.mllm.forFace(id),
+    lastEventId: store.labelHistory.lastEventId(id),
   };
 }
 
@@ -86,21 +88,26 @@ export function coerceLabel(key: string, raw: string | number): LabelValue {
   return value as LabelValue;
 }
 
-/** Sets or clears a human label and re-checks the face, all in one transaction. */
+/**
+ * Sets or clears a human label and re-checks the face, all in one transaction. With `seenEventId` (the face's
+ * last event the editor had seen), answers the labels it overwrote unseen (`review/stale.ts`).
+ */
 export function setLabel(
   store: Store,
   engine: ConstraintEngine,
-  e: { faceId: number; key: string; value: string | number | null; actor: string },
-): void {
+  e: { faceId: number; key: string; value: string | number | null; actor: string; seenEventId?: number },
+): StaleLabel[] {
   const value = e.value === null ? null : labelToText(coerceLabel(e.key, e.value));
   if (e.value === null && !isLabelKey(e.key)) {
     throw new AppError('invalid_request', `unknown label key "${e.key}"`, { where: { field: 'key' } });
   }
-  store.write(() => {
+  return store.write(() => {
     if (!store.faces.get(e.faceId)) {
       throw new AppError('not_found', `face ${e.faceId} not found`, { where: { field: 'faceId' } });
     }
+    const stale = staleLabels(store, e.faceId, [{ key: e.key, value }], e.seenEventId);
     store.labels.setHuman({ faceId: e.faceId, key: e.key, value, actor: e.actor });
     engine.refreshFace(e.faceId);
+    return stale;
   });
 }

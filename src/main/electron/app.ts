@@ -3,6 +3,7 @@ import { app, BrowserWindow, ipcMain, safeStorage, session, type IpcMainInvokeEv
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDataDir, startApp, type AppHost } from '../app';
+import { openConnection, type Connection } from '../remote/connection';
 import { registerIpc, EVENT_CHANNEL, type IpcMainLike } from '../transports/ipc';
 import { isAppPage, rendererSource, type RendererSource } from '../security';
 import { flagValue } from './argv';
@@ -47,7 +48,7 @@ function guardedIpc(renderer: RendererSource): IpcMainLike {
  * first (a native dialog in main, which a compromised renderer cannot answer) and is refused when declined.
  */
 function pathGuarded(
-  host: AppHost,
+  host: Pick<AppHost, 'call' | 'on'>,
   grants: PathGrants,
   parent: () => BrowserWindow | null,
 ): Pick<AppHost, 'call' | 'on'> {
@@ -94,7 +95,8 @@ export function runElectronApp(): void {
     packaged: app.isPackaged,
     indexHtml: join(appPath, 'out', 'renderer', 'index.html'),
   });
-  let host: AppHost | null = null;
+  // The local database or a team server (remote/connection.ts): every IPC call and asset goes through it.
+  let host: Connection | null = null;
   let win: BrowserWindow | null = null;
   const cleanups: (() => void)[] = [];
   // Paths the renderer may name: folders picked in our dialogs, opened datasets, paths the user confirmed.
@@ -172,18 +174,24 @@ export function runElectronApp(): void {
     .whenReady()
     .then(async () => {
       hardenSession(session.defaultSession, renderer);
-      const started = await startApp({
+      const started = await openConnection({
         dataDir,
-        mode: 'electron',
-        pickFolder: pick,
-        forkRunner: utilityForkRunner,
-        runnerEntry: join(appPath, 'out', 'main', 'job-runner.js'),
-        secrets: safeStorageSecretStore(dataDir, safeStorage),
+        startLocal: () =>
+          startApp({
+            dataDir,
+            mode: 'electron',
+            pickFolder: pick,
+            forkRunner: utilityForkRunner,
+            runnerEntry: join(appPath, 'out', 'main', 'job-runner.js'),
+            secrets: safeStorageSecretStore(dataDir, safeStorage),
+          }),
+        // The team server's personal token, encrypted with the OS keychain like the MLLM keys.
+        secrets: safeStorageSecretStore(dataDir, safeStorage, 'team.safe.json'),
       });
       host = started;
       cleanups.push(
-        // The host itself, not a (kind, id) wrapper: the query (mask source / version) must reach it.
-        handleAssetProtocol(session.defaultSession.protocol, started),
+        // The whole request reaches the active backend: the query (mask source / version) too.
+        handleAssetProtocol(session.defaultSession.protocol, () => started.backend()),
       );
       cleanups.push(
         registerIpc(
@@ -201,7 +209,7 @@ export function runElectronApp(): void {
         actions: {
           openFolder: () =>
             void openFolder().catch((err: unknown) => logger().error({ err }, 'Open Folder failed')),
-          about: () => void showAbout(win, started.info.dataDir),
+          about: () => void showAbout(win, dataDir),
         },
       });
       openWindow();

@@ -1,6 +1,8 @@
 // The fi-asset:// protocol: dataset images and thumbnails for the renderer, looked up by id, streamed from disk.
 import { net, protocol, type Protocol } from 'electron';
-import { assetHandler, type ResolveAsset } from '../asset-response';
+import { assetHandler } from '../asset-response';
+import { proxyAsset } from '../remote/assets';
+import type { Backend } from '../remote/connection';
 import { ASSET_SCHEME } from '../security';
 
 /**
@@ -19,13 +21,15 @@ export function registerAssetScheme(): void {
 
 /**
  * Serves fi-asset://<kind>/<id>[?source=&version=] on a session's protocol with assetHandler (asset-response.ts,
- * tested without Electron): the whole request, query included, reaches the host. Returns the unregister function.
+ * tested without Electron) for the local database, or from the team server's asset route (remote/assets.ts): the
+ * whole request, query included, reaches the backend active at that moment. Returns the unregister function.
  */
-export function handleAssetProtocol(proto: Protocol, host: { resolveAsset: ResolveAsset }): () => void {
-  // net.fetch on the file URL streams the file instead of reading it whole into memory.
-  proto.handle(
-    ASSET_SCHEME,
-    assetHandler(host, (url) => net.fetch(url)),
-  );
+export function handleAssetProtocol(proto: Protocol, backend: () => Backend): () => void {
+  proto.handle(ASSET_SCHEME, (request) => {
+    const b = backend();
+    if (b.kind === 'server') return proxyAsset(b.server, request);
+    // net.fetch on the file URL streams the file instead of reading it whole into memory.
+    return assetHandler(b.host, (url) => net.fetch(url))(request);
+  });
   return () => proto.unhandle(ASSET_SCHEME);
 }

@@ -10,10 +10,17 @@ export interface SafeStorageLike {
   decryptString(encrypted: Buffer): string;
 }
 
-/** Keys in `<dataDir>/secrets/mllm-keys.safe.json`; without OS encryption, saving a key is refused. */
-export function safeStorageSecretStore(dataDir: string, safe: SafeStorageLike): SecretStore {
+/**
+ * Keys in `<dataDir>/secrets/<file>` (default `mllm-keys.safe.json`; the team server's token: `team.safe.json`);
+ * without OS encryption, saving a key is refused.
+ */
+export function safeStorageSecretStore(
+  dataDir: string,
+  safe: SafeStorageLike,
+  file = 'mllm-keys.safe.json',
+): SecretStore {
   return jsonSecretFile(
-    join(dataDir, SECRETS_DIR, 'mllm-keys.safe.json'),
+    join(dataDir, SECRETS_DIR, file),
     (plain) => {
       if (!safe.isEncryptionAvailable())
         throw new Error('the OS keychain is not available: the API key was not saved');

@@ -1,7 +1,7 @@
 // What every handler group of the service gets: the store, the host's capabilities, the rule engine and the
 // shared lookups. Types only flow from here to src/main/service/*.ts and service.ts (no import cycle).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { AppInfo, Dataset, Method, Req, Res, UserRole } from '../../shared/api';
+import type { AppInfo, Dataset, Events, Method, Req, Res, UserRole } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { ConstraintEngine } from '../constraints/index';
 import type { SecretStore } from '../mllm/secrets';
@@ -20,6 +20,8 @@ export interface ServiceDeps {
   actor?: string;
   /** MLLM API keys (outside the database); the service only stores and checks them, the job process reads. */
   secrets?: SecretStore;
+  /** This process's event listeners (SSE, IPC); the service's own events, e.g. `faces.changed`, go here. */
+  emit?: <E extends keyof Events>(event: E, payload: Events[E]) => void;
 }
 
 /** The person behind a request in team mode (the HTTP transport resolved their token); null otherwise. */
@@ -46,7 +48,15 @@ export interface ServiceContext {
   caller(): Caller | null;
   /** Who edits: the caller's name in team mode, else deps.actor (the OS user in the desktop app), else `reviewer`. */
   actor(): string;
+  /**
+   * After an edit committed: tells this process's clients and, on PostgreSQL, every other process (NOTIFY) which
+   * faces changed, so open galleries and review screens refetch them.
+   */
+  facesChanged(faceIds: readonly number[], what: Events['faces.changed']['what'], by: string): void;
 }
+
+/** A NOTIFY payload stays far below PostgreSQL's 8000 bytes: more faces than this are sent as "many" (null). */
+const MAX_LISTED_FACES = 200;
 
 export function createContext(deps: ServiceDeps): ServiceContext {
   const { store } = deps;
@@ -65,6 +75,26 @@ export function createContext(deps: ServiceDeps): ServiceContext {
       const job = store.jobs.get(id);
       if (!job) throw new AppError('not_found', `job ${id} not found`, { where: { field: 'id' } });
       return job;
+    },
+    facesChanged(faceIds, what, by) {
+      const unique = [...new Set(faceIds)];
+      const send = (datasetId: number, ids: number[] | null) => {
+        const payload = { datasetId, faceIds: ids, what, by };
+        store.notify('faces.changed', payload);
+        deps.emit?.('faces.changed', payload);
+      };
+      if (unique.length > MAX_LISTED_FACES) {
+        // A bulk edit comes from one gallery, so from one dataset: "many faces of it changed".
+        const datasetId = store.faces.summary(unique[0]!)?.datasetId;
+        if (datasetId !== undefined) send(datasetId, null);
+        return;
+      }
+      const byDataset = new Map<number, number[]>();
+      for (const id of unique) {
+        const datasetId = store.faces.summary(id)?.datasetId;
+        if (datasetId !== undefined) byDataset.set(datasetId, [...(byDataset.get(datasetId) ?? []), id]);
+      }
+      for (const [datasetId, ids] of byDataset) send(datasetId, ids);
     },
   };
 }

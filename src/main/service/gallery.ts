@@ -93,12 +93,13 @@ export function galleryHandlers(
     },
     'faces.facets': (q) => store.gallery.facets(withScores(q, true)),
     'labels.bulkSet': ({ faceIds, key, value }) => {
-      const actor = ctx.deps.actor ?? 'reviewer';
+      const actor = ctx.actor();
       const unique = [...new Set(faceIds)];
       // One transaction: setLabel's own write nests as a savepoint, so a bad face rolls back them all.
       store.write(() => {
         for (const faceId of unique) setLabel(store, ctx.engine, { faceId, key, value, actor });
       });
+      ctx.facesChanged(unique, 'labels', actor);
       return { updated: unique.length };
     },
     'datasets.stats': ({ datasetId }) => {

@@ -6,6 +6,7 @@ import { labelToText } from '../constraints/index';
 import { historyStacks, replayChanges, revertChanges } from '../review/history';
 import { faceProposal } from '../review/proposal';
 import { encodeHumanMask } from '../review/masks';
+import { staleLabels } from '../review/stale';
 import { MASK_KEY } from '../store/repositories/label-history';
 import { CLAIM_LEASE_MS } from '../review/team';
 
@@ -52,11 +53,12 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
       }
       engine.refreshFace(faceId);
     });
+    ctx.facesChanged([faceId], 'labels', actor());
     return faceDetail(store, faceId);
   };
 
   return {
-    'labels.apply': ({ faceId, changes }) => {
+    'labels.apply': ({ faceId, changes, seenEventId }) => {
       // Validate every value before writing any: a refused change writes nothing.
       const texts = changes.map((c, i) => {
         try {
@@ -68,13 +70,16 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
           });
         }
       });
-      store.write(() => {
+      const stale = store.write(() => {
         requireFace(faceId);
+        const overwritten = staleLabels(store, faceId, texts, seenEventId);
         store.labelHistory.applyStep(faceId, texts, { actor: actor(), kind: 'edit', undoOf: null });
         engine.refreshFace(faceId);
         renewClaim(faceId);
+        return overwritten;
       });
-      return faceDetail(store, faceId);
+      ctx.facesChanged([faceId], 'labels', actor());
+      return { ...faceDetail(store, faceId), stale };
     },
     'labels.undo': ({ faceId }) => travel(faceId, 'undo'),
     'labels.redo': ({ faceId }) => travel(faceId, 'redo'),
@@ -96,6 +101,7 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
           }
         }
       });
+      ctx.facesChanged(unique, 'review', actor());
       return { updated: unique.length };
     },
     'faces.proposal': ({ faceId }) => {
@@ -117,6 +123,7 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
         engine.refreshFace(req.faceId);
         renewClaim(req.faceId);
       });
+      ctx.facesChanged([req.faceId], 'mask', actor());
       return faceDetail(store, req.faceId);
     },
   };

@@ -30,9 +30,11 @@ export function ruleHandlers(ctx: ServiceContext): Pick<Handlers, RuleMethods> {
   };
   return {
     'faces.get': ({ id }) => faceDetail(store, id),
-    'labels.set': ({ faceId, key, value }) => {
-      setLabel(store, engine, { faceId, key, value, actor: deps.actor ?? 'reviewer' });
-      return faceDetail(store, faceId);
+    'labels.set': ({ faceId, key, value, seenEventId }) => {
+      const actor = ctx.actor();
+      const stale = setLabel(store, engine, { faceId, key, value, actor, seenEventId });
+      ctx.facesChanged([faceId], 'labels', actor);
+      return { ...faceDetail(store, faceId), stale };
     },
     'rules.get': () => rulesState(),
     'rules.check': ({ text, datasetId }) => {

@@ -73,7 +73,26 @@ export interface FaceDetail {
   history: LabelEventEntry[];
   /** Answers of vision LLMs (the `mllm-audit` job), one per model and key. */
   mllm: MllmAnswer[];
+  /** The newest `label_events` id of this face (0: none): an edit sends it back as `seenEventId`. */
+  lastEventId: number;
 }
+
+/**
+ * A label an edit overwrote although the editor had not seen its latest value (another reviewer changed it after
+ * the editor's `seenEventId`): the edit still applies (the later one wins) and both stay in the history.
+ */
+export interface StaleLabel {
+  key: string;
+  /** The value the editor's view showed (null: no human value). */
+  seen: string | null;
+  /** The value this edit replaced, and who set it when. */
+  overwritten: string | null;
+  by: string;
+  at: number;
+}
+
+/** What a label edit answers: the face, re-checked, and the labels it overwrote unseen (empty: the view was current). */
+export type LabelEditResult = FaceDetail & { stale: StaleLabel[] };
 
 /** The gallery's extra filters (all optional; defaults omitted): plain data, kept in the URL and in saved views. */
 export interface FaceFilter {
@@ -166,9 +185,21 @@ export type FacesApi = {
   /** Everything about one face: box, landmarks, labels, predictions, masks, violations, recent history. */
   'faces.get': { req: { id: number }; res: FaceDetail };
   /** Sets (or with null clears, back to the imported value) a human label; returns the face, re-checked. */
-  'labels.set': { req: { faceId: number; key: string; value: string | number | null }; res: FaceDetail };
+  'labels.set': {
+    req: {
+      faceId: number;
+      key: string;
+      value: string | number | null;
+      /** The face's `lastEventId` as the editor saw it; a newer edit of the key is then reported as `stale`. */
+      seenEventId?: number;
+    };
+    res: LabelEditResult;
+  };
   /** Applies several human label changes (null clears) as one undoable step in one transaction; re-checked. */
-  'labels.apply': { req: { faceId: number; changes: LabelChange[] }; res: FaceDetail };
+  'labels.apply': {
+    req: { faceId: number; changes: LabelChange[]; seenEventId?: number };
+    res: LabelEditResult;
+  };
   /** Reverts the face's latest label step not yet undone (server-side history: survives reloads). */
   'labels.undo': { req: { faceId: number }; res: FaceDetail };
   /** Re-applies the latest undone step; any new edit after an undo clears what can be redone. */

@@ -39,6 +39,19 @@ export interface AppSettings {
   mllmEndpoints?: MllmEndpoint[];
 }
 
+/** Where the desktop app's data comes from: its own database, or a team server (issue #32.5). */
+export interface ConnectionState {
+  target: 'local' | 'server';
+  /** The team server's address (`https://host:port`) while connected to one, else null. */
+  url: string | null;
+  /** Who the token belongs to on the server (null: local, or the server is not in team mode). */
+  user: string | null;
+  /** True where the connection can be changed (the desktop app); `serve`'s pages are the server's own. */
+  canConnect: boolean;
+  /** Why the saved team server could not be reached at start (the app then opened its local database). */
+  error: string | null;
+}
+
 export type SettingsApi = {
   /** Version, mode, data locations and host capabilities. */
   'app.info': { req: Record<string, never>; res: AppInfo };
@@ -51,4 +64,11 @@ export type SettingsApi = {
   };
   /** Changes some settings (merged, validated, written atomically). */
   'settings.set': { req: Partial<AppSettings>; res: { settings: AppSettings } };
+  /** The desktop app: its own database or the team server it is connected to. */
+  'connection.get': { req: Record<string, never>; res: ConnectionState };
+  /**
+   * The desktop app: connects to a team server (URL + personal token, checked before switching; the token goes
+   * to the OS keychain) or, with `server: null`, back to the local database. Elsewhere refused.
+   */
+  'connection.set': { req: { server: { url: string; token: string } | null }; res: ConnectionState };
 };

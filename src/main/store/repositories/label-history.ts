@@ -50,6 +50,9 @@ export function createLabelHistoryRepository(db: Database) {
   const dropParked = db.prepare(`DELETE FROM masks_undone WHERE id = ?`);
   const log = db.prepare(`SELECT id, key, old, new, kind, coalesce(step, id) AS step, undo_of AS undoOf
     FROM label_events WHERE face_id = ? ORDER BY id`);
+  const lastId = db.prepare(`SELECT coalesce(max(id), 0) FROM label_events WHERE face_id = ?`).pluck();
+  const since = db.prepare(`SELECT id, old, new, actor, at FROM label_events
+    WHERE face_id = ? AND key = ? AND id > ? ORDER BY id`);
 
   return {
     /**
@@ -126,6 +129,30 @@ export function createLabelHistoryRepository(db: Database) {
       unpark.run(id);
       dropParked.run(id);
       return true;
+    },
+    /** The face's newest label_events id, 0 when it has none (what a client's view of the face is as of). */
+    lastEventId(faceId: number): number {
+      return Number(lastId.get(faceId));
+    },
+    /**
+     * The changes of one key made after event `afterId` (a client's view): what the key was then (`old` of the
+     * first) and who set it last, or null when nothing changed since.
+     */
+    changedSince(
+      faceId: number,
+      key: string,
+      afterId: number,
+    ): { seen: string | null; last: { value: string | null; actor: string; at: number } } | null {
+      const rows = since.all(faceId, key, afterId) as {
+        old: string | null;
+        new: string | null;
+        actor: string;
+        at: number;
+      }[];
+      const first = rows[0];
+      const last = rows.at(-1);
+      if (!first || !last) return null;
+      return { seen: first.old, last: { value: last.new, actor: last.actor, at: last.at } };
     },
     /** Every label event of a face in order, with its step (legacy rows are steps of their own). */
     log(faceId: number): HistoryEvent[] {

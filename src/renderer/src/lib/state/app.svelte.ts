@@ -1,7 +1,7 @@
 // The app's one state model: the route (URL hash) decides the screen and dataset; every screen's state hangs here,
 // and one key handler dispatches the keymap of the screen on show.
 import { tick } from 'svelte';
-import type { AnnotationFormat, ApiClient, AppSettings, Events } from '@shared/api';
+import type { AnnotationFormat, ApiClient, AppSettings, ConnectionState, Events } from '@shared/api';
 import { AppError } from '@shared/errors';
 import { bindingFor, isTyping, type Action, type KeyScope } from '../keymap';
 import { throttle } from '../throttle';
@@ -50,6 +50,8 @@ export class AppState {
   readonly exporter: ExportState;
   readonly learning: LearningState;
   settings = $state.raw<AppSettings | null>(null);
+  /** The desktop app's backend: its local database or a team server (`connection.get`). */
+  connection = $state.raw<ConnectionState | null>(null);
   ep = $state.raw<{ active: string | null; reason: string | null; at: number | null } | null>(null);
   helpOpen = $state(false);
   previewOpen = $state(false);
@@ -62,6 +64,17 @@ export class AppState {
   #refreshImages = throttle(() => void this.images.refresh(), 500);
   #refreshLibrary = throttle(() => void this.library.refresh(), 500);
   #refreshFaces = throttle(() => void this.faces.refresh(), 1000);
+  /** Faces other clients changed, gathered over a short burst (null: many) and reloaded in place at once. */
+  #changedFaces: number[] | null = [];
+  #flushChanged = throttle(() => {
+    const ids = this.#changedFaces;
+    this.#changedFaces = [];
+    this.faces.changed(ids);
+  }, 200);
+  #liveFaces(ids: number[] | null): void {
+    this.#changedFaces = ids === null || this.#changedFaces === null ? null : [...this.#changedFaces, ...ids];
+    this.#flushChanged();
+  }
 
   constructor(api: ApiClient) {
     this.#api = api;
@@ -169,6 +182,11 @@ export class AppState {
         if (this.screen === 'images' && this.jobs.current?.id === p.jobId) this.#refreshImages();
         if (['analyze', 'reevaluate-rules', 'annotations', 'train'].includes(p.kind)) this.#refreshFaces();
       }),
+      // Another reviewer's edit (or this one's, echoed): the gallery's tiles and the face on review update in place.
+      this.#api.on('faces.changed', (p) => {
+        if (this.screen === 'faces' && p.datasetId === this.faces.datasetId) this.#liveFaces(p.faceIds);
+        if (this.screen === 'review') this.review.changed(p);
+      }),
       this.#api.on('datasets.updated', (p) => {
         this.#refreshDatasets();
         this.#refreshLibrary();
@@ -179,7 +197,13 @@ export class AppState {
     return () => {
       offHash();
       offs.forEach((off) => off());
-      for (const t of [this.#refreshDatasets, this.#refreshImages, this.#refreshLibrary, this.#refreshFaces])
+      for (const t of [
+        this.#refreshDatasets,
+        this.#refreshImages,
+        this.#refreshLibrary,
+        this.#refreshFaces,
+        this.#flushChanged,
+      ])
         t.cancel();
     };
   }
@@ -302,9 +326,13 @@ export class AppState {
 
   async loadSettings(): Promise<void> {
     try {
-      const { settings, ep } = await this.#api.call('settings.get', {});
+      const [{ settings, ep }, connection] = await Promise.all([
+        this.#api.call('settings.get', {}),
+        this.#api.call('connection.get', {}),
+      ]);
       this.settings = settings;
       this.ep = ep;
+      this.connection = connection;
     } catch (err) {
       this.notices.report(err);
     }

@@ -124,6 +124,22 @@ export class FaceGalleryState {
     }
   }
 
+  /**
+   * Faces changed elsewhere (`faces.changed`): the loaded pages holding them are read again in place (or, with
+   * null, every loaded page), with the counts; focus, selection and scroll position stay.
+   */
+  changed(faceIds: readonly number[] | null): void {
+    if (this.datasetId === null) return;
+    const pages: Record<number, true> = {};
+    if (faceIds === null) Object.assign(pages, this.#requested);
+    else
+      this.items.forEach((f, i) => {
+        if (f && faceIds.includes(f.id)) pages[Math.floor(i / PAGE)] = true;
+      });
+    for (const p of Object.keys(pages)) void this.#load(Number(p));
+    void this.#facets(this.#seq, { datasetId: this.datasetId, ...this.query });
+  }
+
   toggle(id: number, range = false): void {
     const anchor = range ? this.focusedFace?.id : undefined;
     this.selected =

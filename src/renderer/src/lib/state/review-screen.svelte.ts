@@ -1,6 +1,6 @@
 // The review screen's state and actions (`#/review/<faceId>`): the face, the focused row, the overlay toggles, the
 // fix picker, the confirmation Enter asks for on open errors, and the action table the keymap dispatches to.
-import type { ApiClient, FixChange, LabelIssue, ViolationEntry } from '@shared/api';
+import type { ApiClient, Events, FixChange, LabelIssue, ViolationEntry } from '@shared/api';
 import { fixOptions, type FixOption } from './fixes';
 import type { Action } from '../keymap';
 import { acceptAllChanges, attributeRows, parseAge } from '../components/review/rows';
@@ -72,6 +72,19 @@ export class ReviewScreenState {
       this.datasetId = ds;
       void Promise.all([this.review.loadList(ds, query), this.review.loadOrder(ds, query)]);
     });
+  }
+
+  /**
+   * Another client changed faces: the face on show is read again in place; the focused row, an open editor, the
+   * typed age and unsaved mask strokes stay (the stage keeps its mask list while strokes are unsaved).
+   */
+  changed(p: Events['faces.changed']): void {
+    const face = this.review.detail?.face;
+    if (!face || face.datasetId !== p.datasetId) return;
+    if (p.faceIds !== null && !p.faceIds.includes(face.id)) return;
+    void this.review.refreshLive((fresh, shown) =>
+      this.layer.dirty ? { ...fresh, masks: shown.masks } : fresh,
+    );
   }
 
   /** j / k: always the gallery's list. */

@@ -1,5 +1,12 @@
 // One face under review: its detail, its neighbours in the gallery's list, and every edit as one API call.
-import type { ApiClient, FaceDetail, LabelProposal, ReviewStatus } from '@shared/api';
+import type {
+  ApiClient,
+  FaceDetail,
+  LabelEditResult,
+  LabelProposal,
+  ReviewStatus,
+  StaleLabel,
+} from '@shared/api';
 import { AppError } from '@shared/errors';
 
 export type NeighbourQuery = Record<string, unknown>;
@@ -48,6 +55,12 @@ export class ReviewState {
   /** The order the gallery's sort asks of `learning.next`; undefined: main's default. */
   #askOrder: 'wrong' | 'useful' | undefined;
   #orderSeq = 0;
+  /**
+   * Labels the reviewer's latest edit replaced without having seen them (another reviewer changed them after this
+   * view was read): the edit applied, and this says what it overwrote and who had set it. Dismissed by hand.
+   */
+  stale = $state.raw<{ faceId: number; labels: StaleLabel[] } | null>(null);
+  #liveSeq = 0;
 
   constructor(api: ApiClient) {
     this.#api = api;
@@ -139,12 +152,33 @@ export class ReviewState {
     return this.ids[i + step] ?? null;
   }
 
+  /**
+   * Someone changed this face (a `faces.changed` event): reads it again and shows it unless an edit of the
+   * reviewer's own is in flight (its answer brings the newest state) or the reviewer moved on. `keep` carries
+   * over what must not change under the reviewer (the mask list while strokes are unsaved).
+   */
+  async refreshLive(keep: (fresh: FaceDetail, shown: FaceDetail) => FaceDetail = (f) => f): Promise<void> {
+    const shown = this.detail;
+    if (!shown || this.busy) return;
+    const seq = ++this.#liveSeq;
+    try {
+      const d = await this.#api.call('faces.get', { id: shown.face.id });
+      const now = this.detail;
+      if (seq !== this.#liveSeq || this.busy || now?.face.id !== d.face.id) return;
+      if (d.lastEventId < now.lastEventId) return; // an older read than what is on show
+      this.detail = keep(d, now);
+    } catch {
+      // The next event or the reviewer's next action reads the face again.
+    }
+  }
+
   /** Runs one edit; the answer (the face re-checked) replaces the detail unless the reviewer moved on. */
-  async #edit(run: () => Promise<FaceDetail>, done?: string): Promise<boolean> {
+  async #edit(run: () => Promise<FaceDetail | LabelEditResult>, done?: string): Promise<boolean> {
     const seq = this.#seq;
     this.busy = true;
     try {
       const d = await run();
+      if ('stale' in d && d.stale.length > 0) this.stale = { faceId: d.face.id, labels: d.stale };
       if (seq === this.#seq) {
         this.detail = d;
         this.status = done ?? null;
@@ -161,13 +195,15 @@ export class ReviewState {
   setLabel(key: string, value: string | number | null): Promise<boolean> {
     const faceId = this.detail?.face.id;
     if (!faceId) return Promise.resolve(false);
-    return this.#edit(() => this.#api.call('labels.set', { faceId, key, value }));
+    const seenEventId = this.detail?.lastEventId;
+    return this.#edit(() => this.#api.call('labels.set', { faceId, key, value, seenEventId }));
   }
 
   apply(changes: { key: string; value: string | number | null }[], done?: string): Promise<boolean> {
     const faceId = this.detail?.face.id;
     if (!faceId || changes.length === 0) return Promise.resolve(false);
-    return this.#edit(() => this.#api.call('labels.apply', { faceId, changes }), done);
+    const seenEventId = this.detail?.lastEventId;
+    return this.#edit(() => this.#api.call('labels.apply', { faceId, changes, seenEventId }), done);
   }
 
   undo(): Promise<boolean> {
