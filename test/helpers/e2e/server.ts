@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../../bin/faceinsight.js', import.meta.url));
-const URL_LINE = /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+$/;
+/** With the per-run token, or in team mode (--team) without one: each person brings their own. */
+const URL_LINE = /^http:\/\/127\.0\.0\.1:\d+\/(\?token=[\w-]+)?$/;
 
 export interface RunningServer {
   /** The URL the server printed, token included. */
@@ -19,16 +20,27 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Spawns `node bin/faceinsight.js serve --data-dir <dataDir> --port 0` and waits for its URL line. */
-export async function startServer(dataDir: string, timeoutMs = 60_000): Promise<RunningServer> {
+/**
+ * Spawns `node bin/faceinsight.js serve --data-dir <dataDir> --port 0 [args]` and waits for its URL line. `token`: a
+ * user's personal token for a team-mode server (`args: ['--team']`), used in place of the per-run one.
+ */
+export async function startServer(
+  dataDir: string,
+  timeoutMs = 60_000,
+  opts: { args?: string[]; token?: string } = {},
+): Promise<RunningServer> {
   if (!existsSync(new URL('../../../out/renderer/index.html', import.meta.url))) {
     throw new Error('out/renderer is missing: run `npm run build` (npm run test:e2e does it first)');
   }
-  const child = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--data-dir', dataDir, '--port', '0', ...(opts.args ?? [])],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
 
@@ -50,10 +62,11 @@ export async function startServer(dataDir: string, timeoutMs = 60_000): Promise<
     child.once('exit', (code, signal) => fail(`exited early (${signal ?? code})`));
   });
   const parsed = new URL(url);
+  const token = opts.token ?? parsed.searchParams.get('token') ?? '';
   return {
-    url,
+    url: opts.token ? `${parsed.origin}/?token=${opts.token}` : url,
     origin: parsed.origin,
-    token: parsed.searchParams.get('token') ?? '',
+    token,
     output: () => log,
     stop: () => stopChild(child),
   };
