@@ -32,9 +32,9 @@ const boundaries = [
   {
     files: ['src/main/**'],
     ignores: ['src/main/index.ts', 'src/main/electron/**', 'src/main/store/**'],
-    names: ['electron', 'better-sqlite3', 'pg'],
+    names: ['electron', 'better-sqlite3', 'pg', 'pg-boss'],
     groups: ['**/renderer/**', '**/preload/**', '**/electron/**'],
-    why: "'electron' belongs to main/electron, SQLite and PostgreSQL to main/store.",
+    why: "'electron' belongs to main/electron, SQLite and PostgreSQL (and pg-boss) to main/store.",
   },
   {
     files: ['src/preload/**', 'src/main/index.ts', 'src/main/electron/**', 'src/main/store/**'],

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppInfo, EventName, Events } from '../shared/api';
-import type { Envelope } from '../shared/errors';
+import { AppError, type Envelope } from '../shared/errors';
 import { createAssetResolver, type ResolvedAsset } from './assets';
 import { JobHost, type ForkRunner } from './jobs/host';
 import { RateTracker } from './jobs/rate';
@@ -35,6 +35,11 @@ export interface StartOptions {
   jobScope?: 'all' | 'own';
   /** Where MLLM API keys live (the desktop app: safeStorage); default: a 0600 file in the data dir. */
   secrets?: SecretStore;
+  /**
+   * PostgreSQL only: analysis items are left to `faceinsight worker`s (the job process plans analysis jobs and
+   * follows them, running no model). Default: FACEINSIGHT_ANALYSIS=workers in the environment (`serve`).
+   */
+  workersOnly?: boolean;
 }
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -81,6 +86,15 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     'start',
   );
   const store = openStore(paths.dbPath);
+  const workersOnly = opts.workersOnly ?? process.env.FACEINSIGHT_ANALYSIS === 'workers';
+  if (workersOnly && store.dialect !== 'postgres') {
+    store.close();
+    throw new AppError(
+      'invalid_request',
+      'FACEINSIGHT_ANALYSIS=workers needs a PostgreSQL database (--db postgres://…): workers share a team database',
+      { where: { field: 'FACEINSIGHT_ANALYSIS' } },
+    );
+  }
   seedRules(store, resourcesDir());
   const listeners = new Set<EventListener>();
   const emit: EventListener = (event, payload) => {
@@ -115,6 +129,7 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     entry: opts.runnerEntry,
     fork: opts.forkRunner,
     scope: opts.jobScope ?? 'all',
+    dispatchOnly: workersOnly,
     // A job process reads the key file itself; only a store it cannot read travels with each wake.
     ...(opts.secrets ? { secrets: () => opts.secrets!.all() } : {}),
     onProgress: progressed,

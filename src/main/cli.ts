@@ -14,6 +14,7 @@ import { AUDIT_HELP, auditCmd } from './commands/audit';
 import { AUDIT_MLLM_HELP, auditMllmCmd } from './commands/audit-mllm';
 import { JOBS_HELP, jobsCmd } from './commands/jobs';
 import { MIGRATE_HELP, migrateCmd } from './commands/migrate';
+import { WORKER_HELP, workerCmd } from './commands/worker';
 import { USERS_HELP, usersCmd } from './commands/users';
 import { logFileOpen, logger, openLog } from './log';
 
@@ -31,6 +32,7 @@ ${AUDIT_HELP}
 ${AUDIT_MLLM_HELP}
 ${JOBS_HELP}
 ${MIGRATE_HELP}
+${WORKER_HELP}
 ${USERS_HELP}
 
 Options for every command:
@@ -59,6 +61,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   'audit-mllm': auditMllmCmd,
   jobs: jobsCmd,
   migrate: migrateCmd,
+  worker: workerCmd,
   users: usersCmd,
 };
 

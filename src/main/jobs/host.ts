@@ -67,6 +67,8 @@ export interface JobHostOptions {
   scope?: 'all' | 'own';
   /** MLLM keys the job process cannot read itself (Electron's safeStorage), sent with each wake. */
   secrets?: () => Record<string, string>;
+  /** PostgreSQL: the job process plans analysis jobs but leaves their items to `faceinsight worker`s. */
+  dispatchOnly?: boolean;
 }
 
 /**
@@ -150,7 +152,13 @@ export class JobHost {
     // shares this process's event origin: its progress arrives here over IPC, not again through NOTIFY.
     const child = forkRunner(
       entry,
-      ['--data-dir', this.#opts.dataDir, '--scope', this.#opts.scope ?? 'all'],
+      [
+        '--data-dir',
+        this.#opts.dataDir,
+        '--scope',
+        this.#opts.scope ?? 'all',
+        ...(this.#opts.dispatchOnly ? ['--dispatch-only'] : []),
+      ],
       { ...process.env, FACEINSIGHT_DB: this.#opts.dbPath, [ORIGIN_ENV]: eventOrigin() },
     );
     this.#child = child;

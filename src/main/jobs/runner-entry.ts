@@ -1,12 +1,12 @@
 // Entry of the job process (child_process.fork or Electron's utilityProcess.fork): owns its DB connection.
 import { parseArgs } from 'node:util';
-import { openStore, redactDbTarget } from '../store/index';
+import { ItemQueue, openStore, redactDbTarget } from '../store/index';
 import { logger, openLog } from '../log';
 import { dataPaths } from '../paths';
 import { handlers } from './handlers';
 import { closeAnalyzePipelines } from './kinds/analyze';
 import { fileSecretStore } from '../mllm/secrets';
-import { drainJobs, releaseDeadRunners, type ProgressReport } from './runner';
+import { drainJobs, leaseMs, releaseDeadRunners, type ProgressReport } from './runner';
 import type { HostMessage, RunnerMessage } from './protocol';
 
 interface ParentPort {
@@ -26,7 +26,12 @@ function onMessage(fn: (m: HostMessage) => void): void {
 }
 
 const { values } = parseArgs({
-  options: { db: { type: 'string' }, 'data-dir': { type: 'string' }, scope: { type: 'string' } },
+  options: {
+    db: { type: 'string' },
+    'data-dir': { type: 'string' },
+    scope: { type: 'string' },
+    'dispatch-only': { type: 'boolean' },
+  },
   strict: true,
 });
 // The host passes the database as FACEINSIGHT_DB (a URL's password stays out of `ps`); --db still works by hand.
@@ -73,10 +78,20 @@ process.on('disconnect', () => {
 releaseDeadRunners(store, process.pid);
 
 send({ type: 'ready', worker });
+// PostgreSQL: analysis items go through the team queue, where `faceinsight worker`s take them too.
+const queue =
+  store.dialect === 'postgres'
+    ? new ItemQueue(paths.dbPath, {
+        leaseMs: leaseMs(),
+        onError: (err) => logger().warn({ err }, 'job queue error'),
+      })
+    : undefined;
 const ctx = {
   store,
   paths,
   worker,
+  queue,
+  dispatchOnly: values['dispatch-only'] === true,
   signal: abort.signal,
   releaseDead: () => releaseDeadRunners(store, process.pid),
   secret: (id: string) => hostSecrets[id] ?? fileSecrets.get(id),
@@ -93,6 +108,7 @@ while (!abort.signal.aborted) {
 }
 // Items still claimed here were stopped by the shutdown, not by a crash: back to the pool, attempt not counted.
 store.write(() => store.jobs.releaseWorker(worker, true));
+await queue?.close();
 store.close();
 // Model threads end first: exiting while one still creates a session aborts the process inside ORT.
 await closeAnalyzePipelines();

@@ -3,11 +3,48 @@ import { AppError } from '../../shared/errors';
 import { concurrencyField } from '../../shared/schemas';
 import type { JobKind, JobState } from '../../shared/api';
 import type { ClaimedItem, JobRecord, Store } from '../store/index';
-import type { ItemOutcome, JobContext, JobHandlers } from './types';
+import type { ItemOutcome, JobContext, JobHandlers, JobKindHandler } from './types';
+import { queueDispatch, rowDispatch, type Dispatch, type Work } from './dispatch';
 import { logger } from '../log';
 
 /** Long enough for one analysis item on a slow CPU; a dead runner's items are also released by its host. */
 export const LEASE_MS = 5 * 60_000;
+
+/**
+ * The lease in force: FACEINSIGHT_LEASE_MS when set (tests and benchmarks kill workers and want their items
+ * back in seconds), else LEASE_MS. On PostgreSQL it is also pg-boss's expiration of a fetched item.
+ */
+export function leaseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.FACEINSIGHT_LEASE_MS);
+  return Number.isInteger(v) && v >= 1000 ? v : LEASE_MS;
+}
+
+/** How this runner gets the handler's items: pg-boss for distributed kinds on PostgreSQL, else row claims. */
+export function dispatchFor(handler: JobKindHandler, ctx: JobContext): Dispatch {
+  return handler.distributed && ctx.queue
+    ? queueDispatch(ctx.store, ctx.queue, ctx.worker)
+    : rowDispatch(ctx.store, ctx.worker, leaseMs());
+}
+
+/**
+ * Commits one processed item: its writes, its completion and the job's counters in one transaction, only while
+ * this worker still holds its claim (false otherwise: another took it over after the lease, and its commit counts).
+ */
+export function commitItem(
+  store: Store,
+  jobId: number,
+  item: ClaimedItem,
+  worker: string,
+  outcome: ItemOutcome,
+) {
+  return store.write(() => {
+    const state = outcome.error ? 'failed' : 'done';
+    if (!store.jobs.complete(item.id, worker, state, outcome.error ?? null)) return false;
+    outcome.commit?.();
+    store.jobs.countItem(jobId, state === 'failed', outcome.counter);
+    return true;
+  });
+}
 /**
  * Claims of one item before it is given up: an item is claimed again only when its job process stopped while
  * processing it (a crash, out of memory, kill -9), so its 4th claim fails it, and its job, unprocessed.
@@ -104,20 +141,24 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         if (plan.summary) store.jobs.setSummary(job.id, plan.summary);
       });
     }
+    const dispatch = dispatchFor(handler, ctx);
+    await dispatch.prepare(job);
     report(store, hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
     let failure: unknown = null;
     let lastDeadCheck = 0;
     let solo: Promise<void> | null = null; // a retried item in flight: nothing else starts meanwhile
-    const limit = handler.ordered ? 1 : concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
+    // Dispatch-only (a team server that leaves analysis to `faceinsight worker`s): plan, enqueue, follow.
+    const limit =
+      handler.distributed && ctx.queue && ctx.dispatchOnly
+        ? 0
+        : handler.ordered
+          ? 1
+          : concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
 
-    const finish = (item: ClaimedItem, outcome: ItemOutcome) => {
-      store.write(() => {
-        const state = outcome.error ? 'failed' : 'done';
-        if (!store.jobs.complete(item.id, ctx.worker, state, outcome.error ?? null)) return;
-        outcome.commit?.();
-        store.jobs.countItem(job.id, state === 'failed', outcome.counter);
-      });
+    const finish = async (work: Work, outcome: ItemOutcome) => {
+      commitItem(store, job.id, work.item, ctx.worker, outcome);
+      await dispatch.settle(work);
       if (Date.now() - lastReport >= REPORT_MS) {
         report(store, hooks, store.jobs.get(job.id));
         lastReport = Date.now();
@@ -133,14 +174,16 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         store.write(() => store.jobs.transition(job.id, ['running'], 'cancelled'));
         break;
       }
-      if (inFlight.size >= (solo ? 1 : limit)) {
+      if (limit > 0 && inFlight.size >= (solo ? 1 : limit)) {
         await Promise.race(inFlight);
         continue;
       }
-      const item = store.write(() => store.jobs.claim(job.id, ctx.worker, LEASE_MS));
-      if (item && item.attempts > MAX_ITEM_ATTEMPTS) {
+      const work = limit > 0 ? await dispatch.claim(current) : undefined;
+      const item = work?.item;
+      if (work && work.item.attempts > MAX_ITEM_ATTEMPTS) {
         await Promise.all(inFlight);
-        giveUp(store, job.id, item, ctx.worker);
+        giveUp(store, job.id, work.item, ctx.worker);
+        await dispatch.settle(work);
         break;
       }
       // An item claimed again ran when its process died: run it alone, so a second death is its own.
@@ -165,8 +208,10 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
       }
       const task: Promise<void> = handler
         .process(current, item, ctx)
-        .then((outcome) => finish(item, outcome))
-        .catch((err) => {
+        .then((outcome) => finish(work!, outcome))
+        .catch(async (err) => {
+          // Stopped by a shutdown: the item goes back at once rather than after its lease.
+          if (ctx.signal.aborted) await dispatch.release(work!).catch(() => {});
           failure ??= err;
         })
         .finally(() => {
@@ -178,6 +223,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
     }
     await Promise.all(inFlight);
     if (failure) throw failure;
+    if (isOver(store.jobs.get(job.id))) await dispatch.ended(job.id);
   } catch (err) {
     await Promise.all(inFlight);
     const e = AppError.from(err);
@@ -188,12 +234,20 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         store.jobs.transition(job.id, ['queued', 'running'], 'failed') &&
         store.jobs.setState(job.id, 'failed', e.message),
     );
+    await dispatchFor(handler, ctx)
+      .ended(job.id)
+      .catch((err: unknown) => logger().warn({ err, jobId: job.id }, 'could not drop the job queue'));
   }
   report(store, hooks, store.jobs.get(job.id));
 }
 
+/** Done, failed or cancelled: its queue can go. */
+function isOver(job: JobRecord | undefined): boolean {
+  return !job || job.state === 'done' || job.state === 'failed' || job.state === 'cancelled';
+}
+
 /** Fails an item claimed more than MAX_ITEM_ATTEMPTS times, unprocessed, and its job with the reason. */
-function giveUp(store: JobContext['store'], jobId: number, item: ClaimedItem, worker: string): void {
+export function giveUp(store: Store, jobId: number, item: ClaimedItem, worker: string): void {
   const reason = `item ${item.key} failed ${MAX_ITEM_ATTEMPTS} times: the job process stopped while processing it`;
   store.write(() => {
     if (store.jobs.complete(item.id, worker, 'failed', reason)) store.jobs.countItem(jobId, true, 'errors');

@@ -1,7 +1,8 @@
 // What a job kind implements: plan its items once, then process them one by one (each commit exactly once).
 import type { JobKind } from '../../shared/api';
 import type { DataPaths } from '../paths';
-import type { ClaimedItem, JobRecord, Store } from '../store/index';
+import type { ClaimedItem, ItemQueue, JobRecord, Store } from '../store/index';
+import type { ExecutionProviderRequest } from '../../shared/api';
 
 export interface JobContext {
   store: Store;
@@ -13,6 +14,14 @@ export interface JobContext {
   releaseDead?: () => void;
   /** The API key of an MLLM endpoint (never stored in the database), or null. */
   secret?: (endpointId: string) => string | null;
+  /** PostgreSQL: the team queue (pg-boss) that hands out the items of `distributed` kinds. */
+  queue?: ItemQueue;
+  /** Leave `distributed` kinds' items to `faceinsight worker`s: plan, enqueue and follow, process none. */
+  dispatchOnly?: boolean;
+  /** A `worker`'s machine: where the database's dataset roots are here (--root-map); the path itself if unmapped. */
+  mapRoot?: (root: string) => string;
+  /** A `worker`'s execution provider (--ep), over the job's own. */
+  ep?: ExecutionProviderRequest;
 }
 
 export interface Plan {
@@ -38,6 +47,11 @@ export interface JobKindHandler {
    * order whatever the job's params say, so an item that throws fails the job before later items start.
    */
   ordered?: boolean;
+  /**
+   * On PostgreSQL its items go through the team queue, so `faceinsight worker`s on other machines take them too
+   * (analyze); other kinds stay with the server's own job process.
+   */
+  distributed?: boolean;
   plan(job: JobRecord, ctx: JobContext): Promise<Plan>;
   process(job: JobRecord, item: ClaimedItem, ctx: JobContext): Promise<ItemOutcome>;
 }

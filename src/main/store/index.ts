@@ -37,6 +37,7 @@ export type {
 } from './repositories/learning';
 
 export { isPostgresUrl, redactDbTarget } from './target';
+export { BOSS_SCHEMA, ItemQueue, queueName, type Delivery } from './queue';
 export {
   eventOrigin,
   listenEvents,

@@ -155,6 +155,14 @@ function pipelineFor(ctx: JobContext, ep: ExecutionProviderRequest): Promise<Pip
   return p;
 }
 
+/**
+ * Loads the pipeline's models (on the model thread) before the first item: a `faceinsight worker` says it is
+ * ready once it can analyse at full speed, so its first items do not spend their lease loading sessions.
+ */
+export async function warmAnalyze(ctx: JobContext, ep: ExecutionProviderRequest): Promise<void> {
+  await pipelineFor(ctx, ep);
+}
+
 /** Longest side (pixels) of an image 'auto' counts as a face crop (CelebA aligned 178x218, UTKFace 200, FER 48). */
 export const FACE_CROP_MAX_SIDE = 256;
 
@@ -202,6 +210,7 @@ export const ANALYZE_CONCURRENCY = 4;
 
 export const analyzeKind: JobKindHandler = {
   concurrency: ANALYZE_CONCURRENCY,
+  distributed: true,
   async plan(job, ctx) {
     if (job.datasetId === null) throw new AppError('invalid_request', 'analyze needs a dataset');
     const params = jobParams('analyze', job);
@@ -221,12 +230,19 @@ export const analyzeKind: JobKindHandler = {
     const image = store.images.locate(imageId);
     if (!image || image.status !== 'ok') return { counter: 'skipped' };
     const params = jobParams('analyze', job);
-    const pipeline = await pipelineFor(ctx, params.ep ?? 'auto');
+    const pipeline = await pipelineFor(ctx, ctx.ep ?? params.ep ?? 'auto');
+    // A worker on another machine reads the dataset where --root-map says the server's folder is mounted here.
+    const root = ctx.mapRoot ? ctx.mapRoot(image.root) : image.root;
     let bytes: Buffer;
     try {
-      bytes = await readFile(await guardPath(image.root, image.relPath));
+      bytes = await readFile(await guardPath(root, image.relPath));
     } catch (err) {
-      return { counter: 'errors', error: AppError.from(err).message };
+      const why = AppError.from(err).message;
+      if (!ctx.mapRoot) return { counter: 'errors', error: why };
+      const here = join(root, image.relPath);
+      const server = join(image.root, image.relPath);
+      const how = root === image.root ? 'no --root-map rule matches it' : 'mapped by --root-map';
+      return { counter: 'errors', error: `${why}: ${here} (the database's ${server}, ${how})` };
     }
     const existing = store.faces.byImage(imageId);
     const imported = existing.filter((f) => f.source === 'imported');

@@ -110,6 +110,20 @@ export function createJobsRepository(db: Database) {
     WHERE id = (SELECT id FROM job_items WHERE job_id = @jobId
       AND (state = 'pending' OR (state = 'claimed' AND lease_until < @now)) ORDER BY id LIMIT 1)
     RETURNING id, job_id AS jobId, key, attempts`);
+  // One item by id (a queue delivered it): claimed when pending, or when its lease ran out (its worker vanished).
+  const claimOne = db.prepare(`UPDATE job_items SET state = 'claimed', worker = @worker, lease_until = @until,
+      attempts = attempts + 1
+    WHERE id = @id AND (state = 'pending' OR (state = 'claimed' AND lease_until < @now))
+    RETURNING id, job_id AS jobId, key, attempts`);
+  const itemState = db.prepare(`SELECT state FROM job_items WHERE id = ?`).pluck();
+  const releaseOne = db.prepare(`UPDATE job_items SET state = 'pending', worker = NULL, lease_until = NULL,
+      attempts = CASE WHEN attempts > @refund THEN attempts - @refund ELSE 0 END
+    WHERE id = @id AND state = 'claimed' AND worker = @worker`);
+  const unfinished =
+    db.prepare(`SELECT id, key FROM job_items WHERE job_id = ? AND state IN ('pending', 'claimed')
+    ORDER BY id`);
+  const runningOf = db.prepare(`SELECT ${columns} FROM jobs WHERE state = 'running' AND planned = 1
+    AND cancel_requested = 0 AND kind IN ${jsonList(db, '@kinds', 'text')} ORDER BY id`);
   const release = db.prepare(`UPDATE job_items SET state = 'pending', worker = NULL, lease_until = NULL,
       attempts = CASE WHEN attempts > @refund THEN attempts - @refund ELSE 0 END
     WHERE state = 'claimed' AND worker = @worker`);
@@ -199,6 +213,30 @@ export function createJobsRepository(db: Database) {
     claim(jobId: number, worker: string, leaseMs: number): ClaimedItem | undefined {
       const now = Date.now();
       return claim.get({ jobId, worker, now, until: now + leaseMs }) as ClaimedItem | undefined;
+    },
+    /**
+     * Claims one item by id (a queue delivered it): undefined when it is done, failed, or claimed by another
+     * worker whose lease has not run out.
+     */
+    claimItem(itemId: number, worker: string, leaseMs: number): ClaimedItem | undefined {
+      const now = Date.now();
+      return claimOne.get({ id: itemId, worker, now, until: now + leaseMs }) as ClaimedItem | undefined;
+    },
+    /** An item's state (`pending`, `claimed`, `done`, `failed`), undefined when there is no such item. */
+    itemState(itemId: number): string | undefined {
+      return itemState.get(itemId) as string | undefined;
+    },
+    /** Returns one claimed item to the pool (`refund`: the claim does not count as an attempt). */
+    releaseItem(itemId: number, worker: string, refund = false): boolean {
+      return releaseOne.run({ id: itemId, worker, refund: refund ? 1 : 0 }).changes === 1;
+    },
+    /** A job's items not yet done or failed, in plan order. */
+    unfinishedItems(jobId: number): { id: number; key: string }[] {
+      return unfinished.all(jobId) as { id: number; key: string }[];
+    },
+    /** Planned, running jobs of these kinds that nobody asked to cancel, oldest first (a worker's work). */
+    runningOfKinds(kinds: readonly string[]): JobRecord[] {
+      return (runningOf.all({ kinds: JSON.stringify(kinds) }) as JobRow[]).map(toRecord);
     },
     /** Runners that hold claimed items right now. */
     claimedWorkers(): string[] {
