@@ -69,6 +69,8 @@ export const METHOD_ACCESS: Record<Method, Access> = {
   'team.me': 'read',
   'team.settings': 'read',
   'team.agreement': 'read',
+  // Ends another reviewer's claim on a face: the admin's explicit override of a claim (review/team.ts).
+  'team.takeOver': 'admin',
 };
 
 /** Methods that read with only their key and change a setting with any other field. */

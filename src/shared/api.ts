@@ -142,6 +142,7 @@ export const METHODS = [
   'team.me',
   'team.settings',
   'team.agreement',
+  'team.takeOver',
 ] as const satisfies readonly Method[];
 
 export const EVENTS = [

@@ -14,6 +14,8 @@ import {
 import { AppError } from './errors';
 
 const id = z.int().positive();
+/** The app shows the double-review share in percent: the range check says both. */
+const SHARE = 'expected a share from 0 to 1 (0 % to 100 %)';
 
 /** Job tuning limits, one place for the API, the CLI, the stored job params and the runner. */
 export const JOB_LIMITS = {
@@ -220,8 +222,12 @@ export const requestSchemas = {
   }),
   'stats.agreement': z.strictObject({ datasetId: id }),
   'team.me': empty,
-  'team.settings': z.strictObject({ datasetId: id, doubleReview: z.number().min(0).max(1).optional() }),
+  'team.settings': z.strictObject({
+    datasetId: id,
+    doubleReview: z.number().min(0, SHARE).max(1, SHARE).optional(),
+  }),
   'team.agreement': z.strictObject({ datasetId: id }),
+  'team.takeOver': z.strictObject({ faceId: id }),
   'settings.get': empty,
   'connection.get': empty,
   'connection.set': z.strictObject({

@@ -67,6 +67,10 @@ export function faceDetail(store: Store, id: number): FaceDetail {
     history: store.labels
       .events(id, 50)
       .map((e) => ({ id: e.id, key: e.key, old: e.old, new: e.new, actor: e.actor, at: e.at })),
+    reviews: store.team
+      .faceReviews(id)
+      .map((r) => ({ ...r, status: r.status as FaceDetail['reviews'][number]['status'] })),
+    claims: store.team.faceClaims(id).map((c) => ({ user: c.name, until: c.until })),
     mllm: store.mllm.forFace(id),
     lastEventId: store.labelHistory.lastEventId(id),
   };

@@ -1,6 +1,7 @@
 // Team review: which faces a reviewer may be handed (claims under a lease, double review) and inter-reviewer
 // agreement (Cohen's kappa) from the reviewers' sign-offs.
 import type { ReviewerKappa } from '../../shared/api';
+import { AppError } from '../../shared/errors';
 import type { ReviewSignoff, Store } from '../store/index';
 
 /** How long a handed-out face stays a reviewer's: renewed by each edit on it, released by next / a status. */
@@ -56,6 +57,40 @@ export function blockedFaces(
     if (decided + others >= (doubled ? 2 : 1)) blocked.add(faceId);
   }
   return blocked;
+}
+
+/**
+ * Team mode: refuses an edit (label, mask, undo / redo, review status) of a face someone else holds under a live
+ * claim, unless the editor holds one on it too (double review hands a face to two reviewers). The refusal names
+ * the holder so nobody overwrites a colleague's work in progress unknowingly; an admin takes the face over
+ * explicitly (`team.takeOver`) rather than editing past the claim. Call it inside store.write().
+ */
+export function assertNotHeld(
+  store: Store,
+  user: { id: number; name: string; role: string } | null,
+  faceIds: readonly number[],
+  field: 'faceId' | 'faceIds' = 'faceId',
+  now = Date.now(),
+): void {
+  if (!user) return;
+  for (const faceId of faceIds) {
+    const claims = store.team.faceClaims(faceId, now);
+    if (claims.length === 0 || claims.some((c) => c.userId === user.id)) continue;
+    const holder = claims[0]!;
+    const minutes = Math.max(1, Math.ceil((holder.until - now) / 60_000));
+    throw new AppError(
+      'conflict',
+      `face ${faceId} is being reviewed by ${holder.name} (claim runs ${minutes} more minute${minutes === 1 ? '' : 's'}): ` +
+        'nothing was changed',
+      {
+        where: { field },
+        hint:
+          user.role === 'admin'
+            ? `Take the face over from ${holder.name} (team.takeOver), then edit it.`
+            : `Wait until ${holder.name} sets its review status or the claim runs out, or ask an admin to take it over.`,
+      },
+    );
+  }
 }
 
 /** Cohen's kappa of paired ratings: (p_o - p_e) / (1 - p_e); null when there are none or p_e is 1. */

@@ -8,7 +8,7 @@ import { faceProposal } from '../review/proposal';
 import { encodeHumanMask } from '../review/masks';
 import { staleLabels } from '../review/stale';
 import { MASK_KEY } from '../store/repositories/label-history';
-import { CLAIM_LEASE_MS } from '../review/team';
+import { assertNotHeld, CLAIM_LEASE_MS } from '../review/team';
 
 type ReviewMethods =
   'labels.apply' | 'labels.undo' | 'labels.redo' | 'reviews.set' | 'faces.proposal' | 'masks.save';
@@ -26,11 +26,16 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
       throw new AppError('not_found', `face ${faceId} not found`, { where: { field: 'faceId' } });
     }
   };
+  /** An edit's face: it exists and, in team mode, no other reviewer holds it (review/team.ts assertNotHeld). */
+  const requireEditable = (faceId: number) => {
+    requireFace(faceId);
+    assertNotHeld(store, ctx.caller(), [faceId]);
+  };
 
   /** Undo or redo the top step, in one transaction with the violations re-check. */
   const travel = (faceId: number, direction: 'undo' | 'redo') => {
     store.write(() => {
-      requireFace(faceId);
+      requireEditable(faceId);
       const stacks = historyStacks(store.labelHistory.log(faceId));
       const top = (direction === 'undo' ? stacks.undo : stacks.redo).at(-1);
       if (!top) throw new AppError('conflict', `nothing to ${direction} for face ${faceId}`);
@@ -71,7 +76,7 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
         }
       });
       const stale = store.write(() => {
-        requireFace(faceId);
+        requireEditable(faceId);
         const overwritten = staleLabels(store, faceId, texts, seenEventId);
         store.labelHistory.applyStep(faceId, texts, { actor: actor(), kind: 'edit', undoOf: null });
         engine.refreshFace(faceId);
@@ -90,6 +95,7 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
         if (missing !== undefined) {
           throw new AppError('not_found', `face ${missing} not found`, { where: { field: 'faceIds' } });
         }
+        assertNotHeld(store, ctx.caller(), unique, 'faceIds');
         const at = Date.now();
         const caller = ctx.caller();
         for (const id of unique) {
@@ -111,7 +117,7 @@ export function reviewHandlers(ctx: ServiceContext): Pick<Handlers, ReviewMethod
     'masks.save': async (req) => {
       const mask = await encodeHumanMask(store, req);
       store.write(() => {
-        requireFace(req.faceId);
+        requireEditable(req.faceId);
         const before = store.labelHistory.latestHumanMask(req.faceId);
         const version = store.faces.addMask(req.faceId, { source: 'human', ...mask });
         // The save is a step of the face's history: labels.undo parks this version again.

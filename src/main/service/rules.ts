@@ -5,6 +5,7 @@ import { RuleSet } from '../../shared/rules';
 import { parseRulesFile, rowsFromRulesFile, rulesFileText, rulesHash } from '../constraints/index';
 import { datasetCooccurrence } from '../constraints/stats';
 import { faceDetail, setLabel, toViolationEntry } from '../constraints/faces';
+import { assertNotHeld } from '../review/team';
 import { toJob } from '../store/index';
 import type { Handlers, ServiceContext } from './context';
 
@@ -32,7 +33,11 @@ export function ruleHandlers(ctx: ServiceContext): Pick<Handlers, RuleMethods> {
     'faces.get': ({ id }) => faceDetail(store, id),
     'labels.set': ({ faceId, key, value, seenEventId }) => {
       const actor = ctx.actor();
-      const stale = setLabel(store, engine, { faceId, key, value, actor, seenEventId });
+      // Team mode: another reviewer's live claim refuses the edit (the check and the edit in one transaction).
+      const stale = store.write(() => {
+        if (store.faces.get(faceId)) assertNotHeld(store, ctx.caller(), [faceId]);
+        return setLabel(store, engine, { faceId, key, value, actor, seenEventId });
+      });
       ctx.facesChanged([faceId], 'labels', actor);
       return { ...faceDetail(store, faceId), stale };
     },

@@ -61,6 +61,23 @@ export interface LabelEventEntry {
   at: number;
 }
 
+/** A review status a person set on the face in team mode (`review_events`), with the labels they signed off. */
+export interface ReviewEventEntry {
+  id: number;
+  actor: string;
+  status: ReviewStatus;
+  /** The face's effective labels when they set it (key -> stored text). */
+  labels: Record<string, string>;
+  at: number;
+}
+
+/** A reviewer holding the face (team mode: handed out by `learning.next`) while the lease runs. */
+export interface FaceClaim {
+  user: string;
+  /** When the lease runs out (ms); each edit of the holder renews it. */
+  until: number;
+}
+
 export interface FaceDetail {
   face: FaceSummary & { imageWidth: number | null; imageHeight: number | null };
   /** 468 × (x, y, z) in image pixels, flattened; null when the face has none. */
@@ -71,6 +88,13 @@ export interface FaceDetail {
   embeddings: { modelId: string; dims: number }[];
   violations: ViolationEntry[];
   history: LabelEventEntry[];
+  /** Review statuses people set (team mode), oldest first; History interleaves them with `history` by time. */
+  reviews: ReviewEventEntry[];
+  /**
+   * Live claims on the face (team mode). An edit by anyone else is refused with `conflict` naming the holder until
+   * the holder sets a status or the lease runs out; an admin may take the face over (`team.takeOver`).
+   */
+  claims: FaceClaim[];
   /** Answers of vision LLMs (the `mllm-audit` job), one per model and key. */
   mllm: MllmAnswer[];
   /** The newest `label_events` id of this face (0: none): an edit sends it back as `seenEventId`. */

@@ -1,5 +1,7 @@
 // Team mode (issue #32.3): who is calling, a dataset's double-review share, inter-reviewer agreement; team.*.
 
+import type { FaceDetail } from './faces';
+
 export type UserRole = 'admin' | 'reviewer';
 
 /** Inter-reviewer agreement of one attribute over the faces two reviewers signed off. */
@@ -32,4 +34,10 @@ export type TeamApi = {
     req: { datasetId: number };
     res: { doubleReview: number; faces: number; reviewers: string[]; attributes: ReviewerKappa[] };
   };
+  /**
+   * An admin takes a face over from the reviewers holding it (team mode): their claims end, the admin holds it under
+   * a fresh lease, and edits by the former holders are refused naming the admin. `from`: whose claims ended;
+   * `detail`: the face as it is now (its claims name the admin).
+   */
+  'team.takeOver': { req: { faceId: number }; res: { from: string[]; until: number; detail: FaceDetail } };
 };

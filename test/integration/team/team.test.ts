@@ -226,6 +226,170 @@ describe.skipIf(skipBackend('postgres'))('team mode on PostgreSQL', () => {
   });
 });
 
+describe.skipIf(skipBackend('postgres'))(
+  'team mode on PostgreSQL: claims, History, double-review share',
+  () => {
+    const t = tempDir('fi-team-claims-');
+    let host: AppHost;
+    let http: HttpServer;
+    let store: Store;
+    const tokens: Record<string, string> = {};
+
+    async function api<T>(method: string, req: unknown, token: string) {
+      const res = await fetch(`http://127.0.0.1:${http.port}/api/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(req),
+      });
+      return (await res.json()) as Envelope<T>;
+    }
+    async function ok<T>(method: string, req: unknown, token: string): Promise<T> {
+      const body = await api<T>(method, req, token);
+      if (!body.ok) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
+      return body.value;
+    }
+    async function refused(method: string, req: unknown, token: string): Promise<AppErrorData> {
+      const body = await api(method, req, token);
+      if (body.ok) throw new Error(`${method} was not refused`);
+      return body.error;
+    }
+    let ds = 0;
+
+    beforeAll(async () => {
+      const { target } = await freshTarget('postgres', 'team-claims');
+      host = await startTestApp(join(t.dir, 'data'), target);
+      store = openStore(target);
+      const staticDir = join(t.dir, 'static');
+      mkdirSync(staticDir);
+      writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>FaceInsight Studio</title>');
+      http = await startHttpServer(host, { staticDir, port: 0, team: true });
+      for (const [name, role] of [
+        ['alice', 'admin'],
+        ['bob', 'reviewer'],
+        ['carol', 'reviewer'],
+      ] as const) {
+        tokens[name] = addUser(store, name, role).token;
+      }
+      copySamples(join(t.dir, 'photos'));
+      const created = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
+        root: join(t.dir, 'photos'),
+      });
+      expect(await waitForJob(host, created.job.id)).toMatchObject({ state: 'done' });
+      ds = created.dataset.id;
+      seedFaces(store, ds, 6);
+    });
+    afterAll(async () => {
+      await http?.close();
+      store?.close();
+      await host?.close();
+      t.cleanup();
+    });
+
+    it('refuses an edit of a face another reviewer holds, naming them, until an admin takes it over', async () => {
+      const { item } = await ok<{ item: { face: { id: number } } | null }>(
+        'learning.next',
+        { datasetId: ds, order: 'useful' },
+        tokens.bob!,
+      );
+      const faceId = item!.face.id;
+      const held = await ok<FaceDetail>('faces.get', { id: faceId }, tokens.carol!);
+      expect(held.claims).toEqual([{ user: 'bob', until: expect.any(Number) }]);
+
+      // carol (a reviewer): every kind of edit is refused and changes nothing.
+      for (const [method, req, field] of [
+        ['labels.apply', { faceId, changes: [{ key: 'Smiling', value: 1 }] }, 'faceId'],
+        ['labels.set', { faceId, key: 'Smiling', value: 1 }, 'faceId'],
+        ['reviews.set', { faceIds: [faceId], status: 'reviewed' }, 'faceIds'],
+      ] as const) {
+        const e = await refused(method, req, tokens.carol!);
+        expect(e).toMatchObject({ code: 'conflict', where: { field } });
+        expect(e.message).toMatch(
+          new RegExp(
+            `^face ${faceId} is being reviewed by bob \\(claim runs (10|9) more minutes\\): nothing was changed$`,
+          ),
+        );
+        expect(e.hint).toBe(
+          'Wait until bob sets its review status or the claim runs out, or ask an admin to take it over.',
+        );
+      }
+      const after = await ok<FaceDetail>('faces.get', { id: faceId }, tokens.carol!);
+      expect(after.history).toEqual([]);
+      expect(after.reviews).toEqual([]);
+      expect(after.face.review).toBe(held.face.review);
+
+      // alice (an admin) is refused too until she takes it over explicitly; a reviewer may not take over.
+      expect(
+        await refused('labels.apply', { faceId, changes: [{ key: 'Smiling', value: 1 }] }, tokens.alice!),
+      ).toMatchObject({
+        code: 'conflict',
+        hint: 'Take the face over from bob (team.takeOver), then edit it.',
+      });
+      expect(await refused('team.takeOver', { faceId }, tokens.carol!)).toMatchObject({
+        code: 'forbidden',
+        message: 'team.takeOver is for admins; carol is a reviewer',
+      });
+      const taken = await ok<{ from: string[]; until: number }>('team.takeOver', { faceId }, tokens.alice!);
+      expect(taken.from).toEqual(['bob']);
+      await ok('labels.apply', { faceId, changes: [{ key: 'Smiling', value: -1 }] }, tokens.alice!);
+
+      // Now bob's edits are refused naming alice; once alice sets a status the face is free again.
+      expect(
+        (await refused('labels.apply', { faceId, changes: [{ key: 'Smiling', value: 1 }] }, tokens.bob!))
+          .message,
+      ).toMatch(/is being reviewed by alice/);
+      // (alice's edit renewed her lease.)
+      const claims = (await ok<FaceDetail>('faces.get', { id: faceId }, tokens.bob!)).claims;
+      expect(claims.map((c) => c.user)).toEqual(['alice']);
+      expect(claims[0]!.until).toBeGreaterThanOrEqual(taken.until);
+      await ok('reviews.set', { faceIds: [faceId], status: 'flagged' }, tokens.alice!);
+      const free = await ok<FaceDetail>(
+        'labels.apply',
+        { faceId, changes: [{ key: 'Eyeglasses', value: 1 }] },
+        tokens.bob!,
+      );
+      expect(free.claims).toEqual([]);
+    });
+
+    it('lists review events with their author and signed-off labels in the face detail, beside the label steps', async () => {
+      const faceId = store.faces.idsOfDataset(ds).at(-1)!;
+      await ok('labels.apply', { faceId, changes: [{ key: 'Smiling', value: 1 }] }, tokens.carol!);
+      await ok('reviews.set', { faceIds: [faceId], status: 'reviewed' }, tokens.carol!);
+      await ok('labels.apply', { faceId, changes: [{ key: 'Smiling', value: -1 }] }, tokens.bob!);
+      await ok('reviews.set', { faceIds: [faceId], status: 'flagged' }, tokens.bob!);
+      const d = await ok<FaceDetail>('faces.get', { id: faceId }, tokens.alice!);
+      expect(
+        d.reviews.map(({ actor, status, labels }) => ({ actor, status, smiling: labels.Smiling })),
+      ).toEqual([
+        { actor: 'carol', status: 'reviewed', smiling: '1' },
+        { actor: 'bob', status: 'flagged', smiling: '-1' },
+      ]);
+      // By time: carol's edit, carol's review, bob's edit, bob's review (history is newest first).
+      const [bobEdit, carolEdit] = d.history;
+      expect([carolEdit!.actor, bobEdit!.actor]).toEqual(['carol', 'bob']);
+      const times = [carolEdit!.at, d.reviews[0]!.at, bobEdit!.at, d.reviews[1]!.at];
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    });
+
+    it('lets an admin set the double-review share and refuses a reviewer or a share out of range', async () => {
+      expect(await ok('team.settings', { datasetId: ds, doubleReview: 0.25 }, tokens.alice!)).toEqual({
+        doubleReview: 0.25,
+      });
+      expect(await refused('team.settings', { datasetId: ds, doubleReview: 0.5 }, tokens.bob!)).toMatchObject(
+        {
+          code: 'forbidden',
+          message: 'team.settings is for admins; bob is a reviewer',
+        },
+      );
+      expect(await refused('team.settings', { datasetId: ds, doubleReview: 1.5 }, tokens.alice!)).toEqual({
+        code: 'invalid_request',
+        message: 'team.settings: doubleReview: expected a share from 0 to 1 (0 % to 100 %)',
+        where: { field: 'doubleReview' },
+      });
+      expect(await ok('team.settings', { datasetId: ds }, tokens.bob!)).toEqual({ doubleReview: 0.25 });
+    });
+  },
+);
+
 describe('serve refuses to start exposed', () => {
   const t = tempDir('fi-team-serve-');
   afterAll(() => t.cleanup());

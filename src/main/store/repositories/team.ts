@@ -19,6 +19,15 @@ export interface ReviewSignoff {
   at: number;
 }
 
+/** One review status a person set on a face, with the effective labels it signed off. */
+export interface FaceReviewEvent {
+  id: number;
+  actor: string;
+  status: string;
+  labels: Record<string, string>;
+  at: number;
+}
+
 const userCols = `id, name, role, created_at AS createdAt, disabled_at AS disabledAt`;
 
 export function createTeamRepository(db: Database) {
@@ -48,8 +57,12 @@ export function createTeamRepository(db: Database) {
     WHERE i.dataset_id = ? ORDER BY e.id`);
   const effective = db.prepare(`SELECT key, value, source FROM labels WHERE face_id = ?`);
   const reviewsOfFace = db.prepare(
-    `SELECT actor, status, at FROM review_events WHERE face_id = ? ORDER BY id`,
+    `SELECT id, actor, status, labels, at FROM review_events WHERE face_id = ? ORDER BY id`,
   );
+  const claimsOfFace = db.prepare(`SELECT u.id AS userId, u.name, c.lease_until AS until
+    FROM review_claims c JOIN users u ON u.id = c.user_id
+    WHERE c.face_id = ? AND c.lease_until > ? ORDER BY c.lease_until, u.name`);
+  const dropFaceClaims = db.prepare(`DELETE FROM review_claims WHERE face_id = ? AND user_id <> ?`);
 
   return {
     /** Adds a user; the caller keeps the token, only its hash is stored. */
@@ -121,9 +134,21 @@ export function createTeamRepository(db: Database) {
         labels: JSON.parse(r.labels) as Record<string, string>,
       }));
     },
-    /** Who set which review status on a face, oldest first. */
-    faceReviews(faceId: number): { actor: string; status: string; at: number }[] {
-      return reviewsOfFace.all(faceId) as { actor: string; status: string; at: number }[];
+    /** Who set which review status on a face with the labels they signed off, oldest first. */
+    faceReviews(faceId: number): FaceReviewEvent[] {
+      type Row = Omit<FaceReviewEvent, 'labels'> & { labels: string };
+      return (reviewsOfFace.all(faceId) as Row[]).map((r) => ({
+        ...r,
+        labels: JSON.parse(r.labels) as Record<string, string>,
+      }));
+    },
+    /** Live claims on a face (lease ahead of `now`): who holds it until when, soonest to run out first. */
+    faceClaims(faceId: number, now = Date.now()): { userId: number; name: string; until: number }[] {
+      return claimsOfFace.all(faceId, now) as { userId: number; name: string; until: number }[];
+    },
+    /** Ends everyone else's claim on a face (an admin taking it over); inside store.write(). */
+    dropOtherClaims(faceId: number, userId: number): number {
+      return dropFaceClaims.run(faceId, userId).changes;
     },
   };
 }
