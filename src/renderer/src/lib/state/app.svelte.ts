@@ -25,6 +25,7 @@ import {
 import { RulesEditorState } from './rules.svelte';
 import { StatsState } from './stats.svelte';
 import { MllmState } from './mllm.svelte';
+import { TeamState } from './team.svelte';
 
 /** What the key handler needs from the grid on show (its layout decides what "one row" is). */
 export interface GridHandle {
@@ -49,6 +50,8 @@ export class AppState {
   readonly rules: RulesEditorState;
   readonly exporter: ExportState;
   readonly learning: LearningState;
+  /** Team mode: who is calling, double review and agreement, taking a face over. */
+  readonly team: TeamState;
   settings = $state.raw<AppSettings | null>(null);
   /** The desktop app's backend: its local database or a team server (`connection.get`). */
   connection = $state.raw<ConnectionState | null>(null);
@@ -88,6 +91,7 @@ export class AppState {
     this.rules = new RulesEditorState(api, this.notices);
     this.exporter = new ExportState(api, this.notices);
     this.learning = new LearningState(api, this.notices);
+    this.team = new TeamState(api, this.notices);
     this.review = new ReviewScreenState(api, {
       open: (faceId) => this.router.go({ ...this.route, faceId }),
       close: () => this.show('faces', this.review.datasetId ?? this.selectedId),
@@ -115,6 +119,7 @@ export class AppState {
   /** Loads host info, datasets and settings; a per-dataset route without a known dataset gets the first one. */
   async start(): Promise<void> {
     void this.loadSettings();
+    void this.team.loadMe();
     await this.datasets.init();
     const r = this.route;
     const first = this.datasets.items[0]?.id ?? null;
@@ -134,7 +139,7 @@ export class AppState {
     if (r.screen === 'images') void this.images.show(id, r.status);
     if (r.screen === 'faces') void this.#showFaces(id, r);
     if (r.screen === 'stats')
-      void Promise.all([this.stats.load(id), this.learning.load(id), this.mllm.load(id)]);
+      void Promise.all([this.stats.load(id), this.learning.load(id), this.mllm.load(id), this.team.load(id)]);
     if (r.screen === 'identities') void this.learning.loadIdentities(id);
     if (r.screen === 'rules') void this.rules.load(id);
     if (r.screen === 'export') void this.mllm.load(id);
