@@ -46,8 +46,16 @@ export function queueDispatch(store: Store, queue: ItemQueue, worker: string): D
     prepare: async (job) => queue.enqueue(job.id, store.jobs.unfinishedItems(job.id)),
     async claim(job) {
       for (;;) {
-        const [d] = await queue.fetch(job.id, 1);
-        if (!d) return undefined;
+        let [d] = await queue.fetch(job.id, 1);
+        if (!d) {
+          // Rows nobody claims whose deliveries are still out: a dead job process's items, freed by its host at
+          // once; hand them out now rather than after the lease.
+          const pending = store.jobs.pendingItemIds(job.id, 50);
+          if (pending.length === 0) return undefined;
+          await queue.redeliver(job.id, pending);
+          [d] = await queue.fetch(job.id, 1);
+          if (!d) return undefined;
+        }
         // The row's lease is the queue's expiration, set by whoever enqueued the job (the server).
         const leaseMs = await queue.leaseMs(job.id);
         const item = store.write(() => store.jobs.claimItem(d.itemId, worker, leaseMs));

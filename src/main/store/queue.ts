@@ -128,6 +128,17 @@ export class ItemQueue {
     await this.#boss.fail(queueName(d.jobId), d.bossId, { reason: 'released' });
   }
 
+  /**
+   * Makes the deliveries of these items fetchable again at once, wherever they are (a no-op for those not
+   * fetched, done, or never enqueued): for items whose rows were freed while a delivery still waits out its lease.
+   */
+  async redeliver(jobId: number, itemIds: readonly number[]): Promise<void> {
+    if (itemIds.length === 0) return;
+    await this.start();
+    const ids = itemIds.map((id) => deliveryId(jobId, id));
+    await this.#boss.fail(queueName(jobId), ids);
+  }
+
   /** The job ended (done, failed, cancelled): its queue and whatever is left in it go. */
   async drop(jobId: number): Promise<void> {
     await this.start();

@@ -180,6 +180,39 @@ describe.skipIf(skipBackend('postgres'))('faceinsight worker on PostgreSQL', () 
     expect(report.tables.find((x) => x.table === 'job_items')?.rows).toBe(24);
   }, 300_000);
 
+  it('hands the items of a killed job process out again at once, not after the lease', async () => {
+    const t = tempDir('fi-team-');
+    cleanups.push(t.cleanup);
+    const photos = join(t.dir, 'photos');
+    mkdirSync(photos);
+    for (const n of SAMPLE_NAMES) copyFileSync(join(DEMO_DIR, n), join(photos, n));
+    const { target } = await freshTarget('postgres', 'jobkill');
+    // A lease far beyond the wait below: the job can only finish if the freed items are handed out at once.
+    process.env.FACEINSIGHT_LEASE_MS = String(10 * 60_000);
+    cleanups.push(() => void (process.env.FACEINSIGHT_LEASE_MS = String(LEASE_MS)));
+    const host = await startApp({ dataDir: join(t.dir, 'server'), dbPath: target, mode: 'browser' });
+    cleanups.push(() => host.close());
+    const dataset = await importFolder(host, photos);
+    const job = await call<Job>(host, 'datasets.analyze', { datasetId: dataset.id, ep: 'cpu' });
+    const db = rawDb(target);
+    cleanups.push(() => void db.close());
+    const held = db.prepare(
+      `SELECT id FROM job_items WHERE job_id = ? AND state = 'claimed' AND worker LIKE 'runner-%' LIMIT 1`,
+    );
+    let itemId: number | undefined;
+    for (let i = 0; i < 2400 && itemId === undefined; i++) {
+      itemId = (held.get(job.id) as { id: number } | undefined)?.id;
+      if (itemId === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(itemId, 'the job process never held an item').toBeDefined();
+    process.kill(host.jobs.pid!, 'SIGKILL');
+    const finished = await waitForJob(host, job.id, 120_000);
+    expect(finished).toMatchObject({ state: 'done', done: 6, total: 6, failed: 0 });
+    expect(finished.summary.analyzed).toBe(6);
+    const attempts = db.prepare(`SELECT attempts FROM job_items WHERE id = ?`).pluck();
+    expect(attempts.get(itemId)).toBe(2);
+  }, 300_000);
+
   it('--root-map reads images where the folder is mounted here; a missing one fails naming both paths', async () => {
     const t = tempDir('fi-team-');
     cleanups.push(t.cleanup);

@@ -115,6 +115,9 @@ export function createJobsRepository(db: Database) {
       attempts = attempts + 1
     WHERE id = @id AND (state = 'pending' OR (state = 'claimed' AND lease_until < @now))
     RETURNING id, job_id AS jobId, key, attempts`);
+  const pendingIds = db
+    .prepare(`SELECT id FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY id LIMIT ?`)
+    .pluck();
   const itemState = db.prepare(`SELECT state FROM job_items WHERE id = ?`).pluck();
   const releaseOne = db.prepare(`UPDATE job_items SET state = 'pending', worker = NULL, lease_until = NULL,
       attempts = CASE WHEN attempts > @refund THEN attempts - @refund ELSE 0 END
@@ -221,6 +224,10 @@ export function createJobsRepository(db: Database) {
     claimItem(itemId: number, worker: string, leaseMs: number): ClaimedItem | undefined {
       const now = Date.now();
       return claimOne.get({ id: itemId, worker, now, until: now + leaseMs }) as ClaimedItem | undefined;
+    },
+    /** Up to `limit` of a job's pending items (nobody claims them), in plan order. */
+    pendingItemIds(jobId: number, limit: number): number[] {
+      return pendingIds.all(jobId, limit) as number[];
     },
     /** An item's state (`pending`, `claimed`, `done`, `failed`), undefined when there is no such item. */
     itemState(itemId: number): string | undefined {
