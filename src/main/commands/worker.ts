@@ -54,12 +54,10 @@ export async function workerCmd(args: string[]): Promise<number> {
     concurrency: { type: 'string' },
     'root-map': { type: 'string', multiple: true },
   });
-  if (positionals.length > 0) throw new UsageError(`worker: unexpected argument "${positionals[0]}"`);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const paths = dataPaths(resolveDataDir(values['data-dir']), values.db);
   if (!isPostgresUrl(paths.dbPath))
-    throw new UsageError(
-      'worker: --db (or FACEINSIGHT_DB) must be a postgres:// URL: workers share a team database',
-    );
+    throw new UsageError('--db (or FACEINSIGHT_DB) must be a postgres:// URL: workers share a team database');
   const ep = values.ep as ExecutionProviderRequest | undefined;
   if (ep !== undefined && !(EXECUTION_PROVIDERS as readonly string[]).includes(ep))
     throw new UsageError(`--ep: expected one of ${EXECUTION_PROVIDERS.join(', ')}, got "${values.ep}"`);

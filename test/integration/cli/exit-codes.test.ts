@@ -27,6 +27,25 @@ describe('faceinsight exit codes', () => {
   });
   afterAll(() => t.cleanup());
 
+  it('2: worker usage mistakes, before it connects anywhere', () => {
+    for (const [args, why] of [
+      [['--db', join(t.dir, 'local.db')], /--db \(or FACEINSIGHT_DB\) must be a postgres:\/\/ URL/],
+      [
+        ['--db', 'postgres://u@127.0.0.1:1/x', '--concurrency', '0'],
+        /--concurrency: expected a whole number/,
+      ],
+      [
+        ['--db', 'postgres://u@127.0.0.1:1/x', '--root-map', 'a=/b'],
+        /--root-map: both folders must be absolute/,
+      ],
+      [['--db', 'postgres://u@127.0.0.1:1/x', '--ep', 'tpu'], /--ep: expected one of auto, cpu/],
+    ] as const) {
+      const r = cli(['worker', ...args, ...common()]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(why);
+    }
+  });
+
   it('says what each code means in --help', () => {
     const r = cli(['--help']);
     expect(r.status).toBe(0);
