@@ -2,6 +2,7 @@
 // stopped (SIGINT / SIGTERM: the items in flight finish; a second signal hands them back unprocessed).
 import { hostname } from 'node:os';
 import { isAbsolute, normalize, resolve, sep } from 'node:path';
+import { AppError } from '../../shared/errors';
 import { EXECUTION_PROVIDERS, type ExecutionProviderRequest } from '../../shared/api';
 import { ItemQueue, isPostgresUrl, openStore, redactDbTarget } from '../store/index';
 import { dataPaths, resolveDataDir } from '../paths';
@@ -13,12 +14,48 @@ import { logger, openLog } from '../log';
 import { parse, UsageError } from './common';
 
 export const WORKER_HELP = `  faceinsight worker --db postgres://… [--ep auto|cpu|webgpu|cuda|dml|coreml] [--concurrency N]
-                     [--root-map FROM=TO]… [--data-dir DIR]
+                     [--root-map FROM=TO]… | [--server URL] [--data-dir DIR]
       Team mode: analyses the images of running analysis jobs on this machine, taking them from the team
       database's queue (pg-boss) beside other workers and the server. --root-map rewrites a dataset folder
       as the database names it (the server's path) to where it is mounted here (several allowed, longest
-      match wins). Stops on Ctrl-C / SIGTERM after the images in flight (twice: at once, handing them back).
-      An item a worker was killed on goes to another after the lease (5 min; FACEINSIGHT_LEASE_MS).`;
+      match wins); or --server downloads each image from the team server's asset route with the user token
+      in $FACEINSIGHT_TOKEN. Stops on Ctrl-C / SIGTERM after the images in flight (twice: at once, handing
+      them back). An item a worker was killed on goes to another after the lease (5 min; FACEINSIGHT_LEASE_MS).`;
+
+/** How long one image download may take before its item fails. */
+const DOWNLOAD_TIMEOUT_MS = 60_000;
+
+/**
+ * Reads images from a team server's asset route (`/assets/image/<id>`) with a user token (sent as a header, never
+ * in the URL, so no log line along the way holds it). Errors name the URL and the server's answer.
+ */
+export function serverImages(server: string, token: string): (imageId: number) => Promise<Buffer> {
+  const base = server.endsWith('/') ? server : `${server}/`;
+  return async (imageId) => {
+    const url = new URL(`assets/image/${imageId}`, base);
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS),
+      });
+    } catch (err) {
+      const why = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+      throw new AppError('io_error', `cannot download ${url.href}: ${why}`);
+    }
+    if (!res.ok) {
+      let why = res.statusText;
+      try {
+        const body = (await res.json()) as { error?: { message?: string } };
+        why = body.error?.message ?? why;
+      } catch {
+        // Not our JSON error (a proxy's page): the status says enough.
+      }
+      throw new AppError('io_error', `cannot download ${url.href}: ${res.status} ${why}`);
+    }
+    return Buffer.from(await res.arrayBuffer());
+  };
+}
 
 export interface RootMapRule {
   from: string;
@@ -53,6 +90,7 @@ export async function workerCmd(args: string[]): Promise<number> {
     ep: { type: 'string' },
     concurrency: { type: 'string' },
     'root-map': { type: 'string', multiple: true },
+    server: { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const paths = dataPaths(resolveDataDir(values['data-dir']), values.db);
@@ -65,11 +103,24 @@ export async function workerCmd(args: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     throw new UsageError(`--concurrency: expected a whole number from 1 to 64, got "${values.concurrency}"`);
   const rules = parseRootMap(values['root-map'] ?? []);
+  let readImage: ((imageId: number) => Promise<Buffer>) | undefined;
+  if (values.server !== undefined) {
+    if (rules.length > 0)
+      throw new UsageError('--server and --root-map: give one (download, or read a mount)');
+    if (!/^https?:\/\//i.test(values.server))
+      throw new UsageError(`--server: expected the team server's http(s):// URL, got "${values.server}"`);
+    const token = process.env.FACEINSIGHT_TOKEN;
+    if (!token)
+      throw new UsageError(
+        '--server needs a user token in FACEINSIGHT_TOKEN (faceinsight users add NAME prints one)',
+      );
+    readImage = serverImages(values.server, token);
+  }
 
   const logFile = openLog(paths.dataDir, 'jobs');
   const db = redactDbTarget(paths.dbPath);
   const worker = `worker-${hostname()}-${process.pid}`;
-  logger().info({ db, worker, ep, concurrency, rootMap: rules }, 'worker start');
+  logger().info({ db, worker, ep, concurrency, rootMap: rules, server: values.server }, 'worker start');
   const store = openStore(paths.dbPath);
   const queue = new ItemQueue(paths.dbPath, {
     leaseMs: leaseMs(),
@@ -99,6 +150,7 @@ export async function workerCmd(args: string[]): Promise<number> {
       concurrency,
       ...(ep ? { ep } : {}),
       ...(rules.length > 0 ? { mapRoot: (root: string) => mapRoot(rules, root) } : {}),
+      ...(readImage ? { readImage } : {}),
       stopping: stopping.signal,
       signal: abort.signal,
       onItem: (e) => {

@@ -20,6 +20,11 @@ export interface JobContext {
   dispatchOnly?: boolean;
   /** A `worker`'s machine: where the database's dataset roots are here (--root-map); the path itself if unmapped. */
   mapRoot?: (root: string) => string;
+  /**
+   * A `worker` without the dataset folder: an image's bytes from the team server's asset route (--server, with
+   * the worker's user token), instead of the file under its dataset root.
+   */
+  readImage?: (imageId: number) => Promise<Buffer>;
   /** A `worker`'s execution provider (--ep), over the job's own. */
   ep?: ExecutionProviderRequest;
 }

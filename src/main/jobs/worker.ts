@@ -25,6 +25,7 @@ export interface WorkerOptions {
   concurrency: number;
   ep?: ExecutionProviderRequest;
   mapRoot?: (root: string) => string;
+  readImage?: (imageId: number) => Promise<Buffer>;
   /** Stop taking items; those in flight finish and commit. */
   stopping: AbortSignal;
   /** Abort the items in flight (a second Ctrl-C): they go back to the queue unprocessed. */
@@ -58,6 +59,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
     queue: opts.queue,
     ...(opts.ep ? { ep: opts.ep } : {}),
     ...(opts.mapRoot ? { mapRoot: opts.mapRoot } : {}),
+    ...(opts.readImage ? { readImage: opts.readImage } : {}),
   };
   const stats: WorkerStats = { done: 0, failed: 0, released: 0 };
   const inFlight = new Set<Promise<void>>();

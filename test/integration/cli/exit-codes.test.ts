@@ -39,6 +39,14 @@ describe('faceinsight exit codes', () => {
         /--root-map: both folders must be absolute/,
       ],
       [['--db', 'postgres://u@127.0.0.1:1/x', '--ep', 'tpu'], /--ep: expected one of auto, cpu/],
+      [
+        ['--db', 'postgres://u@127.0.0.1:1/x', '--server', 'http://s/'],
+        /--server needs a user token in FACEINSIGHT_TOKEN/,
+      ],
+      [
+        ['--db', 'postgres://u@127.0.0.1:1/x', '--server', 'http://s/', '--root-map', '/a=/b'],
+        /--server and --root-map: give one/,
+      ],
     ] as const) {
       const r = cli(['worker', ...args, ...common()]);
       expect(r.status, r.stderr).toBe(2);

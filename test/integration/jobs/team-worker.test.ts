@@ -8,6 +8,9 @@ import type { Dataset, Events, Job } from '../../../src/shared/api';
 import type { AppHost } from '../../../src/main/app';
 import { startApp } from '../../../src/main/app';
 import { copyDatabase } from '../../../src/main/store/copy';
+import { openStore } from '../../../src/main/store/index';
+import { startHttpServer } from '../../../src/main/transports/http';
+import { addUser } from '../../../src/main/users';
 import { call, waitForJob } from '../../helpers/app';
 import { freshTarget, rawDb, skipBackend } from '../../helpers/backends';
 import { DEMO_DIR, ROOT, SAMPLE_NAMES, tempDir } from '../../helpers/fs';
@@ -33,7 +36,12 @@ interface Worker {
 }
 
 /** Starts `faceinsight worker` (through tsx) and waits for its ready line (models loaded). */
-async function startWorker(db: string, dataDir: string, extra: string[] = []): Promise<Worker> {
+async function startWorker(
+  db: string,
+  dataDir: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Worker> {
   const proc = spawn(
     process.execPath,
     [
@@ -53,7 +61,7 @@ async function startWorker(db: string, dataDir: string, extra: string[] = []): P
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, FACEINSIGHT_LEASE_MS: String(LEASE_MS) },
+      env: { ...process.env, FACEINSIGHT_LEASE_MS: String(LEASE_MS), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
@@ -238,5 +246,43 @@ describe.skipIf(skipBackend('postgres'))('faceinsight worker on PostgreSQL', () 
     expect(items[0]!.error).toBe(
       `file not found: sample2.jpg: ${join(mount, 'sample2.jpg')} (the database's ${join(photos, 'sample2.jpg')}, mapped by --root-map)`,
     );
+  }, 300_000);
+
+  it('--server downloads the images with a user token; a wrong token fails each item with the answer', async () => {
+    const t = tempDir('fi-team-');
+    cleanups.push(t.cleanup);
+    const photos = join(t.dir, 'photos');
+    mkdirSync(photos);
+    for (const n of ['sample1.jpg', 'sample2.jpg']) copyFileSync(join(DEMO_DIR, n), join(photos, n));
+    const { target } = await freshTarget('postgres', 'download');
+    const { host } = await server(join(t.dir, 'server'), target);
+    const http = await startHttpServer(host, {
+      team: true,
+      port: 0,
+      staticDir: join(ROOT, 'out', 'renderer'),
+    });
+    cleanups.push(() => http.close());
+    const store = openStore(target);
+    const { token } = addUser(store, 'gpu-box', 'reviewer');
+    store.close();
+    const dataset = await importFolder(host, photos);
+
+    const wrong = await startWorker(target, join(t.dir, 'w1'), ['--server', http.url], {
+      FACEINSIGHT_TOKEN: 'fi_not-a-user',
+    });
+    const job = await call<Job>(host, 'datasets.analyze', { datasetId: dataset.id, ep: 'cpu' });
+    expect(await waitForJob(host, job.id, 180_000)).toMatchObject({ state: 'done', done: 2, failed: 2 });
+    const { items } = await call<{ items: { error: string }[] }>(host, 'jobs.failures', { id: job.id });
+    expect(items[0]!.error).toMatch(
+      /^cannot download http:\/\/127\.0\.0\.1:\d+\/assets\/image\/\d+: 401 unknown or revoked user token$/,
+    );
+    wrong.proc.kill('SIGTERM');
+    expect(await wrong.exited).toBe(0);
+
+    await startWorker(target, join(t.dir, 'w2'), ['--server', http.url], { FACEINSIGHT_TOKEN: token });
+    const rerun = await call<Job>(host, 'datasets.analyze', { datasetId: dataset.id, ep: 'cpu' });
+    const again = await waitForJob(host, rerun.id, 180_000);
+    expect(again).toMatchObject({ state: 'done', done: 2, failed: 0 });
+    expect(again.summary.analyzed).toBe(2);
   }, 300_000);
 });

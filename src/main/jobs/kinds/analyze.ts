@@ -235,9 +235,12 @@ export const analyzeKind: JobKindHandler = {
     const root = ctx.mapRoot ? ctx.mapRoot(image.root) : image.root;
     let bytes: Buffer;
     try {
-      bytes = await readFile(await guardPath(root, image.relPath));
+      bytes = ctx.readImage
+        ? await ctx.readImage(imageId)
+        : await readFile(await guardPath(root, image.relPath));
     } catch (err) {
       const why = AppError.from(err).message;
+      if (ctx.readImage) return { counter: 'errors', error: why };
       if (!ctx.mapRoot) return { counter: 'errors', error: why };
       const here = join(root, image.relPath);
       const server = join(image.root, image.relPath);
