@@ -14,6 +14,7 @@ import { userByToken } from './users';
 import { listenEvents, openStore, redactDbTarget, type EventSubscription } from './store/index';
 import { seedRules } from './constraints/index';
 import { fileSecretStore, type SecretStore } from './mllm/secrets';
+import type { ExecutionProviderRequest } from './models/ep';
 
 export { resolveDataDir };
 export type { ForkRunner, RunnerProcess } from './jobs/host';
@@ -40,6 +41,11 @@ export interface StartOptions {
    * follows them, running no model). Default: FACEINSIGHT_ANALYSIS=workers in the environment (`serve`).
    */
   workersOnly?: boolean;
+  /**
+   * `faceinsight analyze`: the job process starts the analysis models for this provider as it starts, so their
+   * sessions load while the folder's import runs instead of after it.
+   */
+  warmAnalysis?: ExecutionProviderRequest;
 }
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
@@ -130,6 +136,7 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
     fork: opts.forkRunner,
     scope: opts.jobScope ?? 'all',
     dispatchOnly: workersOnly,
+    ...(opts.warmAnalysis && !workersOnly ? { warmAnalysis: opts.warmAnalysis } : {}),
     // A job process reads the key file itself; only a store it cannot read travels with each wake.
     ...(opts.secrets ? { secrets: () => opts.secrets!.all() } : {}),
     onProgress: progressed,

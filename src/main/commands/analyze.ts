@@ -104,7 +104,8 @@ export async function analyzeCmd(args: string[]): Promise<number> {
   }
   const mode = values.json ? 'json' : process.stderr.isTTY ? 'bar' : 'quiet';
   const started = Date.now();
-  const host = await openHost(values);
+  // The models load while the folder is imported (a --resume or an up-to-date folder pays at most their load).
+  const host = await openHost(values, 'own', { warmAnalysis: ep });
   try {
     const root = resolve(folder);
     let analyses: Job[] = [];

@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve } from 'node:path';
 import type { Dataset, Job, Method, Req, Res } from '../../shared/api';
 import { AppError } from '../../shared/errors';
-import { resolveDataDir, startApp, type AppHost } from '../app';
+import { resolveDataDir, startApp, type AppHost, type StartOptions } from '../app';
 
 /** A command-line mistake: printed with a pointer to --help, exit 2. */
 export class UsageError extends Error {}
@@ -33,10 +33,11 @@ export function parse<O extends ParseArgsConfig['options']>(args: string[], opti
 export async function openHost(
   values: { 'data-dir'?: string; db?: string },
   jobScope: 'own' | 'all' = 'own',
+  more: Pick<StartOptions, 'warmAnalysis'> = {},
 ): Promise<AppHost> {
   const dataDir = resolveDataDir(values['data-dir']);
   // A file or a postgres:// URL; dataPaths resolves a file and falls back to FACEINSIGHT_DB.
-  return startApp({ dataDir, dbPath: values.db, mode: 'browser', jobScope });
+  return startApp({ dataDir, dbPath: values.db, mode: 'browser', jobScope, ...more });
 }
 
 /** One API call, typed by the contract; a refusal is thrown as the AppError it carries. */

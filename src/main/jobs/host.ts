@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../paths';
 import { eventOrigin, ORIGIN_ENV, type JobRecord, type Store } from '../store/index';
 import type { ProgressReport } from './runner';
-import { isRunnerMessage, type HostMessage } from './protocol';
+import { isRunnerMessage, WARM_ANALYSIS_ENV, type HostMessage } from './protocol';
 import { logger } from '../log';
 
 export interface RunnerProcess {
@@ -69,6 +69,8 @@ export interface JobHostOptions {
   secrets?: () => Record<string, string>;
   /** PostgreSQL: the job process plans analysis jobs but leaves their items to `faceinsight worker`s. */
   dispatchOnly?: boolean;
+  /** The provider whose analysis models the job process starts loading at once (see StartOptions.warmAnalysis). */
+  warmAnalysis?: string;
 }
 
 /**
@@ -159,7 +161,12 @@ export class JobHost {
         this.#opts.scope ?? 'all',
         ...(this.#opts.dispatchOnly ? ['--dispatch-only'] : []),
       ],
-      { ...process.env, FACEINSIGHT_DB: this.#opts.dbPath, [ORIGIN_ENV]: eventOrigin() },
+      {
+        ...process.env,
+        FACEINSIGHT_DB: this.#opts.dbPath,
+        [ORIGIN_ENV]: eventOrigin(),
+        ...(this.#opts.warmAnalysis ? { [WARM_ANALYSIS_ENV]: this.#opts.warmAnalysis } : {}),
+      },
     );
     this.#child = child;
     child.onMessage((m) => {

@@ -13,3 +13,6 @@ export type RunnerMessage =
 export function isRunnerMessage(m: unknown): m is RunnerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
 }
+
+/** Names the provider whose analysis models a new job process loads at once (`faceinsight analyze`). */
+export const WARM_ANALYSIS_ENV = 'FACEINSIGHT_WARM_ANALYSIS';

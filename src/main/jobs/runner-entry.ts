@@ -4,10 +4,11 @@ import { ItemQueue, openStore, redactDbTarget } from '../store/index';
 import { logger, openLog } from '../log';
 import { dataPaths } from '../paths';
 import { handlers } from './handlers';
-import { closeAnalyzePipelines } from './kinds/analyze';
+import { closeAnalyzePipelines, warmAnalyzePipeline } from './kinds/analyze';
+import { isExecutionProviderRequest } from '../models/ep';
 import { fileSecretStore } from '../mllm/secrets';
 import { drainJobs, leaseMs, releaseDeadRunners, type ProgressReport } from './runner';
-import type { HostMessage, RunnerMessage } from './protocol';
+import { WARM_ANALYSIS_ENV, type HostMessage, type RunnerMessage } from './protocol';
 
 interface ParentPort {
   postMessage(m: unknown): void;
@@ -96,6 +97,9 @@ const ctx = {
   releaseDead: () => releaseDeadRunners(store, process.pid),
   secret: (id: string) => hostSecrets[id] ?? fileSecrets.get(id),
 };
+// `faceinsight analyze`: load the analysis models now, while the import that comes first runs.
+const warm = process.env[WARM_ANALYSIS_ENV];
+if (warm && isExecutionProviderRequest(warm)) warmAnalyzePipeline(ctx, warm);
 while (!abort.signal.aborted) {
   pending = false;
   const hooks = { onProgress: (progress: ProgressReport) => send({ type: 'progress', progress }) };

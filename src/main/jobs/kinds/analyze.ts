@@ -79,6 +79,11 @@ export async function closeAnalyzePipelines(): Promise<void> {
 
 const pipelines = new Map<string, Promise<Pipeline>>();
 
+/** Starts the model threads and their sessions for `ep` in the background; the first analysis job then finds them. */
+export function warmAnalyzePipeline(ctx: JobContext, ep: ExecutionProviderRequest): void {
+  pipelineFor(ctx, ep).catch((err: unknown) => logger().warn({ err }, 'analyze: warm-up failed'));
+}
+
 /** The models, their versions and the pipeline key: the registry alone, no session and no thread. */
 async function pipelineModels(ctx: JobContext) {
   const registry = await loadRegistry({
