@@ -1,7 +1,8 @@
 // `npm run bench -- team [images] [--sections analysis,queue]`: team mode on a throwaway PostgreSQL cluster (started
 // as the tests start theirs). `analysis`: throughput of 1, 2 and 3 `faceinsight worker` processes on one analysis
 // job, with lost / doubled checks; `queue`: what the queue costs per item (pg-boss fetch + complete, our claim and
-// commit transactions) beside SQLite's row claims. A section is one entry of SECTIONS; the JSON has one key each.
+// commit transactions) beside SQLite's row claims; `review`: review API p50 / p95 under 10 simulated reviewers
+// (team-review.ts). A section is one entry of SECTIONS; the JSON has one key each.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -202,7 +203,32 @@ async function queue(ctx: Ctx) {
 }
 
 /** The sections of this suite; another part of team mode adds its own (its key in the JSON). */
-const SECTIONS: Record<string, (ctx: Ctx) => Promise<unknown>> = { queue, analysis };
+/**
+ * The review API under 10 simulated reviewers at once (scripts/bench/team-review.ts, also runnable alone), on a
+ * database of this run's cluster: p50 / p95 per method and whether any face was handed to two reviewers.
+ */
+async function review(ctx: Ctx): Promise<unknown> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      join(ROOT, 'scripts', 'bench', 'team-review.ts'),
+      '10',
+      '20',
+    ],
+    {
+      env: { ...process.env, FACEINSIGHT_BENCH_PG: ctx.cluster.baseUrl },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`team-review exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as unknown;
+}
+
+const SECTIONS: Record<string, (ctx: Ctx) => Promise<unknown>> = { queue, analysis, review };
 
 const bin = postgresBinDir();
 if (!bin) {
