@@ -2,7 +2,7 @@
 // by the real server in browser mode, Chromium driving mouse and keyboard.
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppInfo, Dataset, FaceDetail, FaceSummary, Job, Page as ApiPage } from '../../src/shared/api';
 import { openStore } from '../../src/main/store/index';
@@ -218,6 +218,21 @@ describe('mask edits are never lost (browser mode)', () => {
   });
 });
 
+/** The element's box once two reads 150 ms apart agree. */
+async function settledBox(el: Locator) {
+  let last = '';
+  await expect
+    .poll(async () => {
+      const now = JSON.stringify(await el.boundingBox());
+      const same = now === last;
+      last = now;
+      if (!same) await new Promise((r) => setTimeout(r, 150));
+      return same;
+    })
+    .toBe(true);
+  return JSON.parse(last) as { x: number; y: number; width: number; height: number };
+}
+
 describe('zoom and pan on the review photo (browser mode)', () => {
   it('zooms about the pointer with the wheel, pans by dragging, fits with 0 and zooms with + / -', async () => {
     const { page, problems } = await openReview();
@@ -226,14 +241,16 @@ describe('zoom and pan on the review photo (browser mode)', () => {
     await expect
       .poll(async () => (await image.boundingBox())?.width ?? 0, { timeout: 20_000 })
       .toBeGreaterThan(50);
-    const fitted = (await image.boundingBox())!;
+    // Measured once the layout has settled (the panels around the stage load after the image) ...
+    const fitted = await settledBox(image);
     const s = (await stage.boundingBox())!;
     const [cx, cy] = [s.x + s.width / 2, s.y + s.height / 2];
 
     await page.mouse.move(cx, cy);
     await page.mouse.wheel(0, -500);
     await expect.poll(async () => Number(await stage.getAttribute('data-zoom'))).toBeGreaterThan(2);
-    const zoomed = (await image.boundingBox())!;
+    // ... and once the wheel's zoom has settled (it may arrive as several events).
+    const zoomed = await settledBox(image);
     expect(zoomed.width / fitted.width).toBeCloseTo(Number(await stage.getAttribute('data-zoom')), 1);
     // The point under the pointer stays put.
     const u = (cx - fitted.x) / fitted.width;
