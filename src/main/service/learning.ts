@@ -205,6 +205,8 @@ export function learningHandlers(ctx: ServiceContext): Pick<Handlers, LearningMe
         if (next) store.team.claim(caller.id, datasetId, next.face.id, now + CLAIM_LEASE_MS);
         return next;
       });
+      // Other reviewers' screens of this face refetch it and show who holds it now.
+      if (item) ctx.facesChanged([item.face.id], 'review', caller.name);
       return { item, retrainJob, order: use };
     },
 

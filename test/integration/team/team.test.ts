@@ -157,9 +157,14 @@ describe.skipIf(skipBackend('postgres'))('team mode on PostgreSQL', () => {
     expect(await ok('team.settings', { datasetId: ds }, tokens.carol!)).toEqual({ doubleReview: 0 });
   });
 
-  it('never hands the same face to two reviewers working at once', async () => {
+  it('never hands the same face to two reviewers working at once, and announces each claim', async () => {
     const ds = await dataset('claims', 24);
     const handed: Record<string, number[]> = { bob: [], carol: [], dave: [] };
+    const announced: { faceIds: number[] | null; by: string }[] = [];
+    const unsubscribe = host.on((event, payload) => {
+      const p = payload as { what?: string; faceIds: number[] | null; by: string };
+      if (event === 'faces.changed' && p.what === 'review') announced.push(p);
+    });
     // Three reviewers in parallel: next, then (after their own await) mark it reviewed, until the queue is empty.
     await Promise.all(
       Object.keys(handed).map(async (name) => {
@@ -180,6 +185,16 @@ describe.skipIf(skipBackend('postgres'))('team mode on PostgreSQL', () => {
     const open = store.faces.idsOfDataset(ds).length - Math.ceil(24 / 5);
     expect(all).toHaveLength(open);
     expect(new Set(all).size).toBe(open);
+    // Each hand-out was announced as a change of the face's review state, by the reviewer who got it.
+    for (const [name, ids] of Object.entries(handed)) {
+      for (const id of ids) {
+        expect(
+          announced.some((a) => a.by === name && a.faceIds?.includes(id)),
+          `${name} ${id}`,
+        ).toBe(true);
+      }
+    }
+    unsubscribe();
   });
 
   it('double review hands each face to exactly two different reviewers and computes kappa', async () => {
