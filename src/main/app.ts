@@ -125,7 +125,18 @@ export async function startApp(opts: StartOptions): Promise<AppHost> {
           if (isProgressReport(payload)) progressed(payload);
         } else emit(event as EventName, payload as Events[EventName]);
       },
-      { onError: (err) => logger().warn({ err }, 'event listener: connection lost, reconnecting') },
+      {
+        onError: (err) => logger().warn({ err }, 'event listener: connection lost, reconnecting'),
+        // Events sent while the connection was down are gone: every open screen refetches instead (each
+        // dataset's faces and its counts), so no client keeps showing what another changed meanwhile.
+        onReconnect: () => {
+          logger().info('event listener: reconnected; clients refetch');
+          for (const d of store.datasets.list()) {
+            emit('datasets.updated', { datasetId: d.id });
+            emit('faces.changed', { datasetId: d.id, faceIds: null, what: 'labels', by: '' });
+          }
+        },
+      },
     );
   }
   const jobs = new JobHost({

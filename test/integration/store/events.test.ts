@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { listenEvents, openStore } from '../../../src/main/store/index';
 import { freshTarget, skipBackend } from '../../helpers/backends';
+import { startTestApp } from '../../helpers/app';
 import { ROOT, tempDir } from '../../helpers/fs';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -106,6 +107,40 @@ describe.skipIf(skipBackend('postgres'))('events through PostgreSQL NOTIFY', () 
     }
     expect(received[0]![0]).toBe('test.after');
     expect(reconnects).toBe(1);
+  });
+
+  it('after a lost connection, the app has every open screen refetch (the events sent meanwhile are gone)', async () => {
+    const t = tempDir('fi-events-');
+    cleanups.push(t.cleanup);
+    const { target } = await freshTarget('postgres', 'events');
+    const seed = openStore(target);
+    const datasetId = seed.write(() =>
+      seed.datasets.insert({ name: 'd', root: join(t.dir, 'd'), format: 'folder' }),
+    );
+    seed.close();
+    const host = await startTestApp(join(t.dir, 'data'), target);
+    cleanups.push(() => host.close());
+    await host.eventsReady;
+    const seen: [string, unknown][] = [];
+    host.on((event, payload) => seen.push([event, payload]));
+    const admin = new pg.Client({ connectionString: target });
+    await admin.connect();
+    cleanups.push(() => admin.end());
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'faceinsight-events'
+         AND datname = current_database()`,
+    );
+    expect(killed.rowCount).toBe(1);
+    await expect
+      .poll(
+        () => seen.some(([e, p]) => e === 'faces.changed' && (p as { faceIds: unknown }).faceIds === null),
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe(true);
+    expect(seen).toContainEqual(['datasets.updated', { datasetId }]);
+    expect(seen).toContainEqual(['faces.changed', { datasetId, faceIds: null, what: 'labels', by: '' }]);
   });
 
   it('refuses an event too large for NOTIFY, naming the limit', async () => {
