@@ -13,6 +13,7 @@ import { ItemQueue, openStore, type Store } from '../../src/main/store/index';
 import { commitItem } from '../../src/main/jobs/runner';
 import { createDatabase, postgresBinDir, startCluster, type PgCluster } from '../../test/helpers/postgres';
 import { DEMO_DIR, ROOT, SAMPLE_NAMES, tempDir } from '../../test/helpers/fs';
+import { startWorker } from '../../test/helpers/worker';
 
 const args = process.argv.slice(2);
 const sectionsArg = args.indexOf('--sections');
@@ -38,38 +39,6 @@ async function waitJob(host: AppHost, id: number): Promise<Job> {
   }
 }
 
-function startWorker(db: string, dataDir: string): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/main/cli.ts'),
-      'worker',
-      '--db',
-      db,
-      '--data-dir',
-      dataDir,
-      '--ep',
-      'cpu',
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  return new Promise((resolve, reject) => {
-    const poll = setInterval(() => {
-      if (/: ready/.test(err)) {
-        clearInterval(poll);
-        resolve(proc);
-      } else if (proc.exitCode !== null) {
-        clearInterval(poll);
-        reject(new Error(`worker exited ${proc.exitCode}: ${err}`));
-      }
-    }, 50);
-  });
-}
-
 /** One analysis job of `images` photos on `n` workers (the server analyses nothing): images/s, lost, doubled. */
 async function analysisRun(ctx: Ctx, n: number) {
   const db = await createDatabase(ctx.cluster.baseUrl, `bench_team_${n}`);
@@ -86,7 +55,7 @@ async function analysisRun(ctx: Ctx, n: number) {
       root: photos,
     });
     await waitJob(host, imp.id);
-    for (let i = 0; i < n; i++) workers.push(await startWorker(db, join(ctx.dir, `w${n}-${i}`)));
+    for (let i = 0; i < n; i++) workers.push((await startWorker(db, join(ctx.dir, `w${n}-${i}`))).proc);
     const t = performance.now();
     const job = await call<Job>(host, 'datasets.analyze', { datasetId: dataset.id, ep: 'cpu' });
     const done = await waitJob(host, job.id);

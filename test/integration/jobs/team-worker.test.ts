@@ -1,7 +1,6 @@
 // Team mode's analysis workers on PostgreSQL: `faceinsight worker` processes take a job's items from pg-boss; one
 // killed with -9 mid-item loses nothing and doubles nothing; --root-map finds the images on the worker's machine.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dataset, Events, Job } from '../../../src/shared/api';
@@ -14,6 +13,7 @@ import { addUser } from '../../../src/main/users';
 import { call, waitForJob } from '../../helpers/app';
 import { freshTarget, rawDb, skipBackend } from '../../helpers/backends';
 import { DEMO_DIR, ROOT, SAMPLE_NAMES, tempDir } from '../../helpers/fs';
+import { startWorker as launchWorker, type WorkerProcess } from '../../helpers/worker';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -27,67 +27,24 @@ afterEach(async () => {
 const LEASE_MS = 5000;
 process.env.FACEINSIGHT_LEASE_MS = String(LEASE_MS);
 
-interface Worker {
-  proc: ChildProcess;
-  /** Its id in job_items.worker. */
-  id: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `faceinsight worker` (through tsx) and waits for its ready line (models loaded). */
+/** Starts a worker (one image at a time, the test's lease) and kills it at the end of the test if still running. */
 async function startWorker(
   db: string,
   dataDir: string,
   extra: string[] = [],
   env: Record<string, string> = {},
-): Promise<Worker> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/main/cli.ts'),
-      'worker',
-      '--db',
-      db,
-      '--data-dir',
-      dataDir,
-      '--ep',
-      'cpu',
-      '--concurrency',
-      '1',
-      ...extra,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, FACEINSIGHT_LEASE_MS: String(LEASE_MS), ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+): Promise<WorkerProcess> {
+  const w = await launchWorker(db, dataDir, ['--concurrency', '1', ...extra], {
+    FACEINSIGHT_LEASE_MS: String(LEASE_MS),
+    ...env,
+  });
   cleanups.push(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
+    if (w.proc.exitCode === null && w.proc.signalCode === null) {
+      w.proc.kill('SIGKILL');
+      await w.exited;
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    const poll = setInterval(() => {
-      const m = /worker (worker-\S+) on .*: ready/.exec(err);
-      if (m) {
-        clearInterval(poll);
-        resolve();
-      } else if (proc.exitCode !== null) {
-        clearInterval(poll);
-        reject(new Error(`worker exited ${proc.exitCode}: ${err}`));
-      }
-    }, 50);
-  });
-  const id = /worker (worker-\S+) on/.exec(err)![1]!;
-  return { proc, id, stderr: () => err, exited };
+  return w;
 }
 
 /** The server side: the app on the team database, leaving analysis items to the workers. */
