@@ -197,6 +197,9 @@ export function scenario(s: Store): Record<string, unknown> {
   out.summary = s.faces.summary(f0);
   out.iterPredictions = [...s.faces.iteratePredictions(ds)];
   out.labels = [s.labels.forFace(f0), [...s.labels.iterateDataset(ds)], s.labels.events(f0)];
+  // Team mode's take-overs (a row for `faceinsight migrate` to carry over, read back on both backends).
+  s.write(() => s.team.recordTakeOver(f0, 'ann', 'bob', 5500));
+  out.takeOvers = s.team.faceTakeOvers(f0);
   s.write(() => {
     s.labelHistory.applyStep(
       f1,

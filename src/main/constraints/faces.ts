@@ -70,6 +70,7 @@ export function faceDetail(store: Store, id: number): FaceDetail {
     reviews: store.team
       .faceReviews(id)
       .map((r) => ({ ...r, status: r.status as FaceDetail['reviews'][number]['status'] })),
+    takeOvers: store.team.faceTakeOvers(id),
     claims: store.team.faceClaims(id).map((c) => ({ user: c.name, until: c.until })),
     mllm: store.mllm.forFace(id),
     lastEventId: store.labelHistory.lastEventId(id),

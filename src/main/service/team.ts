@@ -43,8 +43,11 @@ export function teamHandlers(ctx: ServiceContext): Pick<Handlers, TeamMethods> {
           .filter((c) => c.userId !== caller.id)
           .map((c) => c.name);
         store.team.dropOtherClaims(faceId, caller.id);
-        const until = Date.now() + CLAIM_LEASE_MS;
+        const now = Date.now();
+        const until = now + CLAIM_LEASE_MS;
         store.team.claim(caller.id, face.datasetId, faceId, until);
+        // Part of the face's history (History lists it), committed with the claim change or not at all.
+        for (const name of from) store.team.recordTakeOver(faceId, caller.name, name, now);
         return { from, until };
       });
       // Who overrode whom is worth a line in the log; the former holders' screens refetch and show the new holder.

@@ -35,6 +35,7 @@ export const COPY_ORDER: readonly (readonly [table: string, key: readonly string
   ['users', ['id']],
   ['review_claims', ['face_id', 'user_id']],
   ['review_events', ['id']],
+  ['review_takeovers', ['id']],
 ];
 const DERIVED: readonly (readonly [string, readonly string[]])[] = [
   ['best_predictions', ['face_id', 'task']],

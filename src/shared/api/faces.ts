@@ -71,6 +71,16 @@ export interface ReviewEventEntry {
   at: number;
 }
 
+/** An admin taking the face over from a reviewer who held it (team mode: `team.takeOver`). */
+export interface TakeOverEntry {
+  id: number;
+  /** The admin who took the face over. */
+  actor: string;
+  /** The reviewer whose claim ended. */
+  from: string;
+  at: number;
+}
+
 /** A reviewer holding the face (team mode: handed out by `learning.next`) while the lease runs. */
 export interface FaceClaim {
   user: string;
@@ -90,6 +100,8 @@ export interface FaceDetail {
   history: LabelEventEntry[];
   /** Review statuses people set (team mode), oldest first; History interleaves them with `history` by time. */
   reviews: ReviewEventEntry[];
+  /** Take-overs of the face (team mode), oldest first; History interleaves them like `reviews`. */
+  takeOvers: TakeOverEntry[];
   /**
    * Live claims on the face (team mode). An edit by anyone else is refused with `conflict` naming the holder until
    * the holder sets a status or the lease runs out; an admin may take the face over (`team.takeOver`).

@@ -67,6 +67,7 @@ describe('migrations', () => {
       users: ['id', 'name', 'role', 'token_hash', 'created_at', 'disabled_at'],
       review_claims: ['face_id', 'user_id', 'dataset_id', 'lease_until'],
       review_events: ['id', 'face_id', 'actor', 'status', 'labels', 'at'],
+      review_takeovers: ['id', 'face_id', 'actor', 'from_actor', 'at'],
     };
     for (const [table, names] of Object.entries(expected)) {
       expect(cols(table), table).toEqual(expect.arrayContaining(names));

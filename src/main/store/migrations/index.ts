@@ -16,6 +16,7 @@ import { up as maskHistory } from './0010-mask-history';
 import { up as faceCrops } from './0011-face-crops';
 import { up as mllm } from './0012-mllm';
 import { up as team, pg as teamPg } from './0013-team';
+import { up as reviewTakeovers, pg as reviewTakeoversPg } from './0014-review-takeovers';
 
 export interface Migration {
   version: number;
@@ -39,4 +40,5 @@ export const migrations: Migration[] = [
   { version: 11, name: '0011-face-crops', up: faceCrops },
   { version: 12, name: '0012-mllm', up: mllm },
   { version: 13, name: '0013-team', up: team, pg: teamPg },
+  { version: 14, name: '0014-review-takeovers', up: reviewTakeovers, pg: reviewTakeoversPg },
 ];

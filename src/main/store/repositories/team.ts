@@ -19,6 +19,16 @@ export interface ReviewSignoff {
   at: number;
 }
 
+/** An admin ending another reviewer's claim on a face (`team.takeOver`). */
+export interface FaceTakeOver {
+  id: number;
+  /** The admin who took the face over. */
+  actor: string;
+  /** The reviewer whose claim ended. */
+  from: string;
+  at: number;
+}
+
 /** One review status a person set on a face, with the effective labels it signed off. */
 export interface FaceReviewEvent {
   id: number;
@@ -63,6 +73,10 @@ export function createTeamRepository(db: Database) {
     FROM review_claims c JOIN users u ON u.id = c.user_id
     WHERE c.face_id = ? AND c.lease_until > ? ORDER BY c.lease_until, u.name`);
   const dropFaceClaims = db.prepare(`DELETE FROM review_claims WHERE face_id = ? AND user_id <> ?`);
+  const insertTakeOver = db.prepare(`INSERT INTO review_takeovers (face_id, actor, from_actor, at)
+    VALUES (@faceId, @actor, @from, @at)`);
+  const takeOversOfFace = db.prepare(`SELECT id, actor, from_actor AS fromActor, at FROM review_takeovers
+    WHERE face_id = ? ORDER BY id`);
 
   return {
     /** Adds a user; the caller keeps the token, only its hash is stored. */
@@ -149,6 +163,15 @@ export function createTeamRepository(db: Database) {
     /** Ends everyone else's claim on a face (an admin taking it over); inside store.write(). */
     dropOtherClaims(faceId: number, userId: number): number {
       return dropFaceClaims.run(faceId, userId).changes;
+    },
+    /** Records that `actor` took the face over from `from`; inside the store.write() that moved the claim. */
+    recordTakeOver(faceId: number, actor: string, from: string, at = Date.now()): void {
+      insertTakeOver.run({ faceId, actor, from, at });
+    },
+    /** Who took the face over from whom, oldest first. */
+    faceTakeOvers(faceId: number): FaceTakeOver[] {
+      type Row = Omit<FaceTakeOver, 'from'> & { fromActor: string };
+      return (takeOversOfFace.all(faceId) as Row[]).map(({ fromActor, ...r }) => ({ ...r, from: fromActor }));
     },
   };
 }
