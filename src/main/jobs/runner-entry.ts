@@ -79,7 +79,7 @@ process.on('disconnect', () => {
 releaseDeadRunners(store, process.pid);
 
 send({ type: 'ready', worker });
-// PostgreSQL: analysis items go through the team queue, where `faceinsight worker`s take them too.
+// PostgreSQL: every job's items go through the team queue, where `faceinsight worker`s take analysis items too.
 const queue =
   store.dialect === 'postgres'
     ? new ItemQueue(paths.dbPath, {

@@ -19,9 +19,12 @@ export function leaseMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(v) && v >= 1000 ? v : LEASE_MS;
 }
 
-/** How this runner gets the handler's items: pg-boss for distributed kinds on PostgreSQL, else row claims. */
-export function dispatchFor(handler: JobKindHandler, ctx: JobContext): Dispatch {
-  return handler.distributed && ctx.queue
+/**
+ * How this runner gets the handler's items: from pg-boss on PostgreSQL (every kind; `faceinsight worker`s take
+ * only the `distributed` ones), else by row claims (SQLite).
+ */
+export function dispatchFor(ctx: JobContext): Dispatch {
+  return ctx.queue
     ? queueDispatch(ctx.store, ctx.queue, ctx.worker)
     : rowDispatch(ctx.store, ctx.worker, leaseMs());
 }
@@ -141,7 +144,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         if (plan.summary) store.jobs.setSummary(job.id, plan.summary);
       });
     }
-    const dispatch = dispatchFor(handler, ctx);
+    const dispatch = dispatchFor(ctx);
     await dispatch.prepare(job);
     report(store, hooks, store.jobs.get(job.id));
     let lastReport = Date.now();
@@ -234,7 +237,7 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         store.jobs.transition(job.id, ['queued', 'running'], 'failed') &&
         store.jobs.setState(job.id, 'failed', e.message),
     );
-    await dispatchFor(handler, ctx)
+    await dispatchFor(ctx)
       .ended(job.id)
       .catch((err: unknown) => logger().warn({ err, jobId: job.id }, 'could not drop the job queue'));
   }

@@ -14,7 +14,7 @@ export interface JobContext {
   releaseDead?: () => void;
   /** The API key of an MLLM endpoint (never stored in the database), or null. */
   secret?: (endpointId: string) => string | null;
-  /** PostgreSQL: the team queue (pg-boss) that hands out the items of `distributed` kinds. */
+  /** PostgreSQL: the team queue (pg-boss) that hands out every job's items (workers take `distributed` kinds only). */
   queue?: ItemQueue;
   /** Leave `distributed` kinds' items to `faceinsight worker`s: plan, enqueue and follow, process none. */
   dispatchOnly?: boolean;
@@ -53,8 +53,8 @@ export interface JobKindHandler {
    */
   ordered?: boolean;
   /**
-   * On PostgreSQL its items go through the team queue, so `faceinsight worker`s on other machines take them too
-   * (analyze); other kinds stay with the server's own job process.
+   * `faceinsight worker`s on other machines take its items from the team queue too (analyze); the items of other
+   * kinds go through the queue as well on PostgreSQL, but only the server's own job process takes them.
    */
   distributed?: boolean;
   plan(job: JobRecord, ctx: JobContext): Promise<Plan>;

@@ -74,7 +74,12 @@ export class ItemQueue {
     return this.#started;
   }
 
-  /** Puts items on the job's queue; items already there (same ids) are not added again. */
+  /**
+   * Puts items on the job's queue; items already there (same ids) are not added again. They are fetched in item
+   * id order (the plan's order): pg-boss fetches by priority, highest first, then by creation time and its own
+   * random id, and a bulk insert gives every item the same creation time, so the priority is minus the item id.
+   * An ordered kind (import: image ids follow paths) relies on it.
+   */
   async enqueue(jobId: number, items: readonly { id: number; key: string }[]): Promise<void> {
     await this.start();
     const name = queueName(jobId);
@@ -90,6 +95,7 @@ export class ItemQueue {
       const batch = items.slice(i, i + 1000).map((it) => ({
         id: deliveryId(jobId, it.id),
         name,
+        priority: -it.id,
         data: { jobId, itemId: it.id, key: it.key },
       }));
       await this.#boss.insert(batch);
@@ -109,13 +115,16 @@ export class ItemQueue {
     return ms;
   }
 
-  /** Up to `n` deliveries of the job's items (none when its queue is empty or gone). */
+  /** Up to `n` deliveries of the job's items, the earliest items first (none when its queue is empty or gone). */
   async fetch(jobId: number, n: number): Promise<Delivery[]> {
     await this.start();
     const got = await this.#boss.fetch<{ jobId: number; itemId: number; key: string }>(queueName(jobId), {
       batchSize: n,
     });
-    return got.map((j) => ({ bossId: j.id, jobId: j.data.jobId, itemId: j.data.itemId, key: j.data.key }));
+    // pg-boss picks the first `n` by priority but returns them in no fixed order.
+    return got
+      .map((j) => ({ bossId: j.id, jobId: j.data.jobId, itemId: j.data.itemId, key: j.data.key }))
+      .sort((a, b) => a.itemId - b.itemId);
   }
 
   /** The item is settled (its results and completion committed, or it was already done): never again. */
