@@ -3,7 +3,7 @@ import { AppError } from '../../shared/errors';
 import { concurrencyField } from '../../shared/schemas';
 import type { JobKind, JobState } from '../../shared/api';
 import type { ClaimedItem, JobRecord, Store } from '../store/index';
-import type { ItemOutcome, JobContext, JobHandlers, JobKindHandler } from './types';
+import type { ItemOutcome, JobContext, JobHandlers } from './types';
 import { queueDispatch, rowDispatch, type Dispatch, type Work } from './dispatch';
 import { logger } from '../log';
 
