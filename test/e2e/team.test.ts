@@ -1,6 +1,7 @@
 // Team mode end to end: `serve --team` with three people's tokens; the review screen's History names who made each
-// edit and review status, another reviewer's claim refuses an edit until an admin takes the face over, and Stats
-// shows the double-review share (an admin's to change) and the agreement between the two reviewers of each face.
+// edit, review status and take-over, another reviewer's claim refuses an edit until an admin takes the face over,
+// and Stats shows the double-review share (an admin's to change) and the agreement between the two reviewers of
+// each face.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,6 +151,13 @@ describe('team mode (browser mode)', () => {
     await expect
       .poll(() => asA.page.getByTestId('history').locator('li').first().innerText(), { timeout: 10_000 })
       .toMatch(/Smiling[\s\S]*alice/);
+    // The take-over itself is in History, below alice's edit, naming both people.
+    const rows = asA.page.getByTestId('history').locator('li');
+    expect((await rows.nth(1).innerText()).replace(/\s+/g, ' ')).toMatch(
+      /^alice took the face over from carol \d\d:\d\d$/,
+    );
+    expect(await rows.nth(1).getAttribute('data-kind')).toBe('takeover');
+    await asA.page.getByTestId('history').screenshot({ path: join(RESULTS, 'team-history-takeover.png') });
     // carol's claim is gone: her edit is now refused naming alice.
     await expect(
       callApi(asCarol, 'labels.apply', { faceId: id, changes: [{ key: 'Smiling', value: 1 }] }),
