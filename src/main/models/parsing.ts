@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { AppError } from '../../shared/errors';
 import { sigmoid } from '../../shared/numeric';
 import { labelMapAreas } from '../../shared/taxonomy';
+import { MAP_PNG_LEVEL } from '../analysis/parsing';
 import type { ModelEntry } from './registry';
 import { toClassMap, type ModelRuntime } from './runtime';
 
@@ -139,7 +140,7 @@ export async function parseRegion(
     raw: { width: map.width, height: map.height, channels: 1 },
   })
     .toColourspace('b-w')
-    .png({ compressionLevel: 9 })
+    .png({ compressionLevel: MAP_PNG_LEVEL })
     .toBuffer();
   const classes = [...new Set(Object.values(m.classMap ?? {}))];
   return { png, box, classes, areas: labelMapAreas(map.ids, classes) };
