@@ -159,6 +159,8 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
           ? 1
           : concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
 
+    // commitInOrder: each item's commit waits for the turn of the item claimed before it.
+    let turn: Promise<void> = Promise.resolve();
     const finish = async (work: Work, outcome: ItemOutcome) => {
       commitItem(store, job.id, work.item, ctx.worker, outcome);
       await dispatch.settle(work);
@@ -209,15 +211,22 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         await new Promise((r) => setTimeout(r, 250));
         continue;
       }
+      const before = turn;
+      let done!: () => void;
+      if (handler.commitInOrder) turn = new Promise<void>((r) => (done = r));
       const task: Promise<void> = handler
         .process(current, item, ctx)
-        .then((outcome) => finish(work!, outcome))
+        .then(async (outcome) => {
+          if (handler.commitInOrder) await before;
+          await finish(work!, outcome);
+        })
         .catch(async (err) => {
           // Stopped by a shutdown: the item goes back at once rather than after its lease.
           if (ctx.signal.aborted) await dispatch.release(work!).catch(() => {});
           failure ??= err;
         })
         .finally(() => {
+          done?.();
           inFlight.delete(task);
           if (solo === task) solo = null;
         });

@@ -45,8 +45,13 @@ export interface ItemOutcome {
 }
 
 export interface JobKindHandler {
-  /** Items in flight when the job's params do not say; 1 keeps commits (and so row ids) in plan order. */
+  /** Items in flight when the job's params do not say. */
   concurrency?: number;
+  /**
+   * Items are processed side by side but committed in plan order (each waits for the one claimed before it), so
+   * row ids follow the plan (import: image ids follow the sorted paths, which the gallery pages by).
+   */
+  commitInOrder?: boolean;
   /**
    * Items depend on each other (each reads what the one before it committed): they run one at a time in plan
    * order whatever the job's params say, so an item that throws fails the job before later items start.

@@ -25,9 +25,10 @@ function reason(err: unknown): string {
 }
 
 export const importKind: JobKindHandler = {
-  // One file at a time: images get their ids in path order, which the gallery pages by. Hashing and
-  // thumbnails are fast next to analysis, so the overlap would buy little.
-  concurrency: 1,
+  // Two files decoded at once (sharp works off the main thread), committed in path order: images get their ids
+  // in path order, which the gallery pages by.
+  concurrency: 2,
+  commitInOrder: true,
   async plan(job, ctx) {
     const ds = datasetRoot(job, ctx);
     const walk = await walkFolder(ds.root, ctx.signal);
