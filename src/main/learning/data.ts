@@ -25,9 +25,16 @@ export function loadEmbeddings(store: Store, datasetId: number, model: Embedding
 
 /** Effective CelebA labels per face: human where there is one, else the imported value; ±1 only. */
 export function effectiveCelebaLabels(store: Store, datasetId: number): Map<number, Map<string, 1 | -1>> {
+  return effectiveCelebaOf(store.labels.iterateDataset(datasetId));
+}
+
+/** effectiveCelebaLabels over given label rows (all the labels of each face they cover). */
+export function effectiveCelebaOf(
+  labels: Iterable<{ faceId: number; key: string; source: string; value: string }>,
+): Map<number, Map<string, 1 | -1>> {
   const human = new Map<number, Map<string, 1 | -1>>();
   const imported = new Map<number, Map<string, 1 | -1>>();
-  for (const l of store.labels.iterateDataset(datasetId)) {
+  for (const l of labels) {
     if (!isCelebaAttribute(l.key)) continue;
     const v = Number(l.value);
     if (v !== 1 && v !== -1) continue;

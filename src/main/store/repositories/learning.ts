@@ -1,5 +1,5 @@
 // Learned heads, learning settings, and the bulk reads training, ranking and identity tools need.
-import type { Db as Database, Stmt as Statement } from '../db-types';
+import { jsonList, type Db as Database, type Stmt as Statement } from '../db-types';
 import type { PredictionInput } from './faces';
 
 export type EmbeddingModel = 'faceres' | 'mobilefacenet';
@@ -152,6 +152,15 @@ export function createLearningRepository(db: Database) {
       WHERE i.dataset_id = ? AND r.status != 'unreviewed'`,
     )
     .pluck();
+  // The review ranking's in-place update (learning/ranking.ts): the faces label events touched since an id, and
+  // those faces' labels and violation counts; one round trip each, whatever the number of faces.
+  const facesEditedSince = db
+    .prepare(`SELECT DISTINCT face_id FROM label_events WHERE id > ? ORDER BY face_id`)
+    .pluck();
+  const labelsOfFaces = db.prepare(`SELECT face_id AS faceId, key, source, value FROM labels
+    WHERE face_id IN ${jsonList(db, '@ids', 'int')}`);
+  const violationCountsOfFaces = db.prepare(`SELECT face_id AS faceId, count(*) AS n FROM violations
+    WHERE face_id IN ${jsonList(db, '@ids', 'int')} GROUP BY face_id`);
   const clearIssues = db.prepare(`DELETE FROM label_issues WHERE dataset_id = ?`);
   const clearFaceScores = db.prepare(`DELETE FROM face_label_scores WHERE dataset_id = ?`);
   const insertIssue =
@@ -257,6 +266,29 @@ export function createLearningRepository(db: Database) {
     },
     violationCounts(datasetId: number): Map<number, number> {
       const rows = violationCounts.all(datasetId) as { faceId: number; n: number }[];
+      return new Map(rows.map((r) => [r.faceId, r.n]));
+    },
+    /** Faces (of any dataset) with a label event after event `id`, in face id order. */
+    facesEditedSince(id: number): number[] {
+      return facesEditedSince.all(id) as number[];
+    },
+    /** Every label of these faces (any order). */
+    labelsOfFaces(
+      faceIds: readonly number[],
+    ): { faceId: number; key: string; source: string; value: string }[] {
+      return labelsOfFaces.all({ ids: JSON.stringify(faceIds) }) as {
+        faceId: number;
+        key: string;
+        source: string;
+        value: string;
+      }[];
+    },
+    /** Open violation counts of these faces (faces without any are absent). */
+    violationCountsOf(faceIds: readonly number[]): Map<number, number> {
+      const rows = violationCountsOfFaces.all({ ids: JSON.stringify(faceIds) }) as {
+        faceId: number;
+        n: number;
+      }[];
       return new Map(rows.map((r) => [r.faceId, r.n]));
     },
     /** Faces whose review status is anything but `unreviewed`. */
