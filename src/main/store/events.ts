@@ -1,7 +1,7 @@
 // Events across processes and machines on PostgreSQL: NOTIFY on one channel (store.notify, inside the writer's
 // transaction) and a dedicated LISTEN connection per UI process (listenEvents) that reconnects after a loss.
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { AppError } from '../../shared/errors';
 import { redactDbTarget } from './target';
 
@@ -108,7 +108,10 @@ export function listenEvents(
   };
 
   const connect = async () => {
-    const c = new pg.Client({
+    // Loaded here, not at startup: a SQLite app never needs the driver (about 60 ms of every process's start).
+    const { default: Pg } = await import('pg');
+    if (closed) return;
+    const c = new Pg.Client({
       connectionString: url,
       keepAlive: true,
       application_name: 'faceinsight-events',

@@ -2,7 +2,7 @@
 // process fetches them and hands them out again when the fetcher vanished (its expiration is the lease). Our
 // `jobs` / `job_items` rows stay the truth for state, progress and results (see docs/architecture.md).
 import { createHash } from 'node:crypto';
-import PgBoss from 'pg-boss';
+import type PgBoss from 'pg-boss';
 import { AppError } from '../../shared/errors';
 import { redactDbTarget } from './target';
 
@@ -40,18 +40,27 @@ function deliveryId(jobId: number, itemId: number): string {
 }
 
 export class ItemQueue {
-  readonly #boss: PgBoss;
+  #boss!: PgBoss;
   readonly #opts: ItemQueueOptions;
   #started: Promise<void> | null = null;
   readonly #leases = new Map<number, number>();
   readonly #target: string;
+  readonly #url: string;
 
   constructor(url: string, opts: ItemQueueOptions) {
     this.#opts = opts;
     this.#target = redactDbTarget(url);
+    this.#url = url;
+  }
+
+  async #create(): Promise<void> {
+    // pg-boss is loaded with the first queue use, not at startup: a SQLite app never needs it (about 75 ms of
+    // every process's start, pg included).
+    const { default: Boss } = await import('pg-boss');
+    const opts = this.#opts;
     const leaseS = Math.max(1, Math.ceil(opts.leaseMs / 1000));
-    this.#boss = new PgBoss({
-      connectionString: url,
+    this.#boss = new Boss({
+      connectionString: this.#url,
       schema: BOSS_SCHEMA,
       application_name: 'faceinsight-queue',
       max: 2,
@@ -61,11 +70,12 @@ export class ItemQueue {
       schedule: false,
     });
     this.#boss.on('error', (err: Error) => opts.onError?.(err));
+    await this.#boss.start();
   }
 
   /** Installs or upgrades pg-boss's schema (once per database, under its own lock) and connects. */
   start(): Promise<void> {
-    this.#started ??= this.#boss.start().then(
+    this.#started ??= this.#create().then(
       () => undefined,
       (err: Error) => {
         throw new AppError('io_error', `job queue: cannot start pg-boss on ${this.#target}: ${err.message}`);
@@ -165,6 +175,8 @@ export class ItemQueue {
   async close(): Promise<void> {
     if (!this.#started) return;
     await this.#started.catch(() => {});
+    // Undefined when pg-boss could not even be loaded.
+    if (!(this.#boss as PgBoss | undefined)) return;
     await this.#boss.stop({ graceful: false, wait: true, timeout: 2000 });
   }
 }
