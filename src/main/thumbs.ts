@@ -1,7 +1,8 @@
 // Thumbnails: cached under the app data dir by content hash, never written into a dataset folder.
 import sharp from 'sharp';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 
 export const THUMB_SIZE = 256;
 /** sharp's default limitInputPixels (0x3FFF²), stated here so the error can name it. */
@@ -15,9 +16,9 @@ export function thumbPath(thumbsDir: string, sha256: string): string {
 export async function writeThumb(thumbsDir: string, sha256: string, jpeg: Buffer): Promise<string> {
   const file = thumbPath(thumbsDir, sha256);
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, jpeg);
-  await rename(tmp, file);
+  // A temp name of its own per write (two imports of equal bytes write one thumbnail at once), then rename; no
+  // fsync: a cache entry, made again from the image if a power cut ever loses it.
+  await writeFileAtomic(file, jpeg, { fsync: false });
   return file;
 }
 

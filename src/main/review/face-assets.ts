@@ -1,8 +1,9 @@
 // Face assets: a cached face crop (with margin) from the original image, and a face's mask PNG from the database.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
+import writeFileAtomic from 'write-file-atomic';
 import { AppError } from '../../shared/errors';
 import type { MaskRecord, Store } from '../store/index';
 import { MASK_PRECEDENCE } from '../store/repositories/faces';
@@ -116,9 +117,8 @@ export async function faceCrop(
     .jpeg({ quality: 85 })
     .toBuffer();
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, jpeg);
-  await rename(tmp, file);
+  // No fsync: a cache entry, rebuilt from the image if a power cut ever loses it.
+  await writeFileAtomic(file, jpeg, { fsync: false });
   return file;
 }
 
