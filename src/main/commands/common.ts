@@ -1,7 +1,7 @@
 // Shared by the `faceinsight` commands: argument parsing, opening the app, typed API calls, waiting for a job.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolve } from 'node:path';
-import type { Dataset, Job, Method, Req, Res } from '../../shared/api';
+import type { Dataset, Job, JobState, Method, Req, Res } from '../../shared/api';
 import { AppError } from '../../shared/errors';
 import { resolveDataDir, startApp, type AppHost, type StartOptions } from '../app';
 
@@ -58,15 +58,34 @@ export const FINAL_STATES: ReadonlySet<Job['state']> = new Set(['done', 'failed'
  * each reading: the one wait loop of the commands.
  */
 export async function waitForJob(
-  host: Pick<AppHost, 'call'>,
+  host: Pick<AppHost, 'call'> & Partial<Pick<AppHost, 'on'>>,
   id: number,
   opts: { onTick?: (job: Job) => void; paused?: boolean; intervalMs?: number } = {},
 ): Promise<Job> {
-  for (;;) {
-    const job = await invoke(host, 'jobs.get', { id });
-    opts.onTick?.(job);
-    if (FINAL_STATES.has(job.state) || (opts.paused && job.state === 'paused')) return job;
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
+  // The job's own progress report that it ended wakes the wait at once (the next command, or the exit, need not
+  // wait out the polling interval); polling stays for what sends no event.
+  let wake: (() => void) | null = null;
+  const off = host.on?.((event, payload) => {
+    if (event !== 'jobs.progressed') return;
+    const p = payload as { jobId?: number; state?: JobState };
+    if (p.jobId === id && p.state && (FINAL_STATES.has(p.state) || p.state === 'paused')) wake?.();
+  });
+  try {
+    for (;;) {
+      const job = await invoke(host, 'jobs.get', { id });
+      opts.onTick?.(job);
+      if (FINAL_STATES.has(job.state) || (opts.paused && job.state === 'paused')) return job;
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, opts.intervalMs ?? 200);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    off?.();
   }
 }
 
