@@ -2,30 +2,22 @@
 // took the face over from whom and when, with the claim change; faces.get serves it beside the review events; the
 // 0014 migration adds its table and keeps the review events already recorded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Dataset, FaceDetail, Job } from '../../../src/shared/api';
-import type { Envelope } from '../../../src/shared/errors';
-import type { AppHost } from '../../../src/main/app';
+import type { FaceDetail } from '../../../src/shared/api';
 import { CLAIM_LEASE_MS } from '../../../src/main/review/team';
 import { openStore, type Store } from '../../../src/main/store/index';
 import { migrations } from '../../../src/main/store/migrations/index';
-import { startHttpServer, type HttpServer } from '../../../src/main/transports/http';
-import { addUser } from '../../../src/main/users';
-import { call, startTestApp, waitForJob } from '../../helpers/app';
 import { BACKENDS, freshTarget, rawDb, skipBackend } from '../../helpers/backends';
-import { copySamples, tempDir } from '../../helpers/fs';
-import { seedFaces } from '../../helpers/gallery-seed';
+import { tempDir } from '../../helpers/fs';
+import { startTeamServer, type TeamServer } from '../../helpers/team-server';
 
 describe.each(BACKENDS)('take-overs in History (%s)', (backend) => {
   describe.skipIf(skipBackend(backend))(backend, () => {
     const t = tempDir('fi-takeover-');
     let target = '';
     let cleanupTarget = () => {};
-    let host: AppHost;
-    let http: HttpServer;
+    let server: TeamServer;
     let store: Store;
-    const tokens: Record<string, string> = {};
+    let tokens: Record<string, string>;
     let ds = 0;
     /**
      * Faces without a take-over yet (not the first case's) and without seeded violations (seedFaces writes a bare
@@ -35,47 +27,19 @@ describe.each(BACKENDS)('take-overs in History (%s)', (backend) => {
     const untouched = () =>
       store.faces.idsOfDataset(ds).filter((id) => id !== first && store.faces.summary(id)!.violations === 0);
 
-    async function api<T>(method: string, req: unknown, token: string): Promise<Envelope<T>> {
-      const res = await fetch(`http://127.0.0.1:${http.port}/api/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(req),
-      });
-      return (await res.json()) as Envelope<T>;
-    }
-    async function ok<T>(method: string, req: unknown, token: string): Promise<T> {
-      const body = await api<T>(method, req, token);
-      if (!body.ok) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
-      return body.value;
-    }
+    const ok = <T>(method: string, req: unknown, token: string) => server.ok<T>(method, req, token);
 
     beforeAll(async () => {
       ({ target, cleanup: cleanupTarget } = await freshTarget(backend, 'takeover'));
-      host = await startTestApp(join(t.dir, 'data'), target);
-      store = openStore(target);
-      const staticDir = join(t.dir, 'static');
-      mkdirSync(staticDir);
-      writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>FaceInsight Studio</title>');
-      http = await startHttpServer(host, { staticDir, port: 0, team: true });
-      for (const [name, role] of [
+      server = await startTeamServer(t.dir, target, [
         ['ann', 'admin'],
         ['bob', 'reviewer'],
         ['carol', 'reviewer'],
-      ] as const) {
-        tokens[name] = addUser(store, name, role).token;
-      }
-      copySamples(join(t.dir, 'photos'));
-      const created = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
-        root: join(t.dir, 'photos'),
-      });
-      expect(await waitForJob(host, created.job.id)).toMatchObject({ state: 'done' });
-      ds = created.dataset.id;
-      seedFaces(store, ds, 6);
+      ]);
+      ({ store, tokens, datasetId: ds } = server);
     });
     afterAll(async () => {
-      await http?.close();
-      store?.close();
-      await host?.close();
+      await server?.close();
       cleanupTarget();
       t.cleanup();
     });

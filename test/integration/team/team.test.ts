@@ -14,6 +14,7 @@ import { call, startTestApp, waitForJob } from '../../helpers/app';
 import { freshTarget, skipBackend } from '../../helpers/backends';
 import { copySamples, ROOT, tempDir } from '../../helpers/fs';
 import { seedFaces } from '../../helpers/gallery-seed';
+import { startTeamServer, type TeamServer } from '../../helpers/team-server';
 
 const cli = (args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main/cli.ts'), ...args], {
@@ -245,58 +246,24 @@ describe.skipIf(skipBackend('postgres'))(
   'team mode on PostgreSQL: claims, History, double-review share',
   () => {
     const t = tempDir('fi-team-claims-');
-    let host: AppHost;
-    let http: HttpServer;
+    let server: TeamServer;
     let store: Store;
-    const tokens: Record<string, string> = {};
-
-    async function api<T>(method: string, req: unknown, token: string) {
-      const res = await fetch(`http://127.0.0.1:${http.port}/api/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(req),
-      });
-      return (await res.json()) as Envelope<T>;
-    }
-    async function ok<T>(method: string, req: unknown, token: string): Promise<T> {
-      const body = await api<T>(method, req, token);
-      if (!body.ok) throw new Error(`${method}: ${body.error.code}: ${body.error.message}`);
-      return body.value;
-    }
-    async function refused(method: string, req: unknown, token: string): Promise<AppErrorData> {
-      const body = await api(method, req, token);
-      if (body.ok) throw new Error(`${method} was not refused`);
-      return body.error;
-    }
+    let tokens: Record<string, string>;
     let ds = 0;
+    const ok = <T>(method: string, req: unknown, token: string) => server.ok<T>(method, req, token);
+    const refused = (method: string, req: unknown, token: string) => server.refused(method, req, token);
 
     beforeAll(async () => {
       const { target } = await freshTarget('postgres', 'team-claims');
-      host = await startTestApp(join(t.dir, 'data'), target);
-      store = openStore(target);
-      const staticDir = join(t.dir, 'static');
-      mkdirSync(staticDir);
-      writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>FaceInsight Studio</title>');
-      http = await startHttpServer(host, { staticDir, port: 0, team: true });
-      for (const [name, role] of [
+      server = await startTeamServer(t.dir, target, [
         ['alice', 'admin'],
         ['bob', 'reviewer'],
         ['carol', 'reviewer'],
-      ] as const) {
-        tokens[name] = addUser(store, name, role).token;
-      }
-      copySamples(join(t.dir, 'photos'));
-      const created = await call<{ dataset: Dataset; job: Job }>(host, 'datasets.create', {
-        root: join(t.dir, 'photos'),
-      });
-      expect(await waitForJob(host, created.job.id)).toMatchObject({ state: 'done' });
-      ds = created.dataset.id;
-      seedFaces(store, ds, 6);
+      ]);
+      ({ store, tokens, datasetId: ds } = server);
     });
     afterAll(async () => {
-      await http?.close();
-      store?.close();
-      await host?.close();
+      await server?.close();
       t.cleanup();
     });
 
