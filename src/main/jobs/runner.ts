@@ -159,8 +159,11 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
           ? 1
           : concurrencyOf(job, handler.concurrency ?? DEFAULT_CONCURRENCY);
 
-    // commitInOrder: each item's commit waits for the turn of the item claimed before it.
+    // commitInOrder: each item's commit waits for the turn of the item claimed before it; none commits after the
+    // first (in claim order) that threw.
     let turn: Promise<void> = Promise.resolve();
+    let claimed = 0;
+    let firstFailed = Infinity;
     const finish = async (work: Work, outcome: ItemOutcome) => {
       commitItem(store, job.id, work.item, ctx.worker, outcome);
       await dispatch.settle(work);
@@ -212,15 +215,22 @@ export async function runJob(job: JobRecord, handlers: JobHandlers, ctx: JobCont
         continue;
       }
       const before = turn;
+      const seq = claimed++;
       let done!: () => void;
       if (handler.commitInOrder) turn = new Promise<void>((r) => (done = r));
       const task: Promise<void> = handler
         .process(current, item, ctx)
         .then(async (outcome) => {
-          if (handler.commitInOrder) await before;
+          if (handler.commitInOrder) {
+            await before;
+            // An item claimed earlier threw and stays uncommitted: this one goes back too, so that when the job
+            // runs again they are committed in order.
+            if (seq > firstFailed) return void (await dispatch.release(work!).catch(() => {}));
+          }
           await finish(work!, outcome);
         })
         .catch(async (err) => {
+          firstFailed = Math.min(firstFailed, seq);
           // Stopped by a shutdown: the item goes back at once rather than after its lease.
           if (ctx.signal.aborted) await dispatch.release(work!).catch(() => {});
           failure ??= err;
