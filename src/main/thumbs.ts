@@ -1,5 +1,6 @@
 // Thumbnails: cached under the app data dir by content hash, never written into a dataset folder.
 import sharp from 'sharp';
+import { Semaphore } from 'async-mutex';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -22,10 +23,27 @@ export async function writeThumb(thumbsDir: string, sha256: string, jpeg: Buffer
   return file;
 }
 
-/** Decodes fully (so truncated files fail here), applies EXIF orientation, returns size and a JPEG thumb. */
+/** Decodes that may run at once (an import decodes two files side by side). */
+const DECODE_SLOTS = 2;
+const decodes = new Semaphore(DECODE_SLOTS);
+
+/**
+ * Decodes fully (so truncated files fail here), applies EXIF orientation, returns size and a JPEG thumb. A file
+ * that fails is decoded once more with no other decode running: libvips keeps one error buffer for the whole
+ * process, so a failure beside another decode can lose its reason ("Warning treated as error due to failOn
+ * setting" without libvips' "premature end of JPEG file"), and the reason is what the user sees.
+ */
 export async function decodeWithThumb(
   bytes: Buffer,
 ): Promise<{ width: number; height: number; thumb: Buffer }> {
+  try {
+    return await decodes.runExclusive(() => decodeOnce(bytes));
+  } catch {
+    return await decodes.runExclusive(() => decodeOnce(bytes), DECODE_SLOTS);
+  }
+}
+
+async function decodeOnce(bytes: Buffer): Promise<{ width: number; height: number; thumb: Buffer }> {
   // Header first: a file claiming a huge canvas is refused by name before any pixel is decoded.
   const meta = await sharp(bytes, { animated: false }).metadata();
   if ((meta.width ?? 0) * (meta.height ?? 0) > MAX_PIXELS) {
