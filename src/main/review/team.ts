@@ -41,7 +41,7 @@ export function blockedFaces(
   const claims = store.team.activeClaims(datasetId, now);
   const deciders = new Map<number, Set<string>>();
   const mine = new Set<number>();
-  for (const e of store.team.reviewEvents(datasetId)) {
+  for (const e of store.team.reviewDeciders(datasetId, user.name)) {
     if (e.actor === user.name) mine.add(e.faceId);
     if (!DECIDED.has(e.status)) continue;
     let s = deciders.get(e.faceId);

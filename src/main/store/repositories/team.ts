@@ -65,6 +65,11 @@ export function createTeamRepository(db: Database) {
   const signoffsOfDataset = db.prepare(`SELECT e.face_id AS faceId, e.actor, e.status, e.labels, e.at
     FROM review_events e JOIN faces f ON f.id = e.face_id JOIN images i ON i.id = f.image_id
     WHERE i.dataset_id = ? ORDER BY e.id`);
+  // What the review queue's claim check needs of the review events: who decided which face, and which faces the
+  // asking reviewer touched; distinct rows, without the signed-off labels.
+  const deciders = db.prepare(`SELECT DISTINCT e.face_id AS faceId, e.actor, e.status
+    FROM review_events e JOIN faces f ON f.id = e.face_id JOIN images i ON i.id = f.image_id
+    WHERE i.dataset_id = ? AND (e.actor = ? OR e.status IN ('reviewed', 'flagged'))`);
   const effective = db.prepare(`SELECT key, value, source FROM labels WHERE face_id = ?`);
   const reviewsOfFace = db.prepare(
     `SELECT id, actor, status, labels, at FROM review_events WHERE face_id = ? ORDER BY id`,
@@ -147,6 +152,13 @@ export function createTeamRepository(db: Database) {
         ...r,
         labels: JSON.parse(r.labels) as Record<string, string>,
       }));
+    },
+    /**
+     * The dataset's review events the queue's claim check reads: every decided one (reviewed, flagged) and every
+     * one by `actor`, as distinct (face, actor, status) rows without labels.
+     */
+    reviewDeciders(datasetId: number, actor: string): { faceId: number; actor: string; status: string }[] {
+      return deciders.all(datasetId, actor) as { faceId: number; actor: string; status: string }[];
     },
     /** Who set which review status on a face with the labels they signed off, oldest first. */
     faceReviews(faceId: number): FaceReviewEvent[] {
