@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { AppError } from '../../shared/errors';
 import { sigmoid } from '../../shared/numeric';
 import { labelMapAreas } from '../../shared/taxonomy';
-import { MAP_PNG_LEVEL } from '../analysis/parsing';
+import { encodeLabelMap } from '../analysis/parsing';
 import type { ModelEntry } from './registry';
 import { toClassMap, type ModelRuntime } from './runtime';
 
@@ -135,13 +135,7 @@ export async function parseRegion(
   if (!out) throw new AppError('model_error', `Model "${m.id}" did not return "${firstName}"`);
   const [map] = toClassMap(out, m);
   if (!map) throw new AppError('model_error', `Model "${m.id}" returned an empty parsing map`);
-  // 'b-w' keeps one channel: without it libvips writes the label map as an RGB PNG.
-  const png = await sharp(Buffer.from(map.ids), {
-    raw: { width: map.width, height: map.height, channels: 1 },
-  })
-    .toColourspace('b-w')
-    .png({ compressionLevel: MAP_PNG_LEVEL })
-    .toBuffer();
+  const png = await encodeLabelMap({ ...map, box });
   const classes = [...new Set(Object.values(m.classMap ?? {}))];
   return { png, box, classes, areas: labelMapAreas(map.ids, classes) };
 }
