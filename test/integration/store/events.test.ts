@@ -44,6 +44,21 @@ function collect(received: [string, unknown][], n: number): Promise<void> {
   });
 }
 
+/** Ends the event listener's connection from the server side, as a lost network would: the connections ended. */
+async function killListener(target: string): Promise<number | null> {
+  const admin = new pg.Client({ connectionString: target });
+  await admin.connect();
+  try {
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'faceinsight-events'
+         AND datname = current_database()`,
+    );
+    return killed.rowCount;
+  } finally {
+    await admin.end();
+  }
+}
+
 describe.skipIf(skipBackend('postgres'))('events through PostgreSQL NOTIFY', () => {
   it('delivers a committed event from another process once, and no rolled-back or own event', async () => {
     const t = tempDir('fi-events-');
@@ -92,14 +107,7 @@ describe.skipIf(skipBackend('postgres'))('events through PostgreSQL NOTIFY', () 
     });
     cleanups.push(() => sub.close());
     await sub.ready;
-    const admin = new pg.Client({ connectionString: target });
-    await admin.connect();
-    cleanups.push(() => admin.end());
-    const killed = await admin.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'faceinsight-events'
-         AND datname = current_database()`,
-    );
-    expect(killed.rowCount).toBe(1);
+    expect(await killListener(target)).toBe(1);
     // Notify until one arrives: the listener is back (the ones sent while it was away are lost by design).
     for (let i = 0; received.length === 0; i++) {
       inOtherProcess(t.dir, target, `store.notify('test.after', { i: ${i} });`);
@@ -123,14 +131,7 @@ describe.skipIf(skipBackend('postgres'))('events through PostgreSQL NOTIFY', () 
     await host.eventsReady;
     const seen: [string, unknown][] = [];
     host.on((event, payload) => seen.push([event, payload]));
-    const admin = new pg.Client({ connectionString: target });
-    await admin.connect();
-    cleanups.push(() => admin.end());
-    const killed = await admin.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'faceinsight-events'
-         AND datname = current_database()`,
-    );
-    expect(killed.rowCount).toBe(1);
+    expect(await killListener(target)).toBe(1);
     await expect
       .poll(
         () => seen.some(([e, p]) => e === 'faces.changed' && (p as { faceIds: unknown }).faceIds === null),
